@@ -1,0 +1,81 @@
+//! `hark classify`: one text per stdin line → one result per stdout line, same order.
+
+use super::{Cli, load_config, usage};
+use crate::sentiment;
+use clap::Args;
+use rayon::prelude::*;
+use std::io::{BufRead, Write};
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    /// lexicon (VADER) or bert. Default: [sentiment].model of the config.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Score each line as a mention of this query: its own terms carry no sentiment.
+    #[arg(long = "query", value_name = "NAME")]
+    pub query_name: Option<String>,
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Tsv,
+}
+
+pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
+    let cfg = load_config(cli, false)?;
+    let model = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
+    let classifier = sentiment::by_name(&model).map_err(usage)?;
+    let neutral = match &a.query_name {
+        Some(name) => match cfg.query(name) {
+            Some(q) => q.neutral_terms(),
+            None => {
+                let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
+                let mut msg = format!(
+                    "--query: no query named `{name}` in {}",
+                    cfg.root.join(&cfg.storage.queries_dir).display()
+                );
+                if let Some(b) = crate::config::suggest(name, &names) {
+                    msg.push_str(&format!(", did you mean `{b}`?"));
+                }
+                return Err(usage(msg));
+            }
+        },
+        None => Vec::new(),
+    };
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut lines = stdin.lock().split(b'\n');
+    loop {
+        // Chunks keep memory bounded on endless input while using every core.
+        let mut chunk: Vec<String> = Vec::with_capacity(8192);
+        for l in lines.by_ref().take(8192) {
+            let mut bytes = l?;
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            chunk.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<sentiment::Scores> = chunk
+            .par_iter()
+            .map(|t| classifier.classify(t, &neutral))
+            .collect();
+        for s in results {
+            match a.format {
+                Format::Jsonl => {
+                    serde_json::to_writer(&mut out, &s)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Tsv => writeln!(out, "{}\t{}", s.label, s.score)?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

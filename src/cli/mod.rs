@@ -1,0 +1,128 @@
+//! The command line: argument parsing and the commands. Library errors become exit codes
+//! here: 2 for bad usage or bad config, 1 for anything else.
+
+mod classify;
+mod demo;
+mod import;
+mod init;
+mod output;
+mod run;
+mod search;
+
+use crate::config::{Config, ConfigError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hark",
+    version,
+    about = "Brand-reputation monitoring: collect mentions, score sentiment, search them, alert on negativity spikes"
+)]
+pub struct Cli {
+    /// Main config file.
+    #[arg(long, global = true, value_name = "FILE", default_value = "hark.toml")]
+    pub config: PathBuf,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented starter hark.toml, queries/ and alerts/ into DIR.
+    Init(init::InitArgs),
+    /// Run every stage offline on the bundled sample, served from 127.0.0.1.
+    Demo(demo::DemoArgs),
+    /// Run the pipeline: collect → match → classify → index (→ detect → alert).
+    Run(run::RunArgs),
+    /// Score texts read from stdin, one per line.
+    Classify(classify::ClassifyArgs),
+    /// Search the mention index.
+    Search(search::SearchArgs),
+    /// Mention counts per sentiment label and reach, in time buckets.
+    Stats(search::StatsArgs),
+    /// Bulk-load mentions from a JSON-lines or CSV file.
+    Import(import::ImportArgs),
+}
+
+/// An error that means "the user asked for something invalid" (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// Exit status for an error: 2 for usage and config errors, 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<UsageError>().is_some() || e.downcast_ref::<ConfigError>().is_some() {
+        2
+    } else {
+        1
+    }
+}
+
+/// Loads the config. A missing default `hark.toml` gives the built-in defaults (data in
+/// ./data, no sources or queries) when `required` is false; an explicitly named file must
+/// exist.
+pub fn load_config(cli: &Cli, required: bool) -> anyhow::Result<Config> {
+    let explicit = cli.config != Path::new("hark.toml");
+    if !cli.config.exists() {
+        if explicit || required {
+            return Err(ConfigError {
+                file: cli.config.clone(),
+                position: None,
+                message:
+                    "config file not found (create one with `hark init`, or pass --config FILE)"
+                        .into(),
+            }
+            .into());
+        }
+        return Ok(Config::builtin(PathBuf::from("."))?);
+    }
+    Ok(Config::load(&cli.config)?)
+}
+
+pub fn init_logging(cli: &Cli) {
+    let default = if cli.quiet {
+        "error"
+    } else {
+        match (cli.verbose, &cli.command) {
+            (0, Command::Run(_)) | (0, Command::Demo(_)) => "info",
+            (0, _) => "warn",
+            (1, _) => "info",
+            _ => "debug",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{default},tantivy=warn,html5ever=error,selectors=error"
+        ))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+pub fn main_with(cli: Cli) -> anyhow::Result<()> {
+    init_logging(&cli);
+    match &cli.command {
+        Command::Init(a) => init::run(a),
+        Command::Demo(a) => demo::run(&cli, a),
+        Command::Run(a) => run::run(&cli, a),
+        Command::Classify(a) => classify::run(&cli, a),
+        Command::Search(a) => search::run_search(&cli, a),
+        Command::Stats(a) => search::run_stats(&cli, a),
+        Command::Import(a) => import::run(&cli, a),
+    }
+}

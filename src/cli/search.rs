@@ -1,0 +1,216 @@
+//! `hark search` and `hark stats`.
+
+use super::output::{MentionFormat, write_mentions};
+use super::{Cli, load_config, usage};
+use crate::index::MentionIndex;
+use crate::index::search::{SEARCH_FIELDS, SearchRequest, Sort, filter_query, search};
+use crate::index::stats::{Interval, stats};
+use crate::mention::Label;
+use crate::query::{self, ParseOptions};
+use crate::timeutil::parse_when;
+use chrono::Utc;
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Match-language expression, plus field:value (fields: id, query, source, kind, lang,
+    /// sentiment, author, title, text, url).
+    pub query_text: Option<String>,
+    /// Only mentions of this monitored query.
+    #[arg(long = "query", value_name = "NAME")]
+    pub query_name: Option<String>,
+    /// From this time on: RFC 3339, a date, or a duration back from now (7d, 36h).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Before this time (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// negative, neutral or positive.
+    #[arg(long, value_name = "LABEL")]
+    pub sentiment: Option<String>,
+    /// A source name or source kind.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// ISO 639-1 language code.
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
+    #[arg(long, value_enum, default_value = "newest")]
+    pub sort: SortArg,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Skip this many results (paging).
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: MentionFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    Newest,
+    Oldest,
+    Relevance,
+    Reach,
+}
+
+impl From<SortArg> for Sort {
+    fn from(s: SortArg) -> Sort {
+        match s {
+            SortArg::Newest => Sort::Newest,
+            SortArg::Oldest => Sort::Oldest,
+            SortArg::Relevance => Sort::Relevance,
+            SortArg::Reach => Sort::Reach,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[arg(long = "query", value_name = "NAME")]
+    pub query_name: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value = "day")]
+    pub interval: IntervalArg,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IntervalArg {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Json,
+}
+
+/// Builds a search request from the CLI's (or the HTTP API's) string parameters.
+#[allow(clippy::too_many_arguments)]
+pub fn build_request(
+    text: Option<&str>,
+    query_name: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+    sentiment: Option<&str>,
+    source: Option<&str>,
+    lang: Option<&str>,
+) -> anyhow::Result<SearchRequest> {
+    let now = Utc::now();
+    let expr = match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(
+            query::parse(
+                t,
+                &ParseOptions {
+                    allow_fields: SEARCH_FIELDS,
+                },
+            )
+            .map_err(|e| {
+                usage(format!(
+                    "invalid search query: column {}: {}",
+                    e.column, e.message
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let when = |v: Option<&str>, name: &str| -> anyhow::Result<_> {
+        v.map(|s| parse_when(s, now).map_err(|e| usage(format!("--{name}: {e}"))))
+            .transpose()
+    };
+    let sentiment = sentiment
+        .map(|s| {
+            Label::parse(s).ok_or_else(|| {
+                usage(format!(
+                    "--sentiment: `{s}` is not negative, neutral or positive"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(SearchRequest {
+        expr,
+        query: query_name.map(str::to_string),
+        since: when(since, "since")?,
+        until: when(until, "until")?,
+        sentiment,
+        source: source.map(str::to_string),
+        lang: lang.map(|l| l.to_ascii_lowercase()),
+        ..Default::default()
+    })
+}
+
+fn check_query_name(cfg: &crate::config::Config, name: Option<&str>) -> anyhow::Result<()> {
+    if let Some(n) = name {
+        if !cfg.queries.is_empty() && cfg.query(n).is_none() {
+            let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
+            let mut msg = format!("--query: no query named `{n}`");
+            if let Some(b) = crate::config::suggest(n, &names) {
+                msg.push_str(&format!(", did you mean `{b}`?"));
+            }
+            return Err(usage(msg));
+        }
+    }
+    Ok(())
+}
+
+pub fn run_search(cli: &Cli, a: &SearchArgs) -> anyhow::Result<()> {
+    let cfg = load_config(cli, false)?;
+    check_query_name(&cfg, a.query_name.as_deref())?;
+    let mut req = build_request(
+        a.query_text.as_deref(),
+        a.query_name.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        a.sentiment.as_deref(),
+        a.source.as_deref(),
+        a.lang.as_deref(),
+    )?;
+    req.sort = a.sort.into();
+    req.limit = a.limit;
+    req.offset = a.offset;
+    let index = MentionIndex::open_existing(&cfg.data_dir().join("index"))?;
+    let result = search(&index, &req)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write_mentions(&mut out, &result, a.format)?;
+    out.flush()?;
+    Ok(())
+}
+
+pub fn run_stats(cli: &Cli, a: &StatsArgs) -> anyhow::Result<()> {
+    let cfg = load_config(cli, false)?;
+    check_query_name(&cfg, a.query_name.as_deref())?;
+    let req = build_request(
+        None,
+        a.query_name.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        None,
+        None,
+        None,
+    )?;
+    let index = MentionIndex::open_existing(&cfg.data_dir().join("index"))?;
+    let filter = filter_query(&index, &req)?;
+    let interval = match a.interval {
+        IntervalArg::Hour => Interval::Hour,
+        IntervalArg::Day => Interval::Day,
+    };
+    let s = stats(
+        &index,
+        &*filter,
+        a.query_name.as_deref(),
+        req.since,
+        req.until,
+        interval,
+    )?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer(&mut out, &s)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,1204 @@
+//! Configuration: `hark.toml`, `queries/*.toml` and `alerts/*.toml`, loaded and validated at
+//! start-up. Every error names the file, and the line and column where there is one; an
+//! unknown key is an error, with a suggestion when a known key is close.
+//!
+//! Secrets never live in these files: a config names the environment variable that holds
+//! them (`password_env`, `secret_env`, `token_env`, ...).
+
+use crate::query::{self, Expr, ParseOptions};
+use crate::timeutil::parse_duration;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// A configuration problem, located as precisely as possible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// 1-based line and column (in characters), when known.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => {
+                write!(f, "{}:{line}:{col}: {}", self.file.display(), self.message)
+            }
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The source text of one config file, to turn byte offsets into line and column.
+struct SourceFile<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl SourceFile<'_> {
+    fn error_at(&self, offset: Option<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.path.to_path_buf(),
+            position: offset.map(|o| line_col(self.text, o)),
+            message: message.into(),
+        }
+    }
+
+    fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let offset = e.span().map(|s| s.start);
+            self.error_at(offset, improve_message(e.message()))
+        })
+    }
+}
+
+/// 1-based (line, column) of a byte offset; column counted in characters.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" gains a "did you mean" and a
+/// reminder about `*_env` for secrets.
+fn improve_message(msg: &str) -> String {
+    let msg = msg.trim().to_string();
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg;
+    };
+    let Some(end) = rest.find('`') else {
+        return msg;
+    };
+    let unknown = &rest[..end];
+    let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+    let mut out = format!("unknown key `{unknown}`");
+    if let Some(best) = suggest(unknown, &expected) {
+        out.push_str(&format!(", did you mean `{best}`?"));
+    } else if !expected.is_empty() {
+        out.push_str(&format!(" (known keys: {})", expected.join(", ")));
+    }
+    let secretish = [
+        "password",
+        "secret",
+        "token",
+        "api_key",
+        "key",
+        "client_secret",
+    ];
+    if secretish.contains(&unknown) && expected.iter().any(|k| k.ends_with("_env")) {
+        out.push_str(" Secrets are never written in config files: name the environment variable that holds it with a `*_env` key.");
+    }
+    out
+}
+
+/// The closest candidate by edit distance, if close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4) || c.starts_with(word) && word.len() >= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn parse_duration_at(
+    file: &SourceFile,
+    value: &Spanned<String>,
+    key: &str,
+) -> Result<Duration, ConfigError> {
+    parse_duration(value.get_ref())
+        .map_err(|e| file.error_at(Some(value.span().start), format!("`{key}`: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// hark.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MainFile {
+    #[serde(default)]
+    storage: StorageConfig,
+    #[serde(default)]
+    http: HttpFile,
+    #[serde(default)]
+    sentiment: SentimentConfig,
+    #[serde(default)]
+    pipeline: PipelineConfig,
+    #[serde(default)]
+    smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    server: ServerConfig,
+    #[serde(default)]
+    sources: Vec<Spanned<SourceFileEntry>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Where the index and the state store live; relative to hark.toml.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Directory of query files; relative to hark.toml.
+    #[serde(default = "default_queries_dir")]
+    pub queries_dir: PathBuf,
+    /// Directory of alert rule files; relative to hark.toml.
+    #[serde(default = "default_alerts_dir")]
+    pub alerts_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    "data".into()
+}
+fn default_queries_dir() -> PathBuf {
+    "queries".into()
+}
+fn default_alerts_dir() -> PathBuf {
+    "alerts".into()
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: default_data_dir(),
+            queries_dir: default_queries_dir(),
+            alerts_dir: default_alerts_dir(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    user_agent: Option<String>,
+    connect_timeout: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<String>>,
+    max_redirects: Option<usize>,
+    retries: Option<u32>,
+    retry_base: Option<Spanned<String>>,
+    max_retry_wait: Option<Spanned<String>>,
+    per_host_concurrency: Option<usize>,
+}
+
+/// Shared HTTP fetching settings (see `http.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub retries: u32,
+    pub retry_base: Duration,
+    /// A `Retry-After` longer than this is not waited for: the fetch fails and the source
+    /// tries again on its next poll.
+    pub max_retry_wait: Duration,
+    pub per_host_concurrency: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            user_agent: format!(
+                "hark/{} (brand monitoring; +https://github.com/hark-serm/hark)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            retries: 3,
+            retry_base: Duration::from_millis(500),
+            max_retry_wait: Duration::from_secs(120),
+            per_host_concurrency: 2,
+        }
+    }
+}
+
+/// Parses `512KB`, `10MB`, `1GB`, or a plain number of bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size `{s}` (e.g. `10MB`)"))?;
+    let mult = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" | "KIB" | "K" => 1024,
+        "MB" | "MIB" | "M" => 1024 * 1024,
+        "GB" | "GIB" | "G" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "invalid size `{s}`: unknown unit (use B, KB, MB or GB)"
+            ));
+        }
+    };
+    Ok(n * mult)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentimentConfig {
+    /// `lexicon` (VADER, the default) or `bert`.
+    #[serde(default = "default_model")]
+    pub model: String,
+}
+
+fn default_model() -> String {
+    "lexicon".into()
+}
+
+impl Default for SentimentConfig {
+    fn default() -> Self {
+        SentimentConfig {
+            model: default_model(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Mentions per index commit at most.
+    #[serde(default = "default_batch")]
+    pub commit_batch: usize,
+    /// Capacity of each channel between stages (back-pressure).
+    #[serde(default = "default_channel")]
+    pub channel_capacity: usize,
+    /// Default poll interval of sources without their own.
+    #[serde(default = "default_interval")]
+    pub default_interval: String,
+}
+
+fn default_batch() -> usize {
+    5000
+}
+fn default_channel() -> usize {
+    64
+}
+fn default_interval() -> String {
+    "15m".into()
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            commit_batch: default_batch(),
+            channel_capacity: default_channel(),
+            default_interval: default_interval(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` | `tls` | `none`
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Environment variable holding the SMTP password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    pub from: String,
+}
+
+fn default_tls() -> String {
+    "starttls".into()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Base URL of the web UI, used for links in alerts.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Environment variable holding the API bearer token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+}
+
+/// The source kinds of the contract; those this build collects are in `IMPLEMENTED_KINDS`.
+pub const SOURCE_KINDS: &[&str] = &[
+    "feed",
+    "web",
+    "reddit",
+    "hackernews",
+    "mastodon",
+    "bluesky",
+    "x",
+    "youtube",
+    "vk",
+    "stackexchange",
+    "discourse",
+];
+pub const IMPLEMENTED_KINDS: &[&str] = &["feed"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFileEntry {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    interval: Option<Spanned<String>>,
+    #[serde(default)]
+    base_url: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    /// `feed`: the feed URLs.
+    #[serde(default)]
+    urls: Option<Spanned<Vec<String>>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One `[[sources]]` entry, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: String,
+    pub interval: Duration,
+    pub base_url: Option<url::Url>,
+    pub enabled: bool,
+    pub urls: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// queries/*.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryFile {
+    #[serde(default)]
+    name: Option<Spanned<String>>,
+    #[serde(rename = "match")]
+    match_: Spanned<String>,
+    #[serde(default)]
+    languages: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    sources: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    search_terms: Option<Vec<String>>,
+}
+
+/// A monitored query, compiled.
+#[derive(Debug, Clone)]
+pub struct QueryConfig {
+    pub name: String,
+    pub file: PathBuf,
+    pub match_text: String,
+    pub expr: Expr,
+    /// ISO 639-1 codes; empty = any language.
+    pub languages: Vec<String>,
+    /// Source names; empty = all sources.
+    pub sources: Vec<String>,
+    /// What API pollers send to search endpoints.
+    pub search_terms: Vec<String>,
+}
+
+impl QueryConfig {
+    /// Builds a query from its `match` text alone (tests, `hark classify --query` on ad-hoc
+    /// queries).
+    pub fn from_match(name: &str, match_text: &str) -> Result<QueryConfig, query::QueryError> {
+        let expr = query::parse(match_text, &ParseOptions::default())?;
+        let search_terms = derive_search_terms(&expr);
+        Ok(QueryConfig {
+            name: name.to_string(),
+            file: PathBuf::new(),
+            match_text: match_text.to_string(),
+            expr,
+            languages: vec![],
+            sources: vec![],
+            search_terms,
+        })
+    }
+
+    /// The folded token sequences that carry no sentiment in mentions of this query.
+    pub fn neutral_terms(&self) -> Vec<Vec<String>> {
+        query::positive_terms(&self.expr)
+    }
+}
+
+fn derive_search_terms(expr: &Expr) -> Vec<String> {
+    let mut seen = HashSet::new();
+    query::positive_terms(expr)
+        .into_iter()
+        .map(|t| t.join(" "))
+        .filter(|t| !t.is_empty() && seen.insert(t.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// alerts/*.toml
+
+pub const ALERT_KINDS: &[&str] = &["negative_spike", "volume_spike", "viral_mention", "keyword"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertFile {
+    #[serde(default)]
+    name: Option<Spanned<String>>,
+    query: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    window: Option<Spanned<String>>,
+    #[serde(default)]
+    baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    cooldown: Option<Spanned<String>>,
+    /// `keyword`: the extra expression a mention must match.
+    #[serde(default, rename = "match")]
+    match_: Option<Spanned<String>>,
+    /// Minimum number of mentions in the window before a spike can fire.
+    #[serde(default)]
+    min_count: Option<u64>,
+    /// `negative_spike`: minimum share of negative mentions in the window (0..1).
+    #[serde(default)]
+    min_share: Option<f64>,
+    /// Tail probability below which a window is a spike.
+    #[serde(default)]
+    significance: Option<f64>,
+    /// `viral_mention`: engagement per minute since publication.
+    #[serde(default)]
+    threshold: Option<f64>,
+    #[serde(default)]
+    channels: Vec<Spanned<ChannelFile>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelFile {
+    #[serde(rename = "type")]
+    type_: Spanned<String>,
+    #[serde(default)]
+    to: Option<Vec<String>>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    format: Option<Spanned<String>>,
+    #[serde(default)]
+    secret_env: Option<String>,
+}
+
+/// A delivery channel of an alert rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Channel {
+    Email {
+        to: Vec<String>,
+    },
+    Webhook {
+        url: String,
+        format: String,
+        secret_env: Option<String>,
+    },
+}
+
+/// An alert rule, validated.
+#[derive(Debug, Clone)]
+pub struct AlertRule {
+    pub name: String,
+    pub file: PathBuf,
+    pub query: String,
+    pub kind: String,
+    pub window: Duration,
+    pub baseline: Duration,
+    pub cooldown: Duration,
+    pub match_expr: Option<Expr>,
+    pub min_count: u64,
+    pub min_share: f64,
+    pub significance: f64,
+    pub threshold: f64,
+    pub channels: Vec<Channel>,
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Everything loaded from a deployment directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was loaded from (None for the built-in default used by `import`, etc.).
+    pub path: Option<PathBuf>,
+    /// Directory relative paths resolve against.
+    pub root: PathBuf,
+    pub storage: StorageConfig,
+    pub http: HttpConfig,
+    pub sentiment: SentimentConfig,
+    pub pipeline: PipelineConfig,
+    pub smtp: Option<SmtpConfig>,
+    pub server: ServerConfig,
+    pub sources: Vec<SourceConfig>,
+    pub queries: Vec<QueryConfig>,
+    pub alerts: Vec<AlertRule>,
+}
+
+impl Config {
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join(&self.storage.data_dir)
+    }
+
+    pub fn query(&self, name: &str) -> Option<&QueryConfig> {
+        self.queries.iter().find(|q| q.name == name)
+    }
+
+    /// Loads hark.toml and the query and alert files next to it.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            position: None,
+            message: format!("cannot read config: {e}"),
+        })?;
+        let root = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let mut config = Config::from_main_str(path, &text, root)?;
+        config.path = Some(path.to_path_buf());
+        config.load_query_and_alert_files()?;
+        Ok(config)
+    }
+
+    fn load_query_and_alert_files(&mut self) -> Result<(), ConfigError> {
+        let qdir = self.root.join(&self.storage.queries_dir);
+        for file in toml_files(&qdir)? {
+            let q = load_query_file(&file, &self.sources)?;
+            if let Some(prev) = self.queries.iter().find(|p| p.name == q.name) {
+                return Err(ConfigError {
+                    file,
+                    position: None,
+                    message: format!(
+                        "query name `{}` is already used by {}",
+                        q.name,
+                        prev.file.display()
+                    ),
+                });
+            }
+            self.queries.push(q);
+        }
+        let adir = self.root.join(&self.storage.alerts_dir);
+        for file in toml_files(&adir)? {
+            let rule = load_alert_file(&file, &self.queries)?;
+            if self.alerts.iter().any(|p| p.name == rule.name) {
+                return Err(ConfigError {
+                    file,
+                    position: None,
+                    message: format!("alert rule name `{}` is used twice", rule.name),
+                });
+            }
+            self.alerts.push(rule);
+        }
+        Ok(())
+    }
+
+    /// The built-in configuration used where no hark.toml exists (e.g. `hark classify`).
+    /// Queries and alert rules are still read from `queries/` and `alerts/` under `root`.
+    pub fn builtin(root: PathBuf) -> Result<Config, ConfigError> {
+        let mut config = Config::from_main_str(Path::new("<built-in>"), "", root)
+            .expect("empty config is valid");
+        config.load_query_and_alert_files()?;
+        Ok(config)
+    }
+
+    fn from_main_str(path: &Path, text: &str, root: PathBuf) -> Result<Config, ConfigError> {
+        let file = SourceFile { path, text };
+        let main: MainFile = file.parse()?;
+        let http = build_http(&file, main.http)?;
+        if !["lexicon", "bert"].contains(&main.sentiment.model.as_str()) {
+            return Err(file.error_at(
+                text.find("model"),
+                format!(
+                    "unknown sentiment model `{}` (use `lexicon` or `bert`)",
+                    main.sentiment.model
+                ),
+            ));
+        }
+        if let Some(smtp) = &main.smtp {
+            if !["starttls", "tls", "none"].contains(&smtp.tls.as_str()) {
+                return Err(file.error_at(
+                    text.find("tls"),
+                    format!(
+                        "unknown smtp tls mode `{}` (use starttls, tls or none)",
+                        smtp.tls
+                    ),
+                ));
+            }
+        }
+        let default_interval = parse_duration(&main.pipeline.default_interval)
+            .map_err(|e| file.error_at(text.find("default_interval"), e))?;
+        let mut sources: Vec<SourceConfig> = Vec::new();
+        for entry in &main.sources {
+            let span = entry.span();
+            let s = entry.get_ref();
+            let src = build_source(&file, s, default_interval)?;
+            if sources.iter().any(|p| p.name == src.name) {
+                return Err(file.error_at(
+                    Some(s.name.span().start),
+                    format!("source name `{}` is used twice", src.name),
+                ));
+            }
+            let _ = span;
+            sources.push(src);
+        }
+        Ok(Config {
+            path: None,
+            root,
+            storage: main.storage,
+            http,
+            sentiment: main.sentiment,
+            pipeline: main.pipeline,
+            smtp: main.smtp,
+            server: main.server,
+            sources,
+            queries: Vec::new(),
+            alerts: Vec::new(),
+        })
+    }
+}
+
+fn build_http(file: &SourceFile, h: HttpFile) -> Result<HttpConfig, ConfigError> {
+    let mut c = HttpConfig::default();
+    if let Some(ua) = h.user_agent {
+        c.user_agent = ua;
+    }
+    if let Some(v) = &h.connect_timeout {
+        c.connect_timeout = parse_duration_at(file, v, "connect_timeout")?;
+    }
+    if let Some(v) = &h.timeout {
+        c.timeout = parse_duration_at(file, v, "timeout")?;
+    }
+    if let Some(v) = &h.retry_base {
+        c.retry_base = parse_duration_at(file, v, "retry_base")?;
+    }
+    if let Some(v) = &h.max_retry_wait {
+        c.max_retry_wait = parse_duration_at(file, v, "max_retry_wait")?;
+    }
+    if let Some(v) = &h.max_body {
+        c.max_body_bytes = parse_size(v.get_ref())
+            .map_err(|e| file.error_at(Some(v.span().start), format!("`max_body`: {e}")))?;
+    }
+    if let Some(v) = h.max_redirects {
+        c.max_redirects = v;
+    }
+    if let Some(v) = h.retries {
+        c.retries = v;
+    }
+    if let Some(v) = h.per_host_concurrency {
+        c.per_host_concurrency = v.max(1);
+    }
+    Ok(c)
+}
+
+fn build_source(
+    file: &SourceFile,
+    s: &SourceFileEntry,
+    default_interval: Duration,
+) -> Result<SourceConfig, ConfigError> {
+    let kind = s.kind.get_ref().as_str();
+    if !SOURCE_KINDS.contains(&kind) {
+        let mut msg = format!("unknown source kind `{kind}`");
+        if let Some(best) = suggest(kind, SOURCE_KINDS) {
+            msg.push_str(&format!(", did you mean `{best}`?"));
+        } else {
+            msg.push_str(&format!(" (known kinds: {})", SOURCE_KINDS.join(", ")));
+        }
+        return Err(file.error_at(Some(s.kind.span().start), msg));
+    }
+    if !IMPLEMENTED_KINDS.contains(&kind) {
+        return Err(file.error_at(
+            Some(s.kind.span().start),
+            format!(
+                "source kind `{kind}` is not available in this version of hark yet (available: {})",
+                IMPLEMENTED_KINDS.join(", ")
+            ),
+        ));
+    }
+    let name = s.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        return Err(file.error_at(Some(s.name.span().start), "source `name` is empty"));
+    }
+    let interval = match &s.interval {
+        Some(v) => parse_duration_at(file, v, "interval")?,
+        None => default_interval,
+    };
+    let base_url = match &s.base_url {
+        Some(v) => Some(
+            parse_http_url(v.get_ref())
+                .map_err(|e| file.error_at(Some(v.span().start), format!("`base_url`: {e}")))?,
+        ),
+        None => None,
+    };
+    let urls = s
+        .urls
+        .as_ref()
+        .map(|u| u.get_ref().clone())
+        .unwrap_or_default();
+    if kind == "feed" {
+        if urls.is_empty() {
+            let at = s
+                .urls
+                .as_ref()
+                .map(|u| u.span().start)
+                .unwrap_or(s.kind.span().start);
+            return Err(file.error_at(
+                Some(at),
+                format!("feed source `{name}` needs `urls = [\"https://...\"]`"),
+            ));
+        }
+        for u in &urls {
+            // With a base_url, relative feed paths are allowed (they resolve against it).
+            if base_url.is_none() {
+                parse_http_url(u).map_err(|e| {
+                    file.error_at(
+                        s.urls.as_ref().map(|x| x.span().start),
+                        format!("`urls`: {e}"),
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(SourceConfig {
+        name,
+        kind: kind.to_string(),
+        interval,
+        base_url,
+        enabled: s.enabled,
+        urls,
+    })
+}
+
+fn parse_http_url(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("invalid URL `{s}`: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!(
+            "invalid URL `{s}`: only http and https are supported"
+        ));
+    }
+    Ok(u)
+}
+
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let rd = std::fs::read_dir(dir).map_err(|e| ConfigError {
+        file: dir.to_path_buf(),
+        position: None,
+        message: format!("cannot read directory: {e}"),
+    })?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        position: None,
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// Where inside a TOML string literal a query column falls: after the opening quote(s).
+fn match_offset(text: &str, span_start: usize, column: usize) -> usize {
+    let rest = &text[span_start..];
+    let quote_len = if rest.starts_with("'''") || rest.starts_with("\"\"\"") {
+        3
+    } else {
+        1
+    };
+    let body = &rest[quote_len.min(rest.len())..];
+    let byte_in_body: usize = body
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    span_start + quote_len + byte_in_body
+}
+
+fn parse_match(
+    file: &SourceFile,
+    value: &Spanned<String>,
+    opts: &ParseOptions,
+) -> Result<Expr, ConfigError> {
+    query::parse(value.get_ref(), opts).map_err(|e| {
+        file.error_at(
+            Some(match_offset(file.text, value.span().start, e.column)),
+            format!(
+                "invalid `match` (column {} of the expression): {}",
+                e.column, e.message
+            ),
+        )
+    })
+}
+
+fn load_query_file(path: &Path, sources: &[SourceConfig]) -> Result<QueryConfig, ConfigError> {
+    let text = read_file(path)?;
+    let file = SourceFile { path, text: &text };
+    let q: QueryFile = file.parse()?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = q
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().trim().to_string())
+        .unwrap_or(stem);
+    if name.is_empty() {
+        return Err(file.error_at(
+            q.name.as_ref().map(|n| n.span().start),
+            "query `name` is empty",
+        ));
+    }
+    let expr = parse_match(&file, &q.match_, &ParseOptions::default())?;
+    let mut languages = Vec::new();
+    if let Some(langs) = &q.languages {
+        for l in langs.get_ref() {
+            let l = l.trim().to_ascii_lowercase();
+            if l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(file.error_at(
+                    Some(langs.span().start),
+                    format!(
+                        "`languages`: `{l}` is not an ISO 639-1 code (two letters, e.g. \"en\")"
+                    ),
+                ));
+            }
+            languages.push(l);
+        }
+    }
+    let mut source_names = Vec::new();
+    if let Some(srcs) = &q.sources {
+        let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        for s in srcs.get_ref() {
+            if !known.contains(&s.as_str()) && !SOURCE_KINDS.contains(&s.as_str()) {
+                let mut msg = format!("`sources`: no source named `{s}` in hark.toml");
+                if let Some(best) = suggest(s, &known) {
+                    msg.push_str(&format!(", did you mean `{best}`?"));
+                }
+                return Err(file.error_at(Some(srcs.span().start), msg));
+            }
+            source_names.push(s.clone());
+        }
+    }
+    let search_terms = match q.search_terms {
+        Some(t) => t,
+        None => derive_search_terms(&expr),
+    };
+    Ok(QueryConfig {
+        name,
+        file: path.to_path_buf(),
+        match_text: q.match_.into_inner(),
+        expr,
+        languages,
+        sources: source_names,
+        search_terms,
+    })
+}
+
+fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, ConfigError> {
+    let text = read_file(path)?;
+    let file = SourceFile { path, text: &text };
+    let a: AlertFile = file.parse()?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = a
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().trim().to_string())
+        .unwrap_or(stem);
+    let query = a.query.get_ref().clone();
+    if !queries.iter().any(|q| q.name == query) {
+        let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
+        let mut msg = format!("`query`: no query named `{query}`");
+        if let Some(best) = suggest(&query, &names) {
+            msg.push_str(&format!(", did you mean `{best}`?"));
+        }
+        return Err(file.error_at(Some(a.query.span().start), msg));
+    }
+    let kind = a.kind.get_ref().clone();
+    if !ALERT_KINDS.contains(&kind.as_str()) {
+        let mut msg = format!("unknown alert kind `{kind}`");
+        if let Some(best) = suggest(&kind, ALERT_KINDS) {
+            msg.push_str(&format!(", did you mean `{best}`?"));
+        } else {
+            msg.push_str(&format!(" (known kinds: {})", ALERT_KINDS.join(", ")));
+        }
+        return Err(file.error_at(Some(a.kind.span().start), msg));
+    }
+    let dur =
+        |v: &Option<Spanned<String>>, key: &str, default: &str| -> Result<Duration, ConfigError> {
+            match v {
+                Some(v) => parse_duration_at(&file, v, key),
+                None => Ok(parse_duration(default).expect("valid default")),
+            }
+        };
+    let window = dur(&a.window, "window", "1h")?;
+    let baseline = dur(&a.baseline, "baseline", "7d")?;
+    let cooldown = dur(&a.cooldown, "cooldown", "6h")?;
+    if baseline < window {
+        return Err(file.error_at(
+            a.baseline.as_ref().map(|b| b.span().start),
+            "`baseline` must be at least as long as `window`",
+        ));
+    }
+    let match_expr = match &a.match_ {
+        Some(m) => Some(parse_match(&file, m, &ParseOptions::default())?),
+        None if kind == "keyword" => {
+            return Err(file.error_at(
+                Some(a.kind.span().start),
+                "a `keyword` rule needs `match = '...'` (e.g. '\"data breach\" OR lawsuit')",
+            ));
+        }
+        None => None,
+    };
+    if let Some(s) = a.min_share {
+        if !(0.0..=1.0).contains(&s) {
+            return Err(file.error_at(
+                text.find("min_share"),
+                "`min_share` must be between 0 and 1",
+            ));
+        }
+    }
+    if let Some(s) = a.significance {
+        if !(0.0 < s && s < 0.5) {
+            return Err(file.error_at(
+                text.find("significance"),
+                "`significance` must be a probability between 0 and 0.5 (e.g. 0.001)",
+            ));
+        }
+    }
+    let mut channels = Vec::new();
+    for ch in &a.channels {
+        let at = Some(ch.span().start);
+        let c = ch.get_ref();
+        match c.type_.get_ref().as_str() {
+            "email" => {
+                let to = c.to.clone().unwrap_or_default();
+                if to.is_empty() || to.iter().any(|t| !t.contains('@')) {
+                    return Err(
+                        file.error_at(at, "email channel needs `to = [\"name@example.com\"]`")
+                    );
+                }
+                channels.push(Channel::Email { to });
+            }
+            "webhook" => {
+                let url = c
+                    .url
+                    .clone()
+                    .ok_or_else(|| file.error_at(at, "webhook channel needs `url`"))?;
+                parse_http_url(&url).map_err(|e| file.error_at(at, format!("`url`: {e}")))?;
+                let format = c
+                    .format
+                    .as_ref()
+                    .map(|f| f.get_ref().clone())
+                    .unwrap_or("json".into());
+                let formats = ["json", "slack", "teams", "discord"];
+                if !formats.contains(&format.as_str()) {
+                    let mut msg = format!("unknown webhook format `{format}`");
+                    if let Some(best) = suggest(&format, &formats) {
+                        msg.push_str(&format!(", did you mean `{best}`?"));
+                    } else {
+                        msg.push_str(" (use json, slack, teams or discord)");
+                    }
+                    return Err(file.error_at(c.format.as_ref().map(|f| f.span().start), msg));
+                }
+                channels.push(Channel::Webhook {
+                    url,
+                    format,
+                    secret_env: c.secret_env.clone(),
+                });
+            }
+            other => {
+                let mut msg = format!("unknown channel type `{other}`");
+                if let Some(best) = suggest(other, &["email", "webhook"]) {
+                    msg.push_str(&format!(", did you mean `{best}`?"));
+                }
+                return Err(file.error_at(Some(c.type_.span().start), msg));
+            }
+        }
+    }
+    Ok(AlertRule {
+        name,
+        file: path.to_path_buf(),
+        query,
+        kind,
+        window,
+        baseline,
+        cooldown,
+        match_expr,
+        min_count: a.min_count.unwrap_or(5),
+        min_share: a.min_share.unwrap_or(0.3),
+        significance: a.significance.unwrap_or(0.001),
+        threshold: a.threshold.unwrap_or(10.0),
+        channels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_column_and_suggests() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[storage]\ndata_dir = \"d\"\n\n[[sources]]\nname = \"f\"\nkind = \"feed\"\nintervl = \"5m\"\nurls = [\"https://example.com/feed\"]\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert_eq!(e.position, Some((7, 1)), "{e}");
+        assert!(e.message.contains("did you mean `interval`"), "{e}");
+        assert!(e.to_string().starts_with(&format!("{}:7:1:", p.display())));
+    }
+
+    #[test]
+    fn secrets_must_come_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[smtp]\nhost = \"h\"\nfrom = \"a@b\"\npassword = \"hunter2\"\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert_eq!(e.position.unwrap().0, 4);
+        assert!(e.message.contains("password_env"), "{e}");
+    }
+
+    #[test]
+    fn broken_toml_line_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[storage]\ndata_dir = \"unterminated\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert_eq!(e.position.unwrap().0, 2, "{e}");
+    }
+
+    #[test]
+    fn bad_duration_and_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[[sources]]\nname = \"f\"\nkind = \"fed\"\nurls = [\"https://e.com/\"]\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert!(e.message.contains("did you mean `feed`"), "{e}");
+        assert_eq!(e.position, Some((3, 8)));
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[[sources]]\nname = \"f\"\nkind = \"feed\"\ninterval = \"5 parsecs\"\nurls = [\"https://e.com/\"]\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert!(e.message.contains("interval"), "{e}");
+        assert_eq!(e.position.unwrap().0, 4);
+    }
+
+    #[test]
+    fn query_syntax_error_points_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "hark.toml", "");
+        let qp = write(
+            dir.path(),
+            "queries/acme.toml",
+            "# acme\nmatch = '(acme OR \"acme corp\"'\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert_eq!(e.file, qp);
+        let (line, col) = e.position.unwrap();
+        assert_eq!(line, 2);
+        assert!(col > 9, "column should point inside the expression: {e}");
+        assert!(e.message.contains("column"), "{e}");
+    }
+
+    #[test]
+    fn loads_queries_and_alerts_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"https://e.com/rss\"]\n",
+        );
+        write(
+            dir.path(),
+            "queries/acme.toml",
+            "match = '(\"acme\" OR @acme) AND NOT \"road runner\"'\nsources = [\"news\"]\n",
+        );
+        write(
+            dir.path(),
+            "alerts/neg.toml",
+            "query = \"acme\"\nkind = \"negative_spike\"\n[[channels]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\nformat = \"slack\"\n",
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.queries.len(), 1);
+        assert_eq!(c.queries[0].name, "acme");
+        assert_eq!(c.queries[0].search_terms, vec!["acme".to_string()]);
+        assert_eq!(c.alerts[0].name, "neg");
+        assert_eq!(c.alerts[0].window, Duration::from_secs(3600));
+        assert_eq!(c.sources[0].interval, Duration::from_secs(900));
+        write(
+            dir.path(),
+            "alerts/bad.toml",
+            "query = \"acmee\"\nkind = \"negative_spike\"\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert!(e.message.contains("did you mean `acme`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_query_source_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"https://e.com/rss\"]\n",
+        );
+        write(
+            dir.path(),
+            "queries/acme.toml",
+            "match = 'acme'\nsources = [\"nwes\"]\n",
+        );
+        let e = Config::load(&p).unwrap_err();
+        assert!(e.message.contains("did you mean `news`"), "{e}");
+    }
+}

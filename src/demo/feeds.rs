@@ -1,0 +1,125 @@
+//! The bundled sample (`demo/sample.jsonl`, written for the project: an invented broadband
+//! provider, Brightwave, its competitor Nimbus Mobile, and a burst of outage complaints in the
+//! last three hours) rendered as three real feeds: news as RSS 2.0, forum posts as Atom,
+//! social posts as JSON Feed. Times are relative to the moment the demo starts.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+
+pub const SAMPLE: &str = include_str!("../../demo/sample.jsonl");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SampleItem {
+    pub feed: String,
+    pub offset_min: i64,
+    pub author: String,
+    pub title: String,
+    pub text: String,
+    pub likes: u64,
+    pub shares: u64,
+    pub comments: u64,
+    pub followers: u64,
+    pub link: String,
+}
+
+pub fn sample() -> Vec<SampleItem> {
+    SAMPLE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("the bundled sample is valid"))
+        .collect()
+}
+
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn published(now: DateTime<Utc>, item: &SampleItem) -> DateTime<Utc> {
+    now - Duration::minutes(item.offset_min)
+}
+
+fn guid(item: &SampleItem) -> String {
+    format!("demo{}", item.link)
+}
+
+pub fn rss(items: &[&SampleItem], base: &str, now: DateTime<Utc>) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>Demo news</title><link>",
+    );
+    s.push_str(&xml_escape(base));
+    s.push_str(
+        "</link><description>Sample news for hark demo</description><language>en</language>\n",
+    );
+    for it in items {
+        s.push_str(&format!(
+            "<item><title>{}</title><link>{}</link><guid isPermaLink=\"false\">{}</guid><dc:creator>{}</dc:creator><pubDate>{}</pubDate><description>{}</description></item>\n",
+            xml_escape(&it.title),
+            xml_escape(&it.link),
+            xml_escape(&guid(it)),
+            xml_escape(&it.author),
+            published(now, it).to_rfc2822(),
+            xml_escape(&it.text),
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s
+}
+
+pub fn atom(items: &[&SampleItem], base: &str, now: DateTime<Utc>) -> String {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Demo forum</title><id>{}</id><updated>{}</updated><link href=\"{}\"/>\n",
+        xml_escape(base),
+        now.to_rfc3339(),
+        xml_escape(base)
+    );
+    for it in items {
+        let t = published(now, it).to_rfc3339();
+        s.push_str(&format!(
+            "<entry><title type=\"text\">{}</title><id>{}</id><link href=\"{}\"/><author><name>{}</name></author><published>{t}</published><updated>{t}</updated><content type=\"text\">{}</content></entry>\n",
+            xml_escape(&it.title),
+            xml_escape(&guid(it)),
+            xml_escape(&it.link),
+            xml_escape(&it.author),
+            xml_escape(&it.text),
+        ));
+    }
+    s.push_str("</feed>\n");
+    s
+}
+
+pub fn json_feed(items: &[&SampleItem], base: &str, now: DateTime<Utc>) -> String {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|it| {
+            let mut v = serde_json::json!({
+                "id": guid(it),
+                "url": format!("{base}{}", it.link),
+                "content_text": it.text,
+                "date_published": published(now, it).to_rfc3339(),
+                "authors": [{"name": it.author}],
+            });
+            if !it.title.is_empty() {
+                v["title"] = serde_json::Value::String(it.title.clone());
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Demo social",
+        "home_page_url": base,
+        "items": items,
+    })
+    .to_string()
+}

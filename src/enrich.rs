@@ -1,0 +1,138 @@
+//! The transform stage: a collected mention is matched against every query, its language
+//! detected, and its sentiment scored with the query terms neutral. Shared by `hark run`,
+//! `hark import` and `hark demo`, so every path stores mentions the same way.
+
+use crate::config::QueryConfig;
+use crate::lang;
+use crate::mention::Mention;
+use crate::query::{self, QuerySet};
+use crate::sentiment::Classifier;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What to do with a mention that matches no query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmatched {
+    /// Collected items that concern no query are not stored.
+    Drop,
+    /// Imported history is kept even when no current query matches it.
+    Keep,
+}
+
+pub struct Enricher {
+    queries: Vec<QueryConfig>,
+    set: QuerySet,
+    by_name: HashMap<String, usize>,
+    neutral: Vec<Vec<Vec<String>>>,
+    classifier: Arc<dyn Classifier>,
+    /// Changes when the queries change, so that seen items are re-evaluated.
+    salt: [u8; 32],
+}
+
+impl Enricher {
+    pub fn new(queries: &[QueryConfig], classifier: Arc<dyn Classifier>) -> Enricher {
+        let set = QuerySet::new(queries.iter().map(|q| q.expr.clone()).collect());
+        let mut h = Sha256::new();
+        h.update(classifier.model().as_bytes());
+        for q in queries {
+            h.update(q.name.as_bytes());
+            h.update([0]);
+            h.update(q.match_text.as_bytes());
+            h.update([0]);
+            h.update(q.languages.join(",").as_bytes());
+            h.update(q.sources.join(",").as_bytes());
+            h.update([1]);
+        }
+        Enricher {
+            by_name: queries
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (q.name.clone(), i))
+                .collect(),
+            neutral: queries.iter().map(QueryConfig::neutral_terms).collect(),
+            queries: queries.to_vec(),
+            set,
+            classifier,
+            salt: h.finalize().into(),
+        }
+    }
+
+    pub fn queries(&self) -> &[QueryConfig] {
+        &self.queries
+    }
+
+    pub fn classifier(&self) -> &dyn Classifier {
+        &*self.classifier
+    }
+
+    /// Identifies the content of a collected mention under the current queries: equal
+    /// fingerprints mean re-processing would store the same thing.
+    pub fn fingerprint(&self, m: &Mention) -> u64 {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(m.title.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+        h.update(m.text.as_bytes());
+        h.update([0]);
+        h.update(m.url.as_deref().unwrap_or("").as_bytes());
+        let d = h.finalize();
+        u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Fills `queries` (when empty), `lang`, `sentiment` and `reach`. Returns None when the
+    /// mention matches no query and `unmatched` is `Drop`.
+    pub fn enrich(
+        &self,
+        mut m: Mention,
+        lang_hint: Option<&str>,
+        unmatched: Unmatched,
+    ) -> Option<Mention> {
+        let content = m.content();
+        if m.lang.is_none() {
+            m.lang = lang::detect(&content, lang_hint);
+        }
+        let matched: Vec<usize> = if m.queries.is_empty() {
+            let analyzed = query::analyze(&content);
+            self.set
+                .matching(&analyzed)
+                .into_iter()
+                .filter(|&i| self.applies(i, &m))
+                .collect()
+        } else {
+            m.queries
+                .iter()
+                .filter_map(|n| self.by_name.get(n).copied())
+                .collect()
+        };
+        if matched.is_empty() && m.queries.is_empty() && unmatched == Unmatched::Drop {
+            return None;
+        }
+        if m.queries.is_empty() {
+            m.queries = matched
+                .iter()
+                .map(|&i| self.queries[i].name.clone())
+                .collect();
+        }
+        if m.sentiment.is_none() {
+            let neutral: Vec<Vec<String>> = matched
+                .iter()
+                .flat_map(|&i| self.neutral[i].iter().cloned())
+                .collect();
+            let scores = self.classifier.classify(&content, &neutral);
+            m.sentiment = Some(scores.to_sentiment(self.classifier.model()));
+        }
+        m.finish();
+        Some(m)
+    }
+
+    /// The query's own `sources` and `languages` filters.
+    fn applies(&self, i: usize, m: &Mention) -> bool {
+        let q = &self.queries[i];
+        let source_ok = q.sources.is_empty()
+            || q.sources
+                .iter()
+                .any(|s| *s == m.source || *s == m.source_kind);
+        source_ok && lang::passes(&q.languages, m.lang.as_deref())
+    }
+}

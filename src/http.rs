@@ -1,0 +1,336 @@
+//! Shared HTTP fetching: the one place every source goes through, so timeouts, body limits,
+//! compression, redirects, the User-Agent, per-host concurrency, retries with backoff that
+//! honour `Retry-After`, and conditional requests behave the same everywhere.
+
+use crate::config::HttpConfig;
+use bytes::Bytes;
+use futures::StreamExt;
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// Validators of a previous response, sent back to ask "only if changed".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// A successful (2xx) response, body read in full within the size limit.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: StatusCode,
+    /// After redirects.
+    pub final_url: Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub validators: Validators,
+}
+
+impl Fetched {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// 304: the validators still hold.
+    NotModified,
+    Fetched(Fetched),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("GET {url}: HTTP {status}")]
+    Status { url: Url, status: StatusCode },
+    #[error("GET {url}: response larger than the {limit}-byte limit")]
+    TooLarge { url: Url, limit: u64 },
+    #[error(
+        "GET {url}: rate limited; server asks to wait {wait:?}, longer than allowed (max_retry_wait)"
+    )]
+    RateLimited { url: Url, wait: Duration },
+    #[error("GET {url}: timed out")]
+    Timeout { url: Url },
+    #[error("GET {url}: {message}")]
+    Network { url: Url, message: String },
+    #[error("invalid URL `{0}`: only http and https can be fetched")]
+    BadUrl(String),
+}
+
+impl FetchError {
+    fn retryable(&self) -> bool {
+        match self {
+            FetchError::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            FetchError::Timeout { .. } | FetchError::Network { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// The shared fetcher. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    config: HttpConfig,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// A request beyond a plain GET: extra headers (auth, Accept) and validators.
+#[derive(Debug, Default, Clone)]
+pub struct RequestOptions {
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    pub validators: Option<Validators>,
+}
+
+impl Fetcher {
+    pub fn new(config: &HttpConfig) -> Result<Fetcher, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .build()?;
+        Ok(Fetcher {
+            inner: Arc::new(Inner {
+                client,
+                config: config.clone(),
+                hosts: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    fn host_permits(&self, url: &Url) -> Arc<Semaphore> {
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self.inner.hosts.lock().expect("host map poisoned");
+        hosts
+            .entry(key)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.config.per_host_concurrency)))
+            .clone()
+    }
+
+    /// GET with retries. 2xx → `Fetched`; 304 → `NotModified`; anything else is an error after
+    /// the retries allowed for it (5xx, 429, timeouts and network errors are retried; other
+    /// 4xx are not).
+    pub async fn get(&self, url: &Url, opts: &RequestOptions) -> Result<Outcome, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::BadUrl(url.to_string()));
+        }
+        let cfg = &self.inner.config;
+        let mut attempt: u32 = 0;
+        loop {
+            let result = self.get_once(url, opts).await;
+            let (err, retry_after) = match result {
+                Ok(o) => return Ok(o),
+                Err(e) => e,
+            };
+            if !err.retryable() || attempt >= cfg.retries {
+                return Err(err);
+            }
+            let backoff = backoff_delay(cfg.retry_base, attempt);
+            let wait = match retry_after {
+                Some(ra) if ra > cfg.max_retry_wait => {
+                    return Err(FetchError::RateLimited {
+                        url: url.clone(),
+                        wait: ra,
+                    });
+                }
+                Some(ra) => ra.max(backoff / 2),
+                None => backoff,
+            };
+            tracing::warn!(%url, error = %err, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn get_once(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+    ) -> Result<Outcome, (FetchError, Option<Duration>)> {
+        let permits = self.host_permits(url);
+        let _permit = permits
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        let mut req = self.inner.client.get(url.clone());
+        for (k, v) in &opts.headers {
+            req = req.header(k, v);
+        }
+        if let Some(v) = &opts.validators {
+            if let Some(etag) = &v.etag {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &v.last_modified {
+                req = req.header(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let net = |e: reqwest::Error| {
+            let err = if e.is_timeout() {
+                FetchError::Timeout { url: url.clone() }
+            } else {
+                FetchError::Network {
+                    url: url.clone(),
+                    message: error_chain(&e),
+                }
+            };
+            (err, None)
+        };
+        let resp = req.send().await.map_err(net)?;
+        let status = resp.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Outcome::NotModified);
+        }
+        if !status.is_success() {
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            return Err((
+                FetchError::Status {
+                    url: url.clone(),
+                    status,
+                },
+                retry_after,
+            ));
+        }
+        let limit = self.inner.config.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err((
+                FetchError::TooLarge {
+                    url: url.clone(),
+                    limit,
+                },
+                None,
+            ));
+        }
+        let final_url = resp.url().clone();
+        let headers = resp.headers().clone();
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(net)?;
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err((
+                    FetchError::TooLarge {
+                        url: url.clone(),
+                        limit,
+                    },
+                    None,
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let header_str = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators {
+            etag: header_str(header::ETAG),
+            last_modified: header_str(header::LAST_MODIFIED),
+        };
+        Ok(Outcome::Fetched(Fetched {
+            status,
+            final_url,
+            headers,
+            body: body.into(),
+            validators,
+        }))
+    }
+}
+
+/// `base × 2^attempt`, with ±50 % jitter so that many clients do not retry in lock-step.
+pub fn backoff_delay(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.min(16));
+    let jitter: f64 = rand::thread_rng().gen_range(0.5..1.5);
+    exp.mul_f64(jitter)
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        let future = std::time::SystemTime::now() + Duration::from_secs(60);
+        let d = parse_retry_after(&httpdate::fmt_http_date(future)).unwrap();
+        assert!(
+            d > Duration::from_secs(55) && d <= Duration::from_secs(60),
+            "{d:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 0..5 {
+            let d = backoff_delay(base, attempt);
+            let nominal = 100u64 << attempt;
+            assert!(d.as_millis() as u64 >= nominal / 2 && d.as_millis() as u64 <= nominal * 3 / 2);
+        }
+    }
+}

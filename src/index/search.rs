@@ -1,0 +1,346 @@
+//! `hark search`: the match language (plus `field:value`) translated into tantivy queries,
+//! combined with the command's filters, sorted and paged.
+//!
+//! The translation is exact because the index was built with the matcher's own tokenizer:
+//! a term is a term query, a phrase a phrase query, `foo*` a regex over the term
+//! dictionary, `#tag` the sigil-carrying token, `NEAR/n` two sloppy phrases (one per order).
+
+use super::{IndexError, MentionIndex};
+use crate::mention::{Label, Mention};
+use crate::query::Expr;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::ops::Bound;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Order, TantivyDocument, Term};
+
+/// The fields usable as `field:value` in a search query.
+pub const SEARCH_FIELDS: &[&str] = &[
+    "id",
+    "query",
+    "source",
+    "kind",
+    "lang",
+    "sentiment",
+    "author",
+    "title",
+    "text",
+    "url",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Relevance,
+    Reach,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "newest" => Some(Sort::Newest),
+            "oldest" => Some(Sort::Oldest),
+            "relevance" => Some(Sort::Relevance),
+            "reach" => Some(Sort::Reach),
+            _ => None,
+        }
+    }
+}
+
+/// What to look for; every part is optional and they combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub expr: Option<Expr>,
+    pub query: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub sentiment: Option<Label>,
+    /// A source name or a source kind.
+    pub source: Option<String>,
+    pub lang: Option<String>,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub total: usize,
+    pub mentions: Vec<Mention>,
+}
+
+fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+/// Tokens of a phrase → a term or phrase query on `field`.
+fn phrase(field: Field, tokens: &[String]) -> Box<dyn Query> {
+    match tokens.len() {
+        0 => Box::new(EmptyQuery),
+        1 => term(field, &tokens[0]),
+        _ => Box::new(PhraseQuery::new(
+            tokens
+                .iter()
+                .map(|t| Term::from_field_text(field, t))
+                .collect(),
+        )),
+    }
+}
+
+fn escape_regex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if !c.is_alphanumeric() && c != '_' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn prefix(index: &MentionIndex, field: Field, p: &str) -> Result<Box<dyn Query>, IndexError> {
+    let q = RegexQuery::from_pattern(&format!("{}.*", escape_regex(p)), field)
+        .map_err(|e| index.tantivy_err(e))?;
+    Ok(Box::new(q))
+}
+
+/// The single index token an operand of NEAR stands for, if it is one.
+fn single_token(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Phrase(t) if t.len() == 1 => Some(t[0].clone()),
+        Expr::Tag { sigil, text } => Some(format!("{sigil}{text}")),
+        _ => None,
+    }
+}
+
+fn translate(index: &MentionIndex, e: &Expr) -> Result<Box<dyn Query>, IndexError> {
+    let f = &index.fields;
+    Ok(match e {
+        Expr::Phrase(tokens) => phrase(f.content, tokens),
+        Expr::Prefix(p) => prefix(index, f.content, p)?,
+        Expr::Tag { sigil, text } => term(f.content, &format!("{sigil}{text}")),
+        Expr::Near {
+            left,
+            right,
+            distance,
+        } => match (single_token(left), single_token(right)) {
+            (Some(a), Some(b)) => {
+                // tantivy's slop is a budget over both orders; one phrase per order with
+                // slop n-1 accepts exactly the pairs at most n positions apart.
+                let slop = distance.saturating_sub(1);
+                let mut ab = PhraseQuery::new(vec![
+                    Term::from_field_text(f.content, &a),
+                    Term::from_field_text(f.content, &b),
+                ]);
+                ab.set_slop(slop);
+                let mut ba = PhraseQuery::new(vec![
+                    Term::from_field_text(f.content, &b),
+                    Term::from_field_text(f.content, &a),
+                ]);
+                ba.set_slop(slop);
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, Box::new(ab) as Box<dyn Query>),
+                    (Occur::Should, Box::new(ba)),
+                ]))
+            }
+            // Prefix operands: both must occur; positions are checked on the stored text.
+            _ => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, translate(index, left)?),
+                (Occur::Must, translate(index, right)?),
+            ])),
+        },
+        Expr::And(items) => {
+            let mut clauses = Vec::new();
+            let mut positive = false;
+            for item in items {
+                match item {
+                    Expr::Not(inner) => clauses.push((Occur::MustNot, translate(index, inner)?)),
+                    other => {
+                        positive = true;
+                        clauses.push((Occur::Must, translate(index, other)?));
+                    }
+                }
+            }
+            if !positive {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+        Expr::Or(items) => Box::new(BooleanQuery::new(
+            items
+                .iter()
+                .map(|i| Ok((Occur::Should, translate(index, i)?)))
+                .collect::<Result<Vec<_>, IndexError>>()?,
+        )),
+        Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (Occur::MustNot, translate(index, inner)?),
+        ])),
+        Expr::Field { name, value } => field_query(index, name, value)?,
+    })
+}
+
+fn field_query(
+    index: &MentionIndex,
+    name: &str,
+    value: &str,
+) -> Result<Box<dyn Query>, IndexError> {
+    let f = &index.fields;
+    let tokens = || {
+        crate::text::tokenize(value)
+            .into_iter()
+            .map(|t| t.text)
+            .collect::<Vec<_>>()
+    };
+    Ok(match name {
+        "id" => term(f.id, value),
+        "query" => term(f.queries, value),
+        "source" => Box::new(BooleanQuery::new(vec![
+            (Occur::Should, term(f.source, value)),
+            (Occur::Should, term(f.source_kind, value)),
+        ])),
+        "kind" => term(f.source_kind, value),
+        "lang" => term(f.lang, &value.to_ascii_lowercase()),
+        "sentiment" => term(f.sentiment, &value.to_ascii_lowercase()),
+        "url" => term(f.url, value),
+        "author" => phrase(f.author, &tokens()),
+        "title" => phrase(f.title, &tokens()),
+        "text" => phrase(f.content, &tokens()),
+        _ => Box::new(EmptyQuery),
+    })
+}
+
+/// Whether the translated query may accept documents the matcher rejects (NEAR with
+/// prefix operands): those are then checked against the stored text.
+fn needs_verification(e: &Expr) -> bool {
+    match e {
+        Expr::Near { left, right, .. } => {
+            single_token(left).is_none() || single_token(right).is_none()
+        }
+        Expr::And(v) | Expr::Or(v) => v.iter().any(needs_verification),
+        Expr::Not(i) => needs_verification(i),
+        _ => false,
+    }
+}
+
+fn date_term(field: Field, t: DateTime<Utc>) -> Term {
+    Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(t.timestamp()))
+}
+
+/// The filter part of a request (everything but sorting and paging), as one query.
+pub fn filter_query(
+    index: &MentionIndex,
+    req: &SearchRequest,
+) -> Result<Box<dyn Query>, IndexError> {
+    let f = &index.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(e) = &req.expr {
+        clauses.push((Occur::Must, translate(index, e)?));
+    }
+    if let Some(q) = &req.query {
+        clauses.push((Occur::Must, term(f.queries, q)));
+    }
+    if req.since.is_some() || req.until.is_some() {
+        let lower = req.since.map_or(Bound::Unbounded, |t| {
+            Bound::Included(date_term(f.published_at, t))
+        });
+        let upper = req.until.map_or(Bound::Unbounded, |t| {
+            Bound::Excluded(date_term(f.published_at, t))
+        });
+        clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+    }
+    if let Some(s) = req.sentiment {
+        clauses.push((Occur::Must, term(f.sentiment, s.as_str())));
+    }
+    if let Some(s) = &req.source {
+        clauses.push((Occur::Must, field_query(index, "source", s)?));
+    }
+    if let Some(l) = &req.lang {
+        clauses.push((Occur::Must, term(f.lang, &l.to_ascii_lowercase())));
+    }
+    if clauses.is_empty() {
+        return Ok(Box::new(AllQuery));
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+pub fn search(index: &MentionIndex, req: &SearchRequest) -> Result<SearchResult, IndexError> {
+    let searcher = index.reader.searcher();
+    let query = filter_query(index, req)?;
+    let err = |e| index.tantivy_err(e);
+    if let Some(e) = req.expr.as_ref().filter(|e| needs_verification(e)) {
+        return search_verified(index, req, &*query, e);
+    }
+    let limit = req.limit.max(1);
+    let top = TopDocs::with_limit(limit).and_offset(req.offset);
+    let (total, addrs): (usize, Vec<tantivy::DocAddress>) = match req.sort {
+        Sort::Relevance => {
+            let (n, d) = searcher.search(&*query, &(Count, top)).map_err(err)?;
+            (n, d.into_iter().map(|(_, a)| a).collect())
+        }
+        Sort::Newest | Sort::Oldest => {
+            let order = if req.sort == Sort::Newest {
+                Order::Desc
+            } else {
+                Order::Asc
+            };
+            let c = top.order_by_fast_field::<tantivy::DateTime>("published_at", order);
+            let (n, d) = searcher.search(&*query, &(Count, c)).map_err(err)?;
+            (n, d.into_iter().map(|(_, a)| a).collect())
+        }
+        Sort::Reach => {
+            let c = top.order_by_fast_field::<u64>("reach", Order::Desc);
+            let (n, d) = searcher.search(&*query, &(Count, c)).map_err(err)?;
+            (n, d.into_iter().map(|(_, a)| a).collect())
+        }
+    };
+    let mut mentions = Vec::with_capacity(addrs.len());
+    for a in addrs {
+        let doc: TantivyDocument = searcher.doc(a).map_err(err)?;
+        mentions.push(index.mention(&doc)?);
+    }
+    if req.limit == 0 {
+        mentions.clear();
+    }
+    Ok(SearchResult { total, mentions })
+}
+
+/// Slow path: all candidates are loaded and checked with the in-memory matcher.
+fn search_verified(
+    index: &MentionIndex,
+    req: &SearchRequest,
+    query: &dyn Query,
+    expr: &Expr,
+) -> Result<SearchResult, IndexError> {
+    let searcher = index.reader.searcher();
+    let err = |e| index.tantivy_err(e);
+    let addrs = searcher
+        .search(query, &tantivy::collector::DocSetCollector)
+        .map_err(err)?;
+    let mut found = Vec::new();
+    for a in addrs {
+        let doc: TantivyDocument = searcher.doc(a).map_err(err)?;
+        let m = index.mention(&doc)?;
+        if expr.matches(&crate::query::analyze(&m.content())) {
+            found.push(m);
+        }
+    }
+    match req.sort {
+        Sort::Newest | Sort::Relevance => found.sort_by(|a, b| b.published_at.cmp(&a.published_at)),
+        Sort::Oldest => found.sort_by(|a, b| a.published_at.cmp(&b.published_at)),
+        Sort::Reach => found.sort_by(|a, b| b.reach.cmp(&a.reach)),
+    }
+    let total = found.len();
+    let mentions = found.into_iter().skip(req.offset).take(req.limit).collect();
+    Ok(SearchResult { total, mentions })
+}

@@ -1,0 +1,22 @@
+//! hark: brand-reputation monitoring. Sources collect mentions, queries match them, a
+//! classifier scores them, a tantivy index keeps them searchable.
+//!
+//! Stages: `sources` → `enrich` (matching, language, sentiment) → `index`, wired by
+//! `pipeline` with bounded channels; `state` keeps what sources have seen.
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod enrich;
+pub mod html;
+pub mod http;
+pub mod import;
+pub mod index;
+pub mod lang;
+pub mod mention;
+pub mod pipeline;
+pub mod query;
+pub mod sentiment;
+pub mod sources;
+pub mod state;
+pub mod text;
+pub mod timeutil;

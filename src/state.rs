@@ -1,0 +1,198 @@
+//! The state store: source cursors, HTTP validators and seen-mention fingerprints, in redb
+//! (an embedded transactional key-value store).
+//!
+//! Consistency with the index: sources never write here directly. What they learn during a
+//! poll (new validators, cursors) travels down the pipeline as a [`StateUpdate`] behind the
+//! mentions it covers, and is applied in one redb transaction only *after* the index commit
+//! that made those mentions durable. A crash before that point leaves the old state, so the
+//! source delivers the same items again, and the index replaces them by `id` instead of
+//! adding a copy. Nothing is lost and nothing is stored twice.
+
+use crate::http::Validators;
+use redb::{Database, TableDefinition};
+use std::path::Path;
+
+const VALIDATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("http_validators");
+const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
+const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
+
+#[derive(Debug, thiserror::Error)]
+#[error("state store {path}: {message}")]
+pub struct StateError {
+    path: String,
+    message: String,
+}
+
+/// A change to apply once the mentions before it are committed to the index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateUpdate {
+    Validators {
+        source: String,
+        url: String,
+        validators: Validators,
+    },
+    Cursor {
+        source: String,
+        key: String,
+        value: String,
+    },
+    /// A mention id and the fingerprint of the content that was indexed for it.
+    Seen { id: String, fingerprint: u64 },
+}
+
+pub struct StateStore {
+    db: Database,
+    path: String,
+}
+
+fn key2(a: &str, b: &str) -> String {
+    format!("{a}\u{1f}{b}")
+}
+
+impl StateStore {
+    pub fn open(path: &Path) -> Result<StateStore, StateError> {
+        let p = path.display().to_string();
+        let err = |e: &dyn std::fmt::Display| StateError {
+            path: p.clone(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+        }
+        let db = Database::create(path).map_err(|e| err(&e))?;
+        // Create the tables up front so that readers never see a missing table.
+        let tx = db.begin_write().map_err(|e| err(&e))?;
+        {
+            tx.open_table(VALIDATORS).map_err(|e| err(&e))?;
+            tx.open_table(CURSORS).map_err(|e| err(&e))?;
+            tx.open_table(SEEN).map_err(|e| err(&e))?;
+        }
+        tx.commit().map_err(|e| err(&e))?;
+        Ok(StateStore { db, path: p })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StateError {
+        StateError {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    pub fn validators(&self, source: &str, url: &str) -> Result<Option<Validators>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+        let v = t.get(key2(source, url).as_str()).map_err(|e| self.err(e))?;
+        Ok(v.and_then(|v| serde_json::from_slice(v.value()).ok()))
+    }
+
+    pub fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+        let v = t.get(key2(source, key).as_str()).map_err(|e| self.err(e))?;
+        Ok(v.map(|v| v.value().to_string()))
+    }
+
+    /// Which of `ids` were already indexed with exactly this fingerprint.
+    pub fn seen_many(&self, items: &[(&str, u64)]) -> Result<Vec<bool>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+        items
+            .iter()
+            .map(|(id, fp)| {
+                let v = t.get(*id).map_err(|e| self.err(e))?;
+                Ok(v.is_some_and(|v| v.value() == *fp))
+            })
+            .collect()
+    }
+
+    /// Applies updates atomically (one transaction, durable on return).
+    pub fn apply(&self, updates: &[StateUpdate]) -> Result<(), StateError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut vt = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+            let mut ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+            let mut st = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+            for u in updates {
+                match u {
+                    StateUpdate::Validators {
+                        source,
+                        url,
+                        validators,
+                    } => {
+                        let k = key2(source, url);
+                        if validators.is_empty() {
+                            vt.remove(k.as_str()).map_err(|e| self.err(e))?;
+                        } else {
+                            let v = serde_json::to_vec(validators).expect("validators serialise");
+                            vt.insert(k.as_str(), v.as_slice())
+                                .map_err(|e| self.err(e))?;
+                        }
+                    }
+                    StateUpdate::Cursor { source, key, value } => {
+                        ct.insert(key2(source, key).as_str(), value.as_str())
+                            .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::Seen { id, fingerprint } => {
+                        st.insert(id.as_str(), *fingerprint)
+                            .map_err(|e| self.err(e))?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_persist_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        {
+            let s = StateStore::open(&path).unwrap();
+            assert_eq!(s.validators("news", "http://x/feed").unwrap(), None);
+            s.apply(&[
+                StateUpdate::Validators {
+                    source: "news".into(),
+                    url: "http://x/feed".into(),
+                    validators: Validators {
+                        etag: Some("\"abc\"".into()),
+                        last_modified: None,
+                    },
+                },
+                StateUpdate::Cursor {
+                    source: "news".into(),
+                    key: "acme".into(),
+                    value: "42".into(),
+                },
+                StateUpdate::Seen {
+                    id: "feed:1".into(),
+                    fingerprint: 7,
+                },
+            ])
+            .unwrap();
+        }
+        let s = StateStore::open(&path).unwrap();
+        assert_eq!(
+            s.validators("news", "http://x/feed")
+                .unwrap()
+                .unwrap()
+                .etag
+                .as_deref(),
+            Some("\"abc\"")
+        );
+        assert_eq!(s.cursor("news", "acme").unwrap().as_deref(), Some("42"));
+        assert_eq!(
+            s.seen_many(&[("feed:1", 7), ("feed:1", 8), ("feed:2", 7)])
+                .unwrap(),
+            vec![true, false, false]
+        );
+    }
+}

@@ -1,0 +1,372 @@
+//! End to end: a local HTTP server serves the real feeds of ../shared/fixtures/feeds (and the
+//! malformed ones); `hark run --once` collects them; `hark search` must return exactly the
+//! entries that match, computed independently here; a second run sends conditional requests
+//! and adds nothing; broken feeds are reported and do not stop the others.
+
+mod common;
+
+use common::*;
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::path::Path;
+use unicode_normalization::UnicodeNormalization;
+
+const GOOD: &[&str] = &[
+    "bbc_in-our-time.rss",
+    "daringfireball.atom",
+    "debian-news.rdf",
+    "discourse_criticalfallibilism_posts.rss",
+    "forum-cn_kc0011_gb2312.rss",
+    "golem-de_rdf_iso-8859-1.rdf",
+    "google-alerts_slack.atom",
+    "google-news_fr-be.rss",
+    "hackernews_rss.xml",
+    "liberal-gr_iso-8859-7.rss",
+    "lobsters_t-ruby.rss",
+    "news18-hindi.rss",
+    "podcast_welcome-to-night-vale.rss",
+    "reddit_search_site-kevincox-ca.rss",
+    "schneier-on-security.rss",
+    "slashdot_iso-8859-1.xml",
+    "spiegel-update.rss",
+    "youtube_channel_kotlin.atom",
+];
+
+/// (query name, match expression, independent check on folded text)
+struct Q {
+    name: &'static str,
+    expr: &'static str,
+    check: fn(&str) -> bool,
+}
+
+fn word(re: &str) -> Regex {
+    Regex::new(&format!(r"(?u)(^|[^\w]){re}($|[^\w])")).unwrap()
+}
+
+const QUERIES: &[Q] = &[
+    Q {
+        name: "apple",
+        expr: "apple",
+        check: |t| word("apple").is_match(t),
+    },
+    Q {
+        name: "security",
+        expr: "security AND NOT debian",
+        check: |t| word("security").is_match(t) && !word("debian").is_match(t),
+    },
+    Q {
+        name: "ruby",
+        expr: "ruby OR rails",
+        check: |t| word("ruby").is_match(t) || word("rails").is_match(t),
+    },
+    Q {
+        name: "greek",
+        expr: "συλλογη",
+        check: |t| word("συλλογη").is_match(t),
+    },
+    Q {
+        name: "glasfaser",
+        expr: "glasfaserforderung",
+        check: |t| word("glasfaserforderung").is_match(t),
+    },
+    Q {
+        name: "coins",
+        expr: "\"纪念\"",
+        check: |t| t.contains("纪念"),
+    },
+];
+
+/// Lower-case, strip diacritics: an implementation independent of hark's tokenizer.
+fn fold(s: &str) -> String {
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn strip_tags(s: &str) -> String {
+    let tags = Regex::new(r"(?s)<[^>]*>").unwrap();
+    let t = tags.replace_all(s, " ");
+    t.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+}
+
+/// The expected (query → set of entry keys) computed from the fixtures with feed-rs and
+/// regexes, without any of hark's matching code.
+fn expected() -> Vec<(String, BTreeSet<String>)> {
+    let mut out: Vec<(String, BTreeSet<String>)> = QUERIES
+        .iter()
+        .map(|q| (q.name.to_string(), BTreeSet::new()))
+        .collect();
+    for f in GOOD {
+        let bytes = std::fs::read(shared(&format!("fixtures/feeds/{f}"))).unwrap();
+        let feed = feed_rs::parser::parse(bytes.as_slice()).unwrap_or_else(|e| panic!("{f}: {e}"));
+        for e in &feed.entries {
+            let title = e
+                .title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default();
+            let body = e
+                .content
+                .as_ref()
+                .and_then(|c| c.body.clone())
+                .filter(|b| !b.trim().is_empty())
+                .or_else(|| e.summary.as_ref().map(|s| s.content.clone()))
+                .or_else(|| {
+                    e.media
+                        .iter()
+                        .find_map(|m| m.description.as_ref().map(|d| d.content.clone()))
+                })
+                .unwrap_or_default();
+            let text = fold(&format!("{} \n {}", strip_tags(&title), strip_tags(&body)));
+            let key = title.trim().to_string();
+            for (i, q) in QUERIES.iter().enumerate() {
+                if (q.check)(&text) {
+                    out[i].1.insert(key.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn setup(dir: &Path, server: &TestServer, extra_sources: &str) {
+    for f in GOOD {
+        let body = std::fs::read(shared(&format!("fixtures/feeds/{f}"))).unwrap();
+        server.file(&format!("/feeds/{f}"), body, "application/xml");
+    }
+    for f in std::fs::read_dir(shared("fixtures/feeds-malformed")).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().to_string_lossy().into_owned();
+        server.file(
+            &format!("/bad/{name}"),
+            std::fs::read(f.path()).unwrap(),
+            "application/xml",
+        );
+    }
+    let urls: Vec<String> = GOOD.iter().map(|f| format!("\"/feeds/{f}\"")).collect();
+    let bad: Vec<String> = std::fs::read_dir(shared("fixtures/feeds-malformed"))
+        .unwrap()
+        .map(|f| format!("\"/bad/{}\"", f.unwrap().file_name().to_string_lossy()))
+        .collect();
+    write(
+        dir,
+        "hark.toml",
+        &format!(
+            "[http]\nretries = 1\nretry_base = \"50ms\"\n\n[[sources]]\nname = \"fixtures\"\nkind = \"feed\"\nbase_url = \"{base}\"\nurls = [{urls}]\n\n[[sources]]\nname = \"malformed\"\nkind = \"feed\"\nbase_url = \"{base}\"\nurls = [{bad}]\n{extra_sources}",
+            base = server.url(""),
+            urls = urls.join(", "),
+            bad = bad.join(", "),
+        ),
+    );
+    for q in QUERIES {
+        write(
+            dir,
+            &format!("queries/{}.toml", q.name),
+            &format!("match = '{}'\n", q.expr),
+        );
+    }
+}
+
+fn search_titles(dir: &Path, query: &str) -> BTreeSet<String> {
+    search_titles_from(dir, query, "fixtures")
+}
+
+fn search_titles_from(dir: &Path, query: &str, source: &str) -> BTreeSet<String> {
+    let o = hark(
+        dir,
+        &[
+            "search", "--query", query, "--source", source, "--limit", "10000", "--format", "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mentions = v["mentions"].as_array().unwrap();
+    assert_eq!(v["total"].as_u64().unwrap() as usize, mentions.len());
+    mentions
+        .iter()
+        .map(|m| m["title"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn feeds_end_to_end() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), &server, "");
+    let o = hark(dir.path(), &["run", "--once"], None);
+    let err = stderr(&o);
+    assert!(o.status.success(), "run failed: {err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout(&o)).expect("summary JSON on stdout");
+    assert!(summary["indexed"].as_u64().unwrap() > 0, "{summary}");
+
+    // Exactly the matching entries, for every query.
+    for (name, want) in expected() {
+        assert!(
+            !want.is_empty(),
+            "query {name} should match something in the fixtures"
+        );
+        let got = search_titles(dir.path(), &name);
+        let got_folded: BTreeSet<String> = got.iter().map(|t| fold(t.trim())).collect();
+        let want_folded: BTreeSet<String> = want
+            .iter()
+            .map(|t| {
+                fold(
+                    &strip_tags(t)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            })
+            .collect();
+        let got_norm: BTreeSet<String> = got_folded
+            .iter()
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(got_norm, want_folded, "query {name}");
+    }
+
+    // Malformed feeds: the irreparable ones are reported with their URL; repaired ones are
+    // indexed; nothing stopped the good feeds (checked above).
+    assert!(
+        err.contains("reuters_truncated_server-error-comment.rss")
+            || err.contains("synthetic_rss_unclosed"),
+        "{err}"
+    );
+    let malformed_items: u64 = summary["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == "malformed")
+        .map(|s| s["items"].as_u64().unwrap())
+        .sum();
+    assert!(
+        malformed_items > 0,
+        "repairable malformed feeds should yield items: {summary}"
+    );
+
+    // Second pass: every feed is asked conditionally, nothing new is stored.
+    server.clear_log();
+    let before = search_titles(dir.path(), "apple").len();
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary2: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(summary2["indexed"].as_u64(), Some(0), "{summary2}");
+    let log = server.log();
+    let good: Vec<_> = log
+        .iter()
+        .filter(|l| l.path.starts_with("/feeds/"))
+        .collect();
+    assert_eq!(good.len(), GOOD.len());
+    for l in &good {
+        assert!(
+            l.headers.contains_key("if-none-match"),
+            "no validators sent for {}",
+            l.path
+        );
+        assert!(l.headers.contains_key("if-modified-since"), "{}", l.path);
+        assert_eq!(l.status, 304);
+    }
+    assert_eq!(search_titles(dir.path(), "apple").len(), before);
+    // The User-Agent is descriptive.
+    assert!(good[0].headers["user-agent"].starts_with("hark/"));
+}
+
+#[test]
+fn rate_limits_errors_and_limits() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feed = |title: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>{title}</title><guid>{title}</guid><description>acme news</description></item></channel></rss>"
+        )
+    };
+    // 429 with Retry-After, then success.
+    server.route(
+        "/limited.rss",
+        Route::Script(vec![
+            Reply::status(429).header("retry-after", "1"),
+            Reply::ok(feed("after the wait"), "application/rss+xml"),
+        ]),
+    );
+    // 500, 500, then success.
+    server.route(
+        "/flaky.rss",
+        Route::Script(vec![
+            Reply::status(500),
+            Reply::status(503),
+            Reply::ok(feed("third time lucky"), "application/rss+xml"),
+        ]),
+    );
+    // Always 404.
+    server.route("/missing.rss", Route::Script(vec![Reply::status(404)]));
+    // 5 MB feed; the limit is 1 MB.
+    let mut big =
+        String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>big</title>");
+    while big.len() < 5 * 1024 * 1024 {
+        big.push_str("<item><title>acme big</title><description>padding padding padding padding padding padding</description></item>");
+    }
+    big.push_str("</channel></rss>");
+    server.route(
+        "/big.rss",
+        Route::Script(vec![Reply::ok(big, "application/rss+xml")]),
+    );
+    // Invalid UTF-8 in a feed that claims UTF-8.
+    let mut bytes = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title><item><title>acme caf".to_vec();
+    bytes.extend_from_slice(&[0xE9, 0xFF]);
+    bytes.extend_from_slice(b" bad bytes</title><guid>u1</guid></item></channel></rss>");
+    server.route(
+        "/badutf8.rss",
+        Route::Script(vec![Reply::ok(bytes, "application/rss+xml")]),
+    );
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[http]\nmax_body = \"1MB\"\nretries = 3\nretry_base = \"20ms\"\n\n[[sources]]\nname = \"a\"\nkind = \"feed\"\nbase_url = \"{b}\"\nurls = [\"/limited.rss\", \"/flaky.rss\", \"/missing.rss\"]\n\n[[sources]]\nname = \"b\"\nkind = \"feed\"\nbase_url = \"{b}\"\nurls = [\"/big.rss\", \"/badutf8.rss\"]\n",
+            b = server.url("")
+        ),
+    );
+    write(
+        dir.path(),
+        "queries/acme.toml",
+        "match = 'acme OR lucky OR wait'\n",
+    );
+    let o = hark(dir.path(), &["run", "--once"], None);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let titles: BTreeSet<String> = search_titles_from(dir.path(), "acme", "feed");
+    assert!(titles.contains("after the wait"), "{titles:?}\n{err}");
+    assert!(titles.contains("third time lucky"), "{titles:?}\n{err}");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("acme caf") && t.ends_with("bad bytes")),
+        "{titles:?}"
+    );
+    assert!(!titles.contains("acme big"));
+    assert!(err.contains("larger than the 1048576-byte limit"), "{err}");
+    assert!(err.contains("HTTP 404"), "{err}");
+    // The 429's Retry-After was honoured.
+    let log = server.log();
+    let limited: Vec<_> = log.iter().filter(|l| l.path == "/limited.rss").collect();
+    assert_eq!(limited.len(), 2);
+    let waited = limited[1].at - limited[0].at;
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
+    assert_eq!(log.iter().filter(|l| l.path == "/flaky.rss").count(), 3);
+    assert_eq!(
+        log.iter().filter(|l| l.path == "/missing.rss").count(),
+        1,
+        "a 404 is not retried"
+    );
+}
