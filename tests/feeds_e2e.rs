@@ -370,3 +370,48 @@ fn rate_limits_errors_and_limits() {
         "a 404 is not retried"
     );
 }
+
+#[test]
+fn run_until_sigterm_then_drain() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let body = std::fs::read(shared("fixtures/feeds/lobsters_t-ruby.rss")).unwrap();
+    server.file("/ruby.rss", body, "application/rss+xml");
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"lobsters\"\nkind = \"feed\"\ninterval = \"1s\"\nbase_url = \"{}\"\nurls = [\"/ruby.rss\"]\n",
+            server.url("")
+        ),
+    );
+    write(dir.path(), "queries/ruby.toml", "match = 'ruby'\n");
+    let child = std::process::Command::new(hark_bin())
+        .current_dir(dir.path())
+        .args(["run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for at least two polls (the second is conditional).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server.log().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hark run did not poll twice"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("shutting down"), "{err}");
+    let log = server.log();
+    assert!(log[1].headers.contains_key("if-none-match"));
+    assert!(!search_titles_from(dir.path(), "ruby", "lobsters").is_empty());
+}

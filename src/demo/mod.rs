@@ -267,11 +267,6 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
         second.sources.iter().map(|s| s.requests).sum::<usize>(),
         second.indexed
     )?;
-    writeln!(
-        out,
-        "\nTry: hark --config {} search '\"brightwave fiber\" AND down' --sort reach",
-        config_path.display()
-    )?;
     Ok(DemoOutcome {
         config,
         first,

@@ -315,6 +315,33 @@ pub fn search(index: &MentionIndex, req: &SearchRequest) -> Result<SearchResult,
     Ok(SearchResult { total, mentions })
 }
 
+/// A `field:value` filter decided on a loaded mention (same semantics as `field_query`).
+fn field_matches(m: &Mention, name: &str, value: &str) -> bool {
+    let phrase_in = |hay: &str| {
+        let want: Vec<String> = crate::text::tokenize(value)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        crate::query::Expr::Phrase(want).matches(&crate::query::analyze(hay))
+    };
+    match name {
+        "id" => m.id == value,
+        "query" => m.queries.iter().any(|q| q == value),
+        "source" => m.source == value || m.source_kind == value,
+        "kind" => m.source_kind == value,
+        "lang" => m.lang.as_deref() == Some(value.to_ascii_lowercase().as_str()),
+        "sentiment" => m
+            .sentiment
+            .as_ref()
+            .is_some_and(|s| s.label.as_str() == value.to_ascii_lowercase()),
+        "url" => m.url.as_deref() == Some(value),
+        "author" => phrase_in(m.author.as_deref().unwrap_or("")),
+        "title" => phrase_in(m.title.as_deref().unwrap_or("")),
+        "text" => phrase_in(&m.content()),
+        _ => false,
+    }
+}
+
 /// Slow path: all candidates are loaded and checked with the in-memory matcher.
 fn search_verified(
     index: &MentionIndex,
@@ -331,7 +358,9 @@ fn search_verified(
     for a in addrs {
         let doc: TantivyDocument = searcher.doc(a).map_err(err)?;
         let m = index.mention(&doc)?;
-        if expr.matches(&crate::query::analyze(&m.content())) {
+        if expr.matches_with(&crate::query::analyze(&m.content()), |name, value| {
+            field_matches(&m, name, value)
+        }) {
             found.push(m);
         }
     }
@@ -343,4 +372,264 @@ fn search_verified(
     let total = found.len();
     let mentions = found.into_iter().skip(req.offset).take(req.limit).collect();
     Ok(SearchResult { total, mentions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mention::{Engagement, Sentiment};
+    use crate::query::{ParseOptions, analyze, parse};
+
+    /// A tiny deterministic generator, so that failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[(self.next() % xs.len() as u64) as usize]
+        }
+    }
+
+    const WORDS: &[&str] = &[
+        "acme",
+        "Acmé",
+        "corp",
+        "road",
+        "runner",
+        "#acme",
+        "@acme",
+        "café",
+        "cafe",
+        "bad",
+        "acmeology",
+        "delay",
+        "delays",
+        "x",
+        "東京",
+        "the",
+    ];
+
+    fn random_text(r: &mut Rng) -> String {
+        let n = 1 + r.next() % 12;
+        (0..n)
+            .map(|_| r.pick(WORDS))
+            .collect::<Vec<_>>()
+            .join(if r.next() % 3 == 0 { ", " } else { " " })
+    }
+
+    fn random_query(r: &mut Rng, depth: u32) -> String {
+        let atoms = [
+            "acme",
+            "corp",
+            "\"acme corp\"",
+            "#acme",
+            "@acme",
+            "cafe",
+            "delay*",
+            "acme NEAR/2 corp",
+            "road NEAR/3 runner",
+            "acme NEAR/1 delay*",
+            "東京",
+            "\"road runner\"",
+            "the",
+        ];
+        if depth == 0 || r.next() % 3 == 0 {
+            return r.pick(&atoms).to_string();
+        }
+        let a = random_query(r, depth - 1);
+        let b = random_query(r, depth - 1);
+        match r.next() % 4 {
+            0 => format!("({a} AND {b})"),
+            1 => format!("({a} OR {b})"),
+            2 => format!("({a} AND NOT {b})"),
+            _ => format!("({a} {b})"),
+        }
+    }
+
+    #[test]
+    fn search_agrees_with_the_matcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = MentionIndex::open_or_create(dir.path()).unwrap();
+        let writer = index.writer(1, 32).unwrap();
+        let mut r = Rng(0x9e3779b97f4a7c15);
+        let mut docs = Vec::new();
+        for i in 0..300 {
+            let text = random_text(&mut r);
+            let m = Mention {
+                id: format!("t:{i}"),
+                queries: vec![],
+                source: "s".into(),
+                source_kind: "test".into(),
+                url: None,
+                author: None,
+                title: None,
+                text: text.clone(),
+                published_at: chrono::Utc::now(),
+                fetched_at: None,
+                lang: None,
+                sentiment: Some(Sentiment {
+                    label: Label::Neutral,
+                    score: 0.0,
+                    model: "t".into(),
+                }),
+                engagement: Engagement::default(),
+                reach: Some(i),
+            };
+            index.upsert(&writer, &m).unwrap();
+            docs.push(m);
+        }
+        let mut writer = writer;
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        for _ in 0..300 {
+            let q = random_query(&mut r, 3);
+            let expr = parse(&q, &ParseOptions::default()).unwrap();
+            let want: std::collections::BTreeSet<String> = docs
+                .iter()
+                .filter(|d| expr.matches(&analyze(&d.content())))
+                .map(|d| d.id.clone())
+                .collect();
+            let req = SearchRequest {
+                expr: Some(expr),
+                limit: 1000,
+                ..Default::default()
+            };
+            let got = search(&index, &req).unwrap();
+            let got_ids: std::collections::BTreeSet<String> =
+                got.mentions.iter().map(|m| m.id.clone()).collect();
+            assert_eq!(got.total, want.len(), "total for {q}");
+            assert_eq!(got_ids, want, "query {q}");
+        }
+    }
+
+    #[test]
+    fn filters_sort_and_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = MentionIndex::open_or_create(dir.path()).unwrap();
+        let mut writer = index.writer(1, 32).unwrap();
+        let base = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        for i in 0..50u64 {
+            let label = Label::ALL[(i % 3) as usize];
+            let m = Mention {
+                id: format!("t:{i}"),
+                queries: vec![if i % 2 == 0 {
+                    "even".into()
+                } else {
+                    "odd".into()
+                }],
+                source: format!("src{}", i % 5),
+                source_kind: "test".into(),
+                url: None,
+                author: Some(format!("Author {}", i % 4)),
+                title: None,
+                text: format!("acme item {i}"),
+                published_at: base + chrono::Duration::hours(i as i64),
+                fetched_at: None,
+                lang: Some(if i % 10 == 0 {
+                    "fr".into()
+                } else {
+                    "en".into()
+                }),
+                sentiment: Some(Sentiment {
+                    label,
+                    score: 0.0,
+                    model: "t".into(),
+                }),
+                engagement: Engagement::default(),
+                reach: Some(1000 - i),
+            };
+            index.upsert(&writer, &m).unwrap();
+        }
+        // Re-adding an id replaces it.
+        let mut again = index.get("t:0").unwrap();
+        assert!(again.is_none());
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        again = index.get("t:0").unwrap();
+        let mut m0 = again.unwrap();
+        m0.text = "acme replaced".into();
+        index.upsert(&writer, &m0).unwrap();
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        assert_eq!(index.num_docs(), 50);
+
+        let run = |req: SearchRequest| search(&index, &req).unwrap();
+        let r = run(SearchRequest {
+            query: Some("even".into()),
+            sentiment: Some(Label::Negative),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(
+            r.total,
+            (0..50).filter(|i| i % 2 == 0 && i % 3 == 0).count()
+        );
+        let r = run(SearchRequest {
+            since: Some(base + chrono::Duration::hours(10)),
+            until: Some(base + chrono::Duration::hours(20)),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(r.total, 10);
+        assert_eq!(r.mentions[0].id, "t:19", "newest first");
+        let r = run(SearchRequest {
+            sort: Sort::Oldest,
+            limit: 3,
+            offset: 2,
+            ..Default::default()
+        });
+        assert_eq!(
+            r.mentions.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            vec!["t:2", "t:3", "t:4"]
+        );
+        assert_eq!(r.total, 50);
+        let r = run(SearchRequest {
+            sort: Sort::Reach,
+            limit: 1,
+            ..Default::default()
+        });
+        assert_eq!(r.mentions[0].id, "t:0");
+        let r = run(SearchRequest {
+            lang: Some("FR".into()),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(r.total, 5);
+        let r = run(SearchRequest {
+            source: Some("src1".into()),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(r.total, 10);
+        let r = run(SearchRequest {
+            source: Some("test".into()),
+            limit: 0,
+            ..Default::default()
+        });
+        assert_eq!((r.total, r.mentions.len()), (50, 0));
+        let fields = ParseOptions {
+            allow_fields: SEARCH_FIELDS,
+        };
+        let r = run(SearchRequest {
+            expr: Some(parse("author:\"author 3\" AND sentiment:positive", &fields).unwrap()),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(
+            r.total,
+            (0..50).filter(|i| i % 4 == 3 && i % 3 == 2).count()
+        );
+        let r = run(SearchRequest {
+            expr: Some(parse("replaced", &fields).unwrap()),
+            limit: 100,
+            ..Default::default()
+        });
+        assert_eq!(r.total, 1);
+    }
 }
