@@ -53,8 +53,12 @@ pub fn import_file(
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let writer = index.writer(threads.min(2), 256)?;
+    let mut writer = index.writer(threads.min(2), 256)?;
+    let mut deletes_since_commit = 0usize;
     let mut summary = ImportSummary::default();
+    // What the index held before this import, to know which ids need replacing.
+    let before = index.reader.searcher();
+    let mut added: std::collections::HashSet<String> = std::collections::HashSet::new();
     let record = |errs: Vec<LineError>, summary: &mut ImportSummary| {
         for e in errs {
             tracing::warn!("{}:{}: {}", path.display(), e.line, e.error);
@@ -64,10 +68,10 @@ pub fn import_file(
             }
         }
     };
-    let process = |rows: Vec<(u64, Result<Value, String>)>,
-                   summary: &mut ImportSummary|
+    let mut process = |rows: Vec<(u64, Result<Value, String>)>,
+                       summary: &mut ImportSummary|
      -> anyhow::Result<()> {
-        let results: Vec<Result<(String, tantivy::TantivyDocument), LineError>> = rows
+        let results: Vec<Result<(String, bool, tantivy::TantivyDocument), LineError>> = rows
             .into_par_iter()
             .map(|(line, v)| {
                 let m = v
@@ -76,14 +80,21 @@ pub fn import_file(
                 let m = enricher
                     .enrich(m, None, Unmatched::Keep)
                     .expect("Keep never drops");
-                Ok((m.id.clone(), index.document(&m)))
+                let existed = index.contains_id_in(&before, &m.id);
+                Ok((m.id.clone(), existed, index.document(&m)))
             })
             .collect();
         let mut errs = Vec::new();
         for r in results {
             match r {
-                Ok((id, doc)) => {
-                    writer.delete_term(tantivy::Term::from_field_text(index.fields.id, &id));
+                Ok((id, existed, doc)) => {
+                    // Replace, never duplicate: delete only ids the index already had or this
+                    // file already added (tantivy keeps every delete until the commit, so a
+                    // delete per document would cost ~1 KB each).
+                    if existed || !added.insert(id.clone()) {
+                        writer.delete_term(tantivy::Term::from_field_text(index.fields.id, &id));
+                        deletes_since_commit += 1;
+                    }
                     writer.add_document(doc).map_err(|e| index.tantivy_err(e))?;
                     summary.imported += 1;
                 }
@@ -91,6 +102,11 @@ pub fn import_file(
             }
         }
         record(errs, summary);
+        // Committing drains tantivy's delete queue: keeps a re-import's memory bounded.
+        if deletes_since_commit >= 50_000 {
+            writer.commit().map_err(|e| index.tantivy_err(e))?;
+            deletes_since_commit = 0;
+        }
         Ok(())
     };
 
@@ -158,7 +174,6 @@ pub fn import_file(
             process(rows, &mut summary)?;
         }
     }
-    let mut writer = writer;
     writer.commit().map_err(|e| index.tantivy_err(e))?;
     writer
         .wait_merging_threads()

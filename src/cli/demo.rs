@@ -28,11 +28,16 @@ pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     tokio.block_on(crate::demo::run_demo(&dir, &mut out))?;
-    if a.keep.is_none() {
-        writeln!(
+    match &a.keep {
+        Some(d) => writeln!(
             out,
-            "(temporary deployment removed; use --keep DIR to keep it)"
-        )?;
+            "\nExplore it: hark --config {} search '\"brightwave fiber\" AND down' --sort reach",
+            d.join("hark.toml").display()
+        )?,
+        None => writeln!(
+            out,
+            "\n(temporary deployment removed; `hark demo --keep DIR` keeps it to explore)"
+        )?,
     }
     Ok(())
 }

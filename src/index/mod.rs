@@ -250,6 +250,18 @@ impl MentionIndex {
         }
     }
 
+    /// Whether a document with this id is in the snapshot `searcher` (possibly deleted but not
+    /// yet merged away: a harmless false positive that only costs a delete).
+    pub fn contains_id_in(&self, searcher: &tantivy::Searcher, id: &str) -> bool {
+        let term = Term::from_field_text(self.fields.id, id);
+        searcher.segment_readers().iter().any(|sr| {
+            sr.inverted_index(self.fields.id)
+                .ok()
+                .and_then(|ii| ii.get_term_info(&term).ok().flatten())
+                .is_some()
+        })
+    }
+
     pub(crate) fn tantivy_err(&self, e: tantivy::TantivyError) -> IndexError {
         self.err(e)
     }
