@@ -123,7 +123,10 @@ fn single_token(e: &Expr) -> Option<String> {
     }
 }
 
-fn translate(index: &MentionIndex, e: &Expr) -> Result<Box<dyn Query>, IndexError> {
+/// `positive` is false under an odd number of NOTs. Where the translation cannot be exact
+/// (NEAR with a prefix operand), it errs towards more documents when positive and fewer
+/// under NOT, so the query is a superset of the true matches, which are then verified.
+fn translate(index: &MentionIndex, e: &Expr, positive: bool) -> Result<Box<dyn Query>, IndexError> {
     let f = &index.fields;
     Ok(match e {
         Expr::Phrase(tokens) => phrase(f.content, tokens),
@@ -154,24 +157,27 @@ fn translate(index: &MentionIndex, e: &Expr) -> Result<Box<dyn Query>, IndexErro
                 ]))
             }
             // Prefix operands: both must occur; positions are checked on the stored text.
-            _ => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, translate(index, left)?),
-                (Occur::Must, translate(index, right)?),
+            _ if positive => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, translate(index, left, positive)?),
+                (Occur::Must, translate(index, right, positive)?),
             ])),
+            _ => Box::new(EmptyQuery),
         },
         Expr::And(items) => {
             let mut clauses = Vec::new();
-            let mut positive = false;
+            let mut has_required = false;
             for item in items {
                 match item {
-                    Expr::Not(inner) => clauses.push((Occur::MustNot, translate(index, inner)?)),
+                    Expr::Not(inner) => {
+                        clauses.push((Occur::MustNot, translate(index, inner, !positive)?))
+                    }
                     other => {
-                        positive = true;
-                        clauses.push((Occur::Must, translate(index, other)?));
+                        has_required = true;
+                        clauses.push((Occur::Must, translate(index, other, positive)?));
                     }
                 }
             }
-            if !positive {
+            if !has_required {
                 clauses.push((Occur::Must, Box::new(AllQuery)));
             }
             Box::new(BooleanQuery::new(clauses))
@@ -179,12 +185,12 @@ fn translate(index: &MentionIndex, e: &Expr) -> Result<Box<dyn Query>, IndexErro
         Expr::Or(items) => Box::new(BooleanQuery::new(
             items
                 .iter()
-                .map(|i| Ok((Occur::Should, translate(index, i)?)))
+                .map(|i| Ok((Occur::Should, translate(index, i, positive)?)))
                 .collect::<Result<Vec<_>, IndexError>>()?,
         )),
         Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-            (Occur::MustNot, translate(index, inner)?),
+            (Occur::MustNot, translate(index, inner, !positive)?),
         ])),
         Expr::Field { name, value } => field_query(index, name, value)?,
     })
@@ -245,7 +251,7 @@ pub fn filter_query(
     let f = &index.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(e) = &req.expr {
-        clauses.push((Occur::Must, translate(index, e)?));
+        clauses.push((Occur::Must, translate(index, e, true)?));
     }
     if let Some(q) = &req.query {
         clauses.push((Occur::Must, term(f.queries, q)));
@@ -430,9 +436,9 @@ mod tests {
             "@acme",
             "cafe",
             "delay*",
-            "acme NEAR/2 corp",
-            "road NEAR/3 runner",
-            "acme NEAR/1 delay*",
+            "(acme NEAR/2 corp)",
+            "(road NEAR/3 runner)",
+            "(acme NEAR/1 delay*)",
             "東京",
             "\"road runner\"",
             "the",
@@ -501,7 +507,16 @@ mod tests {
             let got = search(&index, &req).unwrap();
             let got_ids: std::collections::BTreeSet<String> =
                 got.mentions.iter().map(|m| m.id.clone()).collect();
-            assert_eq!(got.total, want.len(), "total for {q}");
+            let diff: Vec<&String> = docs
+                .iter()
+                .filter(|d| want.contains(&d.id) != got.mentions.iter().any(|m| m.id == d.id))
+                .map(|d| &d.text)
+                .collect();
+            assert_eq!(
+                got.total,
+                want.len(),
+                "total for {q}; differing docs: {diff:?}"
+            );
             assert_eq!(got_ids, want, "query {q}");
         }
     }
