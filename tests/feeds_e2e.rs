@@ -415,3 +415,88 @@ fn run_until_sigterm_then_drain() {
     assert!(log[1].headers.contains_key("if-none-match"));
     assert!(!search_titles_from(dir.path(), "ruby", "lobsters").is_empty());
 }
+
+/// `hark run` killed with SIGKILL while one feed is still being fetched: what was committed
+/// stays, its validators were saved with it, and the next run collects the rest: every item
+/// present exactly once.
+#[test]
+fn killed_run_loses_nothing_and_stores_nothing_twice() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feed = |prefix: &str| {
+        let mut s =
+            String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
+        for i in 0..20 {
+            s.push_str(&format!("<item><title>{prefix} acme item {i}</title><guid>{prefix}-{i}</guid><description>acme news {i}</description></item>"));
+        }
+        s.push_str("</channel></rss>");
+        s
+    };
+    server.file(
+        "/fast.rss",
+        feed("fast").into_bytes(),
+        "application/rss+xml",
+    );
+    let mut slow = Reply::ok(feed("slow"), "application/rss+xml");
+    slow.delay = std::time::Duration::from_secs(60);
+    server.route("/slow.rss", Route::Script(vec![slow]));
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[http]\ntimeout = \"120s\"\n\n[[sources]]\nname = \"fast\"\nkind = \"feed\"\nbase_url = \"{b}\"\nurls = [\"/fast.rss\"]\n\n[[sources]]\nname = \"slow\"\nkind = \"feed\"\nbase_url = \"{b}\"\nurls = [\"/slow.rss\"]\n",
+            b = server.url("")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let mut child = std::process::Command::new(hark_bin())
+        .current_dir(dir.path())
+        .args(["run", "--once"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = |source: &str| search_titles_from(dir.path(), "acme", source).len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(dir.path().join("data/index/meta.json").exists() && count("fast") == 20) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fast feed was not committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL, mid-fetch of the slow feed
+    child.wait().unwrap();
+    assert_eq!(count("slow"), 0);
+
+    server.route(
+        "/slow.rss",
+        Route::Script(vec![Reply::ok(feed("slow"), "application/rss+xml")]),
+    );
+    server.clear_log();
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(count("fast"), 20);
+    assert_eq!(count("slow"), 20);
+    let o = hark(
+        dir.path(),
+        &["search", "acme", "--limit", "1000", "--format", "json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids: BTreeSet<String> = v["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(v["total"].as_u64(), Some(40));
+    assert_eq!(ids.len(), 40);
+    // The fast feed's validators were saved with its commit.
+    let fast = server
+        .log()
+        .into_iter()
+        .find(|l| l.path == "/fast.rss")
+        .unwrap();
+    assert_eq!(fast.status, 304);
+}
