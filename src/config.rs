@@ -110,6 +110,11 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// ", did you mean `x`?" when a candidate is close to `word`, else nothing.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    suggest(word, candidates).map(|b| format!(", did you mean `{b}`?")).unwrap_or_default()
+}
+
 fn parse_duration_at(
     file: &SourceFile,
     value: &Spanned<String>,
@@ -899,9 +904,7 @@ fn load_query_file(path: &Path, sources: &[SourceConfig]) -> Result<QueryConfig,
         for s in srcs.get_ref() {
             if !known.contains(&s.as_str()) && !SOURCE_KINDS.contains(&s.as_str()) {
                 let mut msg = format!("`sources`: no source named `{s}` in hark.toml");
-                if let Some(best) = suggest(s, &known) {
-                    msg.push_str(&format!(", did you mean `{best}`?"));
-                }
+                msg.push_str(&did_you_mean(s, &known));
                 return Err(file.error_at(Some(srcs.span().start), msg));
             }
             source_names.push(s.clone());
@@ -939,9 +942,7 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
     if !queries.iter().any(|q| q.name == query) {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
         let mut msg = format!("`query`: no query named `{query}`");
-        if let Some(best) = suggest(&query, &names) {
-            msg.push_str(&format!(", did you mean `{best}`?"));
-        }
+        msg.push_str(&did_you_mean(&query, &names));
         return Err(file.error_at(Some(a.query.span().start), msg));
     }
     let kind = a.kind.get_ref().clone();
@@ -1039,9 +1040,7 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
             }
             other => {
                 let mut msg = format!("unknown channel type `{other}`");
-                if let Some(best) = suggest(other, &["email", "webhook"]) {
-                    msg.push_str(&format!(", did you mean `{best}`?"));
-                }
+                msg.push_str(&did_you_mean(other, &["email", "webhook"]));
                 return Err(file.error_at(Some(c.type_.span().start), msg));
             }
         }

@@ -37,9 +37,7 @@ pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
                     "--query: no query named `{name}` in {}",
                     cfg.root.join(&cfg.storage.queries_dir).display()
                 );
-                if let Some(b) = crate::config::suggest(name, &names) {
-                    msg.push_str(&format!(", did you mean `{b}`?"));
-                }
+                msg.push_str(&crate::config::did_you_mean(name, &names));
                 return Err(usage(msg));
             }
         },

@@ -149,9 +149,7 @@ fn check_query_name(cfg: &crate::config::Config, name: Option<&str>) -> anyhow::
         if !cfg.queries.is_empty() && cfg.query(n).is_none() {
             let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
             let mut msg = format!("--query: no query named `{n}`");
-            if let Some(b) = crate::config::suggest(n, &names) {
-                msg.push_str(&format!(", did you mean `{b}`?"));
-            }
+            msg.push_str(&crate::config::did_you_mean(n, &names));
             return Err(usage(msg));
         }
     }
