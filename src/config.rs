@@ -112,7 +112,9 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// ", did you mean `x`?" when a candidate is close to `word`, else nothing.
 pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    suggest(word, candidates).map(|b| format!(", did you mean `{b}`?")).unwrap_or_default()
+    suggest(word, candidates)
+        .map(|b| format!(", did you mean `{b}`?"))
+        .unwrap_or_default()
 }
 
 fn parse_duration_at(
@@ -320,6 +322,9 @@ pub struct SmtpConfig {
     #[serde(default)]
     pub password_env: Option<String>,
     pub from: String,
+    /// Accept a self-signed server certificate (test servers only).
+    #[serde(default)]
+    pub accept_invalid_certs: bool,
 }
 
 fn default_tls() -> String {
@@ -419,6 +424,16 @@ pub struct QueryConfig {
     pub search_terms: Vec<String>,
 }
 
+impl Channel {
+    /// A short description for listings ("email pr@example.com", "webhook slack https://...").
+    pub fn describe(&self) -> String {
+        match self {
+            Channel::Email { to } => format!("email {}", to.join(",")),
+            Channel::Webhook { url, format, .. } => format!("webhook {format} {url}"),
+        }
+    }
+}
+
 impl QueryConfig {
     /// Builds a query from its `match` text alone (tests, `hark classify --query` on ad-hoc
     /// queries).
@@ -504,7 +519,8 @@ struct ChannelFile {
 }
 
 /// A delivery channel of an alert rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum Channel {
     Email {
         to: Vec<String>,
@@ -607,6 +623,18 @@ impl Config {
         let adir = self.root.join(&self.storage.alerts_dir);
         for file in toml_files(&adir)? {
             let rule = load_alert_file(&file, &self.queries)?;
+            if self.smtp.is_none()
+                && rule
+                    .channels
+                    .iter()
+                    .any(|c| matches!(c, Channel::Email { .. }))
+            {
+                return Err(ConfigError {
+                    file,
+                    position: None,
+                    message: "an email channel needs an [smtp] section in hark.toml".into(),
+                });
+            }
             if self.alerts.iter().any(|p| p.name == rule.name) {
                 return Err(ConfigError {
                     file,

@@ -3,6 +3,7 @@
 //!
 //! Stages: `sources` → `enrich` (matching, language, sentiment) → `index`, wired by
 //! `pipeline` with bounded channels; `state` keeps what sources have seen.
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod demo;

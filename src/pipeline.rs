@@ -112,6 +112,9 @@ pub struct RunSummary {
     pub commits: u64,
     /// Sources that could not be started (e.g. a kind this build does not have).
     pub disabled: Vec<String>,
+    /// Alerts raised by rule evaluation, and what happened to their deliveries.
+    pub alerts_raised: usize,
+    pub alert_deliveries: crate::alerts::deliver::DeliveryReport,
 }
 
 /// The long-lived pieces of a deployment.
@@ -349,6 +352,49 @@ pub async fn forward_signals(tx: watch::Sender<bool>) {
     let _ = ctrl_c.await;
     tracing::info!("shutting down: draining the pipeline and committing");
     let _ = tx.send(true);
+}
+
+/// Evaluates every alert rule now and records what fires; then delivers what is due.
+pub async fn evaluate_and_deliver(
+    rt: &Arc<Runtime>,
+    client: &reqwest::Client,
+) -> anyhow::Result<(usize, crate::alerts::deliver::DeliveryReport)> {
+    let raised = if rt.config.alerts.is_empty() {
+        0
+    } else {
+        let rt2 = rt.clone();
+        tokio::task::spawn_blocking(move || {
+            let engine = crate::alerts::engine::Engine {
+                index: &rt2.index,
+                state: &rt2.state,
+                config: &rt2.config,
+            };
+            engine.evaluate_all(chrono::Utc::now()).map(|a| a.len())
+        })
+        .await??
+    };
+    let report = crate::alerts::deliver::deliver_due(&rt.state, &rt.config, client).await?;
+    Ok((raised, report))
+}
+
+/// `hark run`'s alert stage: evaluates after every commit (and every minute, so that a spike
+/// ending or a retry coming due is noticed without new mentions), until `stop`.
+pub async fn alert_loop(
+    rt: Arc<Runtime>,
+    commits: Arc<tokio::sync::Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let client = crate::alerts::deliver::webhook_client(&rt.config);
+    loop {
+        tokio::select! {
+            _ = commits.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = evaluate_and_deliver(&rt, &client).await {
+            tracing::error!(error = %e, "alert evaluation failed");
+        }
+    }
 }
 
 /// Default poll interval fallback for sources built outside a config.

@@ -71,6 +71,15 @@ impl StateStore {
         Ok(StateStore { db, path: p })
     }
 
+    /// The underlying database, for other components' tables (the alert outbox).
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn error(&self, e: impl std::fmt::Display) -> StateError {
+        self.err(e)
+    }
+
     fn err(&self, e: impl std::fmt::Display) -> StateError {
         StateError {
             path: self.path.clone(),

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the commands. Library errors become exit codes
 //! here: 2 for bad usage or bad config, 1 for anything else.
 
+mod alerts;
 mod classify;
 mod demo;
 mod import;
@@ -49,6 +50,8 @@ pub enum Command {
     Stats(search::StatsArgs),
     /// Bulk-load mentions from a JSON-lines or CSV file.
     Import(import::ImportArgs),
+    /// Alert history, test alerts and backtests.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// An error that means "the user asked for something invalid" (exit status 2).
@@ -124,5 +127,6 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Search(a) => search::run_search(&cli, a),
         Command::Stats(a) => search::run_stats(&cli, a),
         Command::Import(a) => import::run(&cli, a),
+        Command::Alerts(a) => alerts::run(&cli, a),
     }
 }

@@ -24,16 +24,45 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
             cfg.root.join(&cfg.storage.queries_dir).display()
         );
     }
-    let rt = Runtime::open(cfg)?;
+    let rt = Arc::new(Runtime::open(cfg)?);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let summary = tokio.block_on(async {
         let (tx, rx) = tokio::sync::watch::channel(false);
-        if !a.once {
+        let commits = Arc::new(tokio::sync::Notify::new());
+        let notify = commits.clone();
+        let on_commit: Arc<dyn Fn(&crate::index::MentionIndex) + Send + Sync> =
+            Arc::new(move |_| notify.notify_one());
+        let alerts = if a.once {
+            None
+        } else {
             tokio::spawn(pipeline::forward_signals(tx));
+            Some(tokio::spawn(pipeline::alert_loop(
+                rt.clone(),
+                commits,
+                rx.clone(),
+            )))
+        };
+        let mut summary = pipeline::run(&rt, a.once, rx, on_commit).await?;
+        if let Some(task) = alerts {
+            let _ = task.await;
         }
-        pipeline::run(&rt, a.once, rx, Arc::new(|_| {})).await
+        // A last evaluation on everything committed; due deliveries are attempted, with
+        // retries for up to 30 s; what is still pending stays in the outbox for the next run.
+        let client = crate::alerts::deliver::webhook_client(&rt.config);
+        let (raised, mut report) = pipeline::evaluate_and_deliver(&rt, &client).await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while report.retrying > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let r = crate::alerts::deliver::deliver_due(&rt.state, &rt.config, &client).await?;
+            report.delivered += r.delivered;
+            report.failed += r.failed;
+            report.retrying = crate::alerts::outbox::Outbox::new(&rt.state).pending_count()?;
+        }
+        summary.alerts_raised += raised;
+        summary.alert_deliveries = report;
+        anyhow::Ok(summary)
     })?;
     let failed: usize = summary.sources.iter().map(|s| s.errors.len()).sum();
     tracing::info!(

@@ -28,6 +28,19 @@ struct Served {
 
 type Feeds = Arc<HashMap<String, Served>>;
 
+/// Webhook payloads the demo's receiver got.
+pub type Received = Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+async fn receive_hook(State(received): State<Received>, body: axum::body::Bytes) -> StatusCode {
+    match serde_json::from_slice(&body) {
+        Ok(v) => {
+            received.lock().expect("receiver lock").push(v);
+            StatusCode::OK
+        }
+        Err(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
 async fn serve_feed(
     UrlPath(name): UrlPath<String>,
     State(feeds): State<Feeds>,
@@ -52,8 +65,9 @@ async fn serve_feed(
         .into_response()
 }
 
-/// Starts the sample feed server on 127.0.0.1 (any free port).
-pub async fn start_feed_server() -> anyhow::Result<SocketAddr> {
+/// Starts the sample feed server, with a webhook receiver at `/hooks/alerts`, on 127.0.0.1
+/// (any free port).
+pub async fn start_feed_server() -> anyhow::Result<(SocketAddr, Received)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
@@ -88,13 +102,18 @@ pub async fn start_feed_server() -> anyhow::Result<SocketAddr> {
         feeds::json_feed(&pick("social"), &base, now),
         "application/feed+json; charset=utf-8",
     );
+    let received: Received = Arc::default();
+    let hooks = axum::Router::new()
+        .route("/hooks/alerts", axum::routing::post(receive_hook))
+        .with_state(received.clone());
     let app = axum::Router::new()
         .route("/feeds/{name}", axum::routing::get(serve_feed))
-        .with_state(Arc::new(map));
+        .with_state(Arc::new(map))
+        .merge(hooks);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok(addr)
+    Ok((addr, received))
 }
 
 /// Writes the demo deployment: hark.toml with three feed sources, two queries.
@@ -129,6 +148,12 @@ urls = ["{base}/social.json"]
         "# The demo's brand.\nmatch = 'brightwave OR \"brightwave fiber\" OR #brightwave OR @brightwave'\n",
     )?;
     std::fs::write(
+        dir.join("alerts/brightwave-negative-spike.toml"),
+        format!(
+            "# Negative spike on the brand, delivered to the demo's webhook receiver.\nquery = \"brightwave\"\nkind = \"negative_spike\"\nwindow = \"1h\"\nbaseline = \"7d\"\ncooldown = \"6h\"\n\n[[channels]]\ntype = \"webhook\"\nurl = \"http://{addr}/hooks/alerts\"\nformat = \"json\"\n"
+        ),
+    )?;
+    std::fs::write(
         dir.join("queries/nimbus.toml"),
         "# The competitor, for share of voice.\nmatch = '\"nimbus mobile\" OR @nimbusmobile OR #nimbusmobile'\n",
     )?;
@@ -138,13 +163,14 @@ urls = ["{base}/social.json"]
 /// What the demo found, for tests and for printing.
 pub struct DemoOutcome {
     pub config: Config,
+    pub alerts_received: usize,
     pub first: RunSummary,
     pub second: RunSummary,
 }
 
 /// Runs the demo in `dir`, printing to `out`.
 pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOutcome> {
-    let addr = start_feed_server().await?;
+    let (addr, received) = start_feed_server().await?;
     let config_path = write_deployment(dir, addr)?;
     let config = Config::load(&config_path)?;
     writeln!(
@@ -157,7 +183,7 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
         feeds::sample().len()
     )?;
     writeln!(out, "Deployment written to {}", dir.display())?;
-    let rt = Runtime::open(config.clone())?;
+    let rt = Arc::new(Runtime::open(config.clone())?);
     let noop: Arc<dyn Fn(&crate::index::MentionIndex) + Send + Sync> = Arc::new(|_| {});
     let started = std::time::Instant::now();
     let (_tx, rx) = tokio::sync::watch::channel(false);
@@ -258,6 +284,36 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
         )?;
     }
 
+    // The alert stage: rules evaluated on what was just indexed, delivered to the webhook
+    // receiver this demo runs.
+    let client = crate::alerts::deliver::webhook_client(&rt.config);
+    let (raised, report) = pipeline::evaluate_and_deliver(&rt, &client).await?;
+    writeln!(
+        out,
+        "\nAlert rules evaluated: {raised} alert(s) raised, {} delivered",
+        report.delivered
+    )?;
+    for v in received.lock().expect("receiver lock").iter() {
+        writeln!(
+            out,
+            "  webhook received: {} on `{}`: {} negative mentions in the last hour, {:.1} expected (p = {:.1e})",
+            v["kind"].as_str().unwrap_or("?"),
+            v["query"].as_str().unwrap_or("?"),
+            v["observed_count"].as_u64().unwrap_or(0),
+            v["expected"].as_f64().unwrap_or(0.0),
+            v["p_value"].as_f64().unwrap_or(f64::NAN),
+        )?;
+        for m in v["mentions"].as_array().into_iter().flatten().take(3) {
+            writeln!(
+                out,
+                "    {:<14}  {}",
+                truncate(m["author"].as_str().unwrap_or("-"), 14),
+                truncate(m["excerpt"].as_str().unwrap_or(""), 70)
+            )?;
+        }
+    }
+    let alerts_received = received.lock().expect("receiver lock").len();
+
     // The second pass sends conditional requests and adds nothing.
     let second = pipeline::run(&rt, true, rx, noop).await?;
     let not_modified: usize = second.sources.iter().map(|s| s.not_modified).sum();
@@ -269,6 +325,7 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
     )?;
     Ok(DemoOutcome {
         config,
+        alerts_received,
         first,
         second,
     })

@@ -1,0 +1,439 @@
+//! The alert every delivery channel renders, and the error every channel returns.
+//!
+//! An [`Alert`] is one notification about one incident: the same content goes to email
+//! ([`super::email`]) and to webhooks ([`super::webhook`]: generic JSON, Slack, Teams,
+//! Discord). Channels make ONE delivery attempt and report a [`DeliveryError`] that says
+//! whether the caller's durable outbox should try again, and when.
+//!
+//! Mention fields (`excerpt`, `author`, `url`, `source`) come from the open web and are
+//! attacker-controlled: every channel escapes them for its own markup and only ever links
+//! `http`/`https` URLs ([`safe_link`]).
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an alert says: the same content for every channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Unique id of this notification (also the base of the idempotency key).
+    pub id: String,
+    /// Stable id of the incident this notification belongs to (email threading, follow-ups).
+    pub incident: String,
+    /// new | follow_up | ended | test
+    pub update: String,
+    pub rule: String,
+    /// negative_spike | volume_spike | viral_mention | keyword
+    pub kind: String,
+    pub query: String,
+    pub fired_at: DateTime<Utc>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    /// Observed and expected (reach-weighted where the kind uses weights) volume, and the
+    /// test's tail probability (None for kinds without a test).
+    pub observed: f64,
+    pub expected: f64,
+    pub p_value: Option<f64>,
+    pub observed_count: u64,
+    pub negative: u64,
+    pub neutral: u64,
+    pub positive: u64,
+    /// The mentions that drive the alert, most reach first (at most 5).
+    pub mentions: Vec<AlertMention>,
+    pub top_sources: Vec<(String, u64)>,
+    pub top_authors: Vec<(String, u64)>,
+    /// Link to the same search in hark's web UI, when `[server].public_url` is set.
+    pub search_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertMention {
+    pub id: String,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub source: String,
+    pub published_at: DateTime<Utc>,
+    pub sentiment: String,
+    pub score: f64,
+    pub reach: u64,
+    /// Text excerpt (attacker-controlled: escape everywhere it is rendered).
+    pub excerpt: String,
+}
+
+/// Why one delivery attempt failed, and whether to try again.
+///
+/// `retryable` is true for failures that may pass on a later attempt (network errors,
+/// timeouts, HTTP 5xx/408/429, SMTP 4xx); `retry_after` is the receiver's own hint
+/// (HTTP `Retry-After`) and, when set, is the earliest moment the outbox should retry.
+/// `message` never contains the webhook URL (those often embed a secret token) nor
+/// any SMTP password.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub retryable: bool,
+    pub retry_after: Option<Duration>,
+    pub message: String,
+}
+
+impl DeliveryError {
+    /// A failure worth retrying later.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        DeliveryError {
+            retryable: true,
+            retry_after: None,
+            message: message.into(),
+        }
+    }
+
+    /// A failure that will not pass by retrying (bad address, rejected payload, 5xx SMTP).
+    pub fn permanent(message: impl Into<String>) -> Self {
+        DeliveryError {
+            retryable: false,
+            retry_after: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl Alert {
+    /// True for a message sent by `hark alerts test` (or the like): never threaded,
+    /// marked "[test]" where the channel has a subject.
+    pub fn is_test(&self) -> bool {
+        self.update == "test"
+    }
+
+    /// The alert kind for people: "Negative spike", "Volume spike", "Viral mention",
+    /// "Keyword match"; an unknown kind is shown with its underscores as spaces.
+    pub fn kind_label(&self) -> String {
+        match self.kind.as_str() {
+            "negative_spike" => "Negative spike".to_string(),
+            "volume_spike" => "Volume spike".to_string(),
+            "viral_mention" => "Viral mention".to_string(),
+            "keyword" => "Keyword match".to_string(),
+            other => {
+                let s = other.replace('_', " ");
+                let mut chars = s.chars();
+                match chars.next() {
+                    Some(c) => c.to_uppercase().chain(chars).collect(),
+                    None => "Alert".to_string(),
+                }
+            }
+        }
+    }
+
+    /// The update for people: "New", "Ongoing", "Ended", "Test".
+    pub fn update_label(&self) -> &'static str {
+        match self.update.as_str() {
+            "new" => "New",
+            "follow_up" => "Ongoing",
+            "ended" => "Ended",
+            "test" => "Test",
+            _ => "Update",
+        }
+    }
+
+    /// What the incident is about, stable across all its notifications:
+    /// "Negative spike: acme". Email uses it as the subject of every threaded message.
+    pub fn topic(&self) -> String {
+        format!("{}: {}", self.kind_label(), one_line(&self.query))
+    }
+
+    /// A short human title:
+    /// "Negative spike: acme — 42 negative mentions in 1h (expected 6.1)".
+    ///
+    /// Where the kind weighs mentions by reach (`observed` differs from
+    /// `observed_count`), the weighted figure is shown beside the expectation:
+    /// "… 42 negative mentions in 1h (weighted 130.2, expected 20.5)".
+    /// It may contain a mention's source name, so channels escape it like any text.
+    pub fn title(&self) -> String {
+        format!("{} — {}", self.topic(), self.summary())
+    }
+
+    /// [`Alert::title`] preceded by the update when it is not the first notification:
+    /// "Ended: Negative spike: acme — …", "Ongoing: …", "Test: …".
+    pub fn headline(&self) -> String {
+        match self.update.as_str() {
+            "new" => self.title(),
+            _ => format!("{}: {}", self.update_label(), self.title()),
+        }
+    }
+
+    /// The part of the title after the topic: "42 negative mentions in 1h (expected 6.1)".
+    pub fn summary(&self) -> String {
+        let window = self.window_label();
+        let n = self.observed_count;
+        let plural = |word: &str| {
+            if n == 1 {
+                word.to_string()
+            } else {
+                format!("{word}s")
+            }
+        };
+        let expectation = if self.is_weighted() {
+            format!(
+                "(weighted {:.1}, expected {:.1})",
+                self.observed, self.expected
+            )
+        } else {
+            format!("(expected {:.1})", self.expected)
+        };
+        match self.kind.as_str() {
+            "negative_spike" => {
+                format!(
+                    "{n} negative {} in {window} {expectation}",
+                    plural("mention")
+                )
+            }
+            "volume_spike" => format!("{n} {} in {window} {expectation}", plural("mention")),
+            "viral_mention" => match self.mentions.first() {
+                Some(m) => format!(
+                    "reach {} on {} ({n} {} in {window})",
+                    compact_number(m.reach),
+                    one_line(&truncate_chars(&m.source, 40)),
+                    plural("mention")
+                ),
+                None => format!("{n} {} in {window} {expectation}", plural("mention")),
+            },
+            "keyword" => format!("{n} matching {} in {window}", plural("mention")),
+            _ => format!("{n} {} in {window} {expectation}", plural("mention")),
+        }
+    }
+
+    /// Length of the alert window for people: "1h", "30m", "1d 6h", "1h 30m".
+    pub fn window_label(&self) -> String {
+        let secs = (self.window_end - self.window_start).num_seconds().max(0);
+        duration_label(secs as u64)
+    }
+
+    /// "2026-03-01 11:00 – 12:00 UTC (1h)": the window with its length.
+    pub fn window_text(&self) -> String {
+        let same_day = self.window_start.date_naive() == self.window_end.date_naive();
+        let end = if same_day {
+            self.window_end.format("%H:%M UTC").to_string()
+        } else {
+            fmt_time(&self.window_end)
+        };
+        format!(
+            "{} – {end} ({})",
+            self.window_start.format("%Y-%m-%d %H:%M"),
+            self.window_label()
+        )
+    }
+
+    /// "42", or "42 (weighted 130.2)" where the kind weighs mentions by reach.
+    pub fn observed_text(&self) -> String {
+        if self.is_weighted() {
+            format!("{} (weighted {:.1})", self.observed_count, self.observed)
+        } else {
+            self.observed_count.to_string()
+        }
+    }
+
+    /// True when `observed` is a reach-weighted volume rather than the plain count.
+    pub fn is_weighted(&self) -> bool {
+        (self.observed - self.observed_count as f64).abs() > 1e-9
+    }
+
+    /// "42 negative · 3 neutral · 1 positive".
+    pub fn sentiment_text(&self) -> String {
+        format!(
+            "{} negative · {} neutral · {} positive",
+            self.negative, self.neutral, self.positive
+        )
+    }
+}
+
+/// "2026-03-01 11:42 UTC".
+pub fn fmt_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A p-value for people: "0.012", "3.2e-9".
+pub fn p_value_text(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// "1d 6h", "1h 30m", "45s": the largest two non-zero units.
+pub fn duration_label(secs: u64) -> String {
+    if secs == 0 {
+        return "0s".to_string();
+    }
+    let units = [(86_400u64, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let first = units
+        .iter()
+        .position(|&(size, _)| secs >= size)
+        .unwrap_or(3);
+    let (size, name) = units[first];
+    let mut out = format!("{}{name}", secs / size);
+    // A second, adjacent unit when it is not zero ("1h 30m"; never "1d 5s").
+    if let Some(&(next, next_name)) = units.get(first + 1) {
+        let rest = (secs % size) / next;
+        if rest > 0 {
+            out.push_str(&format!(" {rest}{next_name}"));
+        }
+    }
+    out
+}
+
+/// 950 → "950", 12_300 → "12.3k", 4_500_000 → "4.5M".
+pub fn compact_number(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{:.1}B", n as f64 / 1e9),
+    }
+}
+
+/// The URL when it is an absolute `http`/`https` URL that is safe to put in a link (no
+/// whitespace, quotes, angle brackets or control characters); `None` otherwise
+/// (`javascript:`, `data:`, relative links, …). Channels drop links that fail this.
+pub fn safe_link(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let scheme_len = if starts_with_ignore_case(url, "https://") {
+        8
+    } else if starts_with_ignore_case(url, "http://") {
+        7
+    } else {
+        return None;
+    };
+    // The scheme is ASCII, so `scheme_len` is a char boundary.
+    let rest = &url[scheme_len..];
+    let host_ok = !rest.is_empty() && !rest.starts_with('/');
+    let chars_ok = url.chars().all(|c| {
+        !c.is_control() && !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
+    });
+    (host_ok && chars_ok && url.len() <= 2048).then_some(url)
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// `s` with control characters removed and every run of whitespace (newlines included)
+/// folded into one space: for subjects, titles and other one-line fields.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else if c.is_control() || is_bidi_control(c) {
+            continue;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `s` with control characters other than newline and tab removed (and `\r\n` → `\n`):
+/// for multi-line excerpts.
+pub fn clean_text(s: &str) -> String {
+    s.chars()
+        .filter(|&c| (c == '\n' || c == '\t' || !c.is_control()) && !is_bidi_control(c))
+        .collect()
+}
+
+/// Unicode bidi overrides/isolates, which can make a rendered excerpt read differently
+/// from its bytes ("Trojan Source"); dropped from rendered text.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// At most `max` characters of `s`, with "…" at the end when it was cut.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn alert() -> Alert {
+        let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        Alert {
+            id: "a1".into(),
+            incident: "i1".into(),
+            update: "new".into(),
+            rule: "acme-negative".into(),
+            kind: "negative_spike".into(),
+            query: "acme".into(),
+            fired_at: t,
+            window_start: t - chrono::Duration::hours(1),
+            window_end: t,
+            observed: 42.0,
+            expected: 6.1,
+            p_value: Some(1e-9),
+            observed_count: 42,
+            negative: 42,
+            neutral: 3,
+            positive: 1,
+            mentions: vec![],
+            top_sources: vec![],
+            top_authors: vec![],
+            search_url: None,
+        }
+    }
+
+    #[test]
+    fn title_reads_well() {
+        let a = alert();
+        assert_eq!(
+            a.title(),
+            "Negative spike: acme — 42 negative mentions in 1h (expected 6.1)"
+        );
+        let mut ended = a.clone();
+        ended.update = "ended".into();
+        assert!(
+            ended
+                .headline()
+                .starts_with("Ended: Negative spike: acme — ")
+        );
+        let mut weighted = a.clone();
+        weighted.observed = 130.25;
+        weighted.expected = 20.5;
+        assert!(
+            weighted
+                .title()
+                .ends_with("(weighted 130.2, expected 20.5)"),
+            "{}",
+            weighted.title()
+        );
+    }
+
+    #[test]
+    fn durations_and_numbers() {
+        assert_eq!(duration_label(3600), "1h");
+        assert_eq!(duration_label(5400), "1h 30m");
+        assert_eq!(duration_label(86_400 + 6 * 3600), "1d 6h");
+        assert_eq!(compact_number(12_300), "12.3k");
+    }
+
+    #[test]
+    fn links() {
+        assert!(safe_link("https://example.com/a?b=1&c=2").is_some());
+        assert!(safe_link("HTTP://example.com").is_some());
+        assert!(safe_link("javascript:alert(1)").is_none());
+        assert!(safe_link("https://x.com/\"onmouseover=").is_none());
+        assert!(safe_link("data:text/html,hi").is_none());
+        assert!(safe_link("https:///path").is_none());
+        assert!(safe_link("ééééé").is_none());
+        assert!(safe_link("http://é.example/ü").is_some());
+        assert!(safe_link("https://").is_none());
+    }
+}
