@@ -16,8 +16,18 @@ const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 const RULES: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_rule_state");
 const ALERTED: TableDefinition<&str, i64> = TableDefinition::new("alerted_mentions");
 
-/// Attempts before a delivery is given up (about a day with the backoff below).
-pub const MAX_ATTEMPTS: u32 = 12;
+/// Attempts before a delivery is given up: with the backoff below (0.5 s doubling, at most
+/// 10 minutes between attempts), a little over a day.
+pub const MAX_ATTEMPTS: u32 = 160;
+
+/// The wait before attempt `attempts + 1`.
+pub fn retry_delay(attempts: u32) -> std::time::Duration {
+    let d = crate::http::backoff_delay(
+        std::time::Duration::from_millis(500),
+        attempts.saturating_sub(1).min(16),
+    );
+    d.min(std::time::Duration::from_secs(600))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
