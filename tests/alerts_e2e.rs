@@ -358,3 +358,39 @@ fn backtest_finds_the_negative_burst_not_the_praise() {
             == Some(2)
     );
 }
+
+#[test]
+fn keyword_rule_alerts_each_new_mention_once() {
+    let server = TestServer::start();
+    server.route("/hook", Route::Script(vec![Reply::ok("ok", "text/plain")]));
+    let dir = tempfile::tempdir().unwrap();
+    deployment(dir.path(), "", "");
+    write(
+        dir.path(),
+        "alerts/acme-outage.toml",
+        &format!("query = \"acme\"\nkind = \"keyword\"\nmatch = 'outage OR recall'\ncooldown = \"0s\"\n\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"discord\"\n", server.url("/hook")),
+    );
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = server.log();
+    assert_eq!(log.len(), 1);
+    let alerts = alerts_json(dir.path());
+    let kw: Vec<_> = alerts.iter().filter(|a| a["alert"]["kind"] == "keyword").collect();
+    assert_eq!(kw.len(), 1);
+    assert_eq!(kw[0]["alert"]["observed_count"].as_u64(), Some(40), "every outage mention of the burst");
+    // Nothing new: nothing sent.
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success());
+    assert_eq!(server.log().len(), 1);
+    // One new matching mention: one new alert with just it.
+    let now = chrono::Utc::now().to_rfc3339();
+    std::fs::write(dir.path().join("new.jsonl"), format!("{{\"id\":\"new:1\",\"text\":\"acme product recall announced\",\"published_at\":\"{now}\",\"source\":\"x\"}}\n")).unwrap();
+    assert!(hark(dir.path(), &["import", "new.jsonl"], None).status.success());
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success());
+    assert_eq!(server.log().len(), 2);
+    let kw: Vec<_> = alerts_json(dir.path()).into_iter().filter(|a| a["alert"]["kind"] == "keyword").collect();
+    assert_eq!(kw.len(), 2);
+    let last = &kw.iter().find(|a| a["alert"]["mentions"][0]["id"] == "new:1").expect("the new mention's alert")["alert"];
+    assert_eq!(last["observed_count"].as_u64(), Some(1));
+}

@@ -266,6 +266,7 @@ impl Engine<'_> {
             v.truncate(5);
             v
         };
+        let given = driving.as_ref().map(Vec::len);
         let driving: Vec<Mention> = match driving {
             Some(d) => d,
             None => all
