@@ -368,16 +368,26 @@ fn keyword_rule_alerts_each_new_mention_once() {
     write(
         dir.path(),
         "alerts/acme-outage.toml",
-        &format!("query = \"acme\"\nkind = \"keyword\"\nmatch = 'outage OR recall'\ncooldown = \"0s\"\n\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"discord\"\n", server.url("/hook")),
+        &format!(
+            "query = \"acme\"\nkind = \"keyword\"\nmatch = 'outage OR recall'\ncooldown = \"0s\"\n\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"discord\"\n",
+            server.url("/hook")
+        ),
     );
     let o = hark(dir.path(), &["run", "--once"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let log = server.log();
     assert_eq!(log.len(), 1);
     let alerts = alerts_json(dir.path());
-    let kw: Vec<_> = alerts.iter().filter(|a| a["alert"]["kind"] == "keyword").collect();
+    let kw: Vec<_> = alerts
+        .iter()
+        .filter(|a| a["alert"]["kind"] == "keyword")
+        .collect();
     assert_eq!(kw.len(), 1);
-    assert_eq!(kw[0]["alert"]["observed_count"].as_u64(), Some(40), "every outage mention of the burst");
+    assert_eq!(
+        kw[0]["alert"]["observed_count"].as_u64(),
+        Some(40),
+        "every outage mention of the burst"
+    );
     // Nothing new: nothing sent.
     let o = hark(dir.path(), &["run", "--once"], None);
     assert!(o.status.success());
@@ -385,12 +395,55 @@ fn keyword_rule_alerts_each_new_mention_once() {
     // One new matching mention: one new alert with just it.
     let now = chrono::Utc::now().to_rfc3339();
     std::fs::write(dir.path().join("new.jsonl"), format!("{{\"id\":\"new:1\",\"text\":\"acme product recall announced\",\"published_at\":\"{now}\",\"source\":\"x\"}}\n")).unwrap();
-    assert!(hark(dir.path(), &["import", "new.jsonl"], None).status.success());
+    assert!(
+        hark(dir.path(), &["import", "new.jsonl"], None)
+            .status
+            .success()
+    );
     let o = hark(dir.path(), &["run", "--once"], None);
     assert!(o.status.success());
     assert_eq!(server.log().len(), 2);
-    let kw: Vec<_> = alerts_json(dir.path()).into_iter().filter(|a| a["alert"]["kind"] == "keyword").collect();
+    let kw: Vec<_> = alerts_json(dir.path())
+        .into_iter()
+        .filter(|a| a["alert"]["kind"] == "keyword")
+        .collect();
     assert_eq!(kw.len(), 2);
-    let last = &kw.iter().find(|a| a["alert"]["mentions"][0]["id"] == "new:1").expect("the new mention's alert")["alert"];
+    let last = &kw
+        .iter()
+        .find(|a| a["alert"]["mentions"][0]["id"] == "new:1")
+        .expect("the new mention's alert")["alert"];
     assert_eq!(last["observed_count"].as_u64(), Some(1));
+}
+
+#[test]
+fn alerts_test_sends_a_marked_test_alert_on_every_channel() {
+    let server = TestServer::start();
+    server.route("/a", Route::Script(vec![Reply::ok("ok", "text/plain")]));
+    server.route("/b", Route::Script(vec![Reply::status(404)]));
+    let dir = tempfile::tempdir().unwrap();
+    deployment(
+        dir.path(),
+        &format!(
+            "[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"json\"\n\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"teams\"\n",
+            server.url("/a"),
+            server.url("/b")
+        ),
+        "",
+    );
+    let o = hark(dir.path(), &["alerts", "test", "acme-negative"], None);
+    assert_eq!(o.status.code(), Some(1), "one channel failed");
+    let out = stdout(&o);
+    assert!(
+        out.contains("webhook json") && out.contains(": delivered"),
+        "{out}"
+    );
+    assert!(
+        out.contains("webhook teams") && out.contains("FAILED"),
+        "{out}"
+    );
+    let log = server.log();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].headers["x-hark-event"], "test");
+    // Test alerts are not recorded as raised alerts.
+    assert!(alerts_json(dir.path()).is_empty());
 }
