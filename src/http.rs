@@ -281,13 +281,21 @@ pub fn backoff_delay(base: Duration, attempt: u32) -> Duration {
     exp.mul_f64(jitter)
 }
 
-/// `Retry-After` is either delta-seconds or an HTTP date.
+/// `Retry-After` is either delta-seconds (decimal ones too: Discord sends them) or an HTTP
+/// date.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = httpdate::parse_http_date(v).ok()?;
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let when = match httpdate::parse_http_date(v) {
+        Ok(t) => t,
+        // Not quite an IMF-fixdate (e.g. "+0000" for "GMT"): any RFC 2822 date will do.
+        Err(_) => chrono::DateTime::parse_from_rfc2822(v).ok()?.into(),
+    };
     Some(
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),

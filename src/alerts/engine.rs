@@ -282,10 +282,10 @@ impl Engine<'_> {
                 .cloned()
                 .collect(),
         };
-        let observed_count = if negative_only {
-            counts[0]
-        } else {
-            all.total as u64
+        let observed_count = match given {
+            Some(n) => n as u64,
+            None if negative_only => counts[0],
+            None => all.total as u64,
         };
         let fired_at = driving
             .iter()
@@ -348,64 +348,24 @@ impl Engine<'_> {
                 // Evaluate on the end of the current bucket so the window includes the newest mentions.
                 let end = now.duration_trunc(bucket_width()).unwrap_or(now) + bucket_width();
                 let t = self.spike_test(rule, end)?;
-                let window = dur(rule.window);
-                if t.fired {
-                    match &st.incident {
-                        None if !in_cooldown => {
-                            let incident = format!("{}:{}", rule.name, t.window_start.timestamp());
-                            let a = self.build(
-                                rule,
-                                "new",
-                                &incident,
-                                t.window_start,
-                                t.window_end,
-                                t.observed,
-                                t.expected,
-                                Some(t.p_value),
-                                None,
-                            )?;
-                            st.incident = Some(incident);
-                            st.incident_observed = t.observed;
-                            st.follow_up_sent = false;
-                            st.last_alert_at = Some(now);
-                            alerts.push(a);
-                        }
-                        Some(incident)
-                            if !st.follow_up_sent && t.observed >= 2.0 * st.incident_observed =>
-                        {
-                            let a = self.build(
-                                rule,
-                                "follow_up",
-                                &incident.clone(),
-                                t.window_start,
-                                t.window_end,
-                                t.observed,
-                                t.expected,
-                                Some(t.p_value),
-                                None,
-                            )?;
-                            st.follow_up_sent = true;
-                            alerts.push(a);
-                        }
-                        _ => {}
-                    }
-                    st.last_firing_end = Some(end);
-                } else if let Some(incident) = st.incident.clone() {
-                    if st.last_firing_end.is_none_or(|e| end - e >= window) {
-                        let a = self.build(
-                            rule,
-                            "ended",
-                            &incident,
-                            t.window_start,
-                            t.window_end,
-                            t.observed,
-                            t.expected,
-                            Some(t.p_value),
-                            None,
-                        )?;
-                        st.incident = None;
-                        alerts.push(a);
-                    }
+                if let Some(update) =
+                    incident_step(&mut st, &rule.name, &t, now, dur(rule.window), cooldown)
+                {
+                    let incident = st
+                        .incident
+                        .clone()
+                        .unwrap_or_else(|| st.closed_incident.clone());
+                    alerts.push(self.build(
+                        rule,
+                        update,
+                        &incident,
+                        t.window_start,
+                        t.window_end,
+                        t.observed,
+                        t.expected,
+                        Some(t.p_value),
+                        None,
+                    )?);
                 }
             }
             "keyword" | "viral_mention" if !in_cooldown => {
@@ -498,6 +458,43 @@ impl Engine<'_> {
     }
 }
 
+/// The incident logic shared by live evaluation and backtests. Given the spike test of the
+/// window ending now, returns what to send, if anything: `new` (no open incident, outside
+/// the cooldown), `follow_up` (once per incident, when the observed volume has doubled since
+/// the alert) or `ended` (the test has not fired for a whole window).
+pub fn incident_step(
+    st: &mut RuleState,
+    rule: &str,
+    t: &SpikeTest,
+    now: DateTime<Utc>,
+    window: Duration,
+    cooldown: Duration,
+) -> Option<&'static str> {
+    let end = t.window_end;
+    if t.fired {
+        st.last_firing_end = Some(end);
+        match &st.incident {
+            None if st.last_alert_at.is_none_or(|x| now - x >= cooldown) => {
+                st.incident = Some(format!("{rule}:{}", t.window_start.timestamp()));
+                st.incident_observed = t.observed;
+                st.follow_up_sent = false;
+                st.last_alert_at = Some(now);
+                Some("new")
+            }
+            Some(_) if !st.follow_up_sent && t.observed >= 2.0 * st.incident_observed => {
+                st.follow_up_sent = true;
+                Some("follow_up")
+            }
+            _ => None,
+        }
+    } else if st.incident.is_some() && st.last_firing_end.is_none_or(|e| end - e >= window) {
+        st.closed_incident = st.incident.take().unwrap_or_default();
+        Some("ended")
+    } else {
+        None
+    }
+}
+
 /// Engagement (likes + shares + comments) per minute since publication (at least one minute).
 pub fn engagement_rate(m: &Mention, now: DateTime<Utc>) -> f64 {
     let e = &m.engagement;
@@ -550,29 +547,8 @@ impl Engine<'_> {
                 let mut i = 0usize;
                 while end <= until + w && i + per_test <= all.len() {
                     let t = detect::test_window(&all[i..i + per_test], end, &p);
-                    let now = end;
-                    let in_cooldown = st.last_alert_at.is_some_and(|x| now - x < cooldown);
-                    let mut fire = None;
-                    if t.fired {
-                        if st.incident.is_none() && !in_cooldown {
-                            st.incident = Some(String::new());
-                            st.incident_observed = t.observed;
-                            st.follow_up_sent = false;
-                            st.last_alert_at = Some(now);
-                            fire = Some("new");
-                        } else if st.incident.is_some()
-                            && !st.follow_up_sent
-                            && t.observed >= 2.0 * st.incident_observed
-                        {
-                            st.follow_up_sent = true;
-                            fire = Some("follow_up");
-                        }
-                        st.last_firing_end = Some(end);
-                    } else if st.incident.is_some()
-                        && st.last_firing_end.is_none_or(|e| end - e >= p.window)
-                    {
-                        st.incident = None;
-                    }
+                    let fire = incident_step(&mut st, &rule.name, &t, end, p.window, cooldown)
+                        .filter(|u| *u != "ended");
                     if let Some(update) = fire {
                         // The mention that completed the evidence: the newest target mention
                         // in the window.
@@ -684,5 +660,57 @@ impl Engine<'_> {
         a.id = format!("{}:test:{}", rule.name, now.timestamp_millis());
         a.fired_at = now;
         Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_at(minute: i64, fired: bool, observed: f64) -> SpikeTest {
+        let end = DateTime::from_timestamp(1_800_000_000 + minute * 60, 0).unwrap();
+        SpikeTest {
+            window_start: end - Duration::hours(1),
+            window_end: end,
+            observed,
+            expected: 1.0,
+            observed_count: observed as u64,
+            expected_count: 1.0,
+            total_count: observed as u64,
+            share: 1.0,
+            p_value: if fired { 1e-6 } else { 0.5 },
+            fired,
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_alert_per_incident_one_follow_up_then_ended_and_cooldown() {
+        let mut st = RuleState::default();
+        let (w, cd) = (Duration::hours(1), Duration::hours(6));
+        let mut step = |m: i64, fired: bool, obs: f64| {
+            let t = test_at(m, fired, obs);
+            incident_step(&mut st, "r", &t, t.window_end, w, cd)
+        };
+        assert_eq!(step(0, true, 10.0), Some("new"));
+        assert_eq!(
+            step(5, true, 15.0),
+            None,
+            "the spike goes on: no second alert"
+        );
+        assert_eq!(step(10, true, 21.0), Some("follow_up"), "doubled");
+        assert_eq!(step(15, true, 50.0), None, "one follow-up only");
+        assert_eq!(
+            step(20, false, 1.0),
+            None,
+            "not over for a whole window yet"
+        );
+        assert_eq!(step(80, false, 1.0), Some("ended"));
+        assert_eq!(step(90, true, 10.0), None, "within the cooldown");
+        assert_eq!(
+            step(6 * 60 + 1, true, 10.0),
+            Some("new"),
+            "a new incident after the cooldown"
+        );
     }
 }

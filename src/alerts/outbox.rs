@@ -64,6 +64,9 @@ pub struct RuleState {
     pub follow_up_sent: bool,
     /// Window end of the last evaluation that found the rule firing.
     pub last_firing_end: Option<DateTime<Utc>>,
+    /// The incident that just ended (for the "ended" note).
+    #[serde(default)]
+    pub closed_incident: String,
 }
 
 pub struct Outbox<'a> {

@@ -289,19 +289,7 @@ async fn error_body(mut response: reqwest::Response) -> String {
     truncate_chars(&one_line(&String::from_utf8_lossy(&bytes)), 200)
 }
 
-/// `Retry-After` as delta-seconds (integer or, as Discord sends, decimal) or HTTP-date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = date.with_timezone(&Utc) - Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
+pub use crate::http::parse_retry_after;
 
 // ---------------------------------------------------------------------------------------
 // json

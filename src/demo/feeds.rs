@@ -30,19 +30,9 @@ pub fn sample() -> Vec<SampleItem> {
         .collect()
 }
 
+/// XML text and attribute escaping is the same as HTML's.
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::alerts::email::html_escape(s)
 }
 
 fn published(now: DateTime<Utc>, item: &SampleItem) -> DateTime<Utc> {
