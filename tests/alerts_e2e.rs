@@ -447,3 +447,39 @@ fn alerts_test_sends_a_marked_test_alert_on_every_channel() {
     // Test alerts are not recorded as raised alerts.
     assert!(alerts_json(dir.path()).is_empty());
 }
+
+#[test]
+fn a_new_query_does_not_alert_on_its_first_busy_hour() {
+    let server = TestServer::start();
+    server.route("/hook", Route::Script(vec![Reply::ok("ok", "text/plain")]));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hark.toml", "[storage]\ndata_dir = \"data\"\n");
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    write(
+        dir.path(),
+        "alerts/neg.toml",
+        &format!(
+            "query = \"acme\"\nkind = \"negative_spike\"\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\n",
+            server.url("/hook")
+        ),
+    );
+    // Only the last hour exists: collection has just begun.
+    let now = chrono::Utc::now();
+    let lines: String = (0..30)
+        .map(|i| format!("{{\"id\":\"n:{i}\",\"text\":\"acme is awful\",\"published_at\":\"{}\",\"sentiment\":\"negative\"}}\n", (now - chrono::Duration::minutes(i)).to_rfc3339()))
+        .collect();
+    std::fs::write(dir.path().join("new.jsonl"), lines).unwrap();
+    assert!(
+        hark(dir.path(), &["import", "new.jsonl"], None)
+            .status
+            .success()
+    );
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        summary["alerts_raised"], 0,
+        "not enough history to judge: {summary}"
+    );
+    assert!(server.log().is_empty());
+}

@@ -152,6 +152,20 @@ pub fn buckets(
     out
 }
 
+/// The history a test may use: leading buckets without any mention are dropped, so that a
+/// query whose collection began recently is judged on the history it has (the detector
+/// then refuses to fire until it has enough) instead of on a week of zeros. The window's own
+/// buckets are always kept.
+pub fn history(b: &[Bucket], window_buckets: usize) -> &[Bucket] {
+    let keep_from = b.len().saturating_sub(window_buckets);
+    let first = b
+        .iter()
+        .position(|x| x.total > 0)
+        .unwrap_or(keep_from)
+        .min(keep_from);
+    &b[first..]
+}
+
 /// Everything needed to build alerts from the index.
 pub struct Engine<'a> {
     pub index: &'a MentionIndex,
@@ -327,7 +341,8 @@ impl Engine<'_> {
         let from = end - p.baseline - p.window;
         let points = load_points(self.index, &rule.query, from, end)?;
         let b = buckets(&points, from, end, p.bucket, rule.kind == "negative_spike");
-        Ok(detect::test_window(&b, end, &p))
+        let wb = (p.window.num_seconds() / p.bucket.num_seconds().max(1)) as usize;
+        Ok(detect::test_window(history(&b, wb), end, &p))
     }
 
     /// Evaluates one rule at `now`. Returns the alerts to record with the rule's new state
@@ -546,7 +561,8 @@ impl Engine<'_> {
                 let mut end = first_end;
                 let mut i = 0usize;
                 while end <= until + w && i + per_test <= all.len() {
-                    let t = detect::test_window(&all[i..i + per_test], end, &p);
+                    let wb = (p.window.num_seconds() / w.num_seconds().max(1)) as usize;
+                    let t = detect::test_window(history(&all[i..i + per_test], wb), end, &p);
                     let fire = incident_step(&mut st, &rule.name, &t, end, p.window, cooldown)
                         .filter(|u| *u != "ended");
                     if let Some(update) = fire {
