@@ -483,3 +483,55 @@ fn a_new_query_does_not_alert_on_its_first_busy_hour() {
     );
     assert!(server.log().is_empty());
 }
+
+#[test]
+fn viral_mention_fires_for_fast_growing_engagement_negative_first() {
+    let server = TestServer::start();
+    server.route("/hook", Route::Script(vec![Reply::ok("ok", "text/plain")]));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hark.toml", "[storage]\ndata_dir = \"data\"\n");
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    write(
+        dir.path(),
+        "alerts/viral.toml",
+        &format!(
+            "query = \"acme\"\nkind = \"viral_mention\"\nthreshold = 20\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\n",
+            server.url("/hook")
+        ),
+    );
+    let t = (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339();
+    let m = |id: &str, label: &str, likes: u64| {
+        format!(
+            "{{\"id\":\"{id}\",\"text\":\"acme thing\",\"published_at\":\"{t}\",\"sentiment\":\"{label}\",\"engagement\":{{\"likes\":{likes},\"shares\":0,\"comments\":0,\"views\":null,\"followers\":10}}}}\n"
+        )
+    };
+    // 1000 likes in 10 minutes = 100/min: viral. 50 in 10 minutes = 5/min: not.
+    let lines = [
+        m("v:pos", "positive", 1000),
+        m("v:neg", "negative", 600),
+        m("v:slow", "negative", 50),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("v.jsonl"), lines).unwrap();
+    assert!(
+        hark(dir.path(), &["import", "v.jsonl"], None)
+            .status
+            .success()
+    );
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let alerts = alerts_json(dir.path());
+    assert_eq!(alerts.len(), 1);
+    let ids: Vec<&str> = alerts[0]["alert"]["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["v:neg", "v:pos"],
+        "negative ones first; the slow one is not viral"
+    );
+    assert_eq!(server.log().len(), 1);
+}
