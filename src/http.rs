@@ -302,7 +302,8 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
     )
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources on one line ("a: b: c"), repeats left out.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

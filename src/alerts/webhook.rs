@@ -262,19 +262,7 @@ fn request_error(e: reqwest::Error) -> DeliveryError {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
+use crate::http::error_chain;
 
 /// The start of an error response's body, on one line.
 async fn error_body(mut response: reqwest::Response) -> String {
