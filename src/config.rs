@@ -669,22 +669,21 @@ impl Config {
                 ),
             ));
         }
-        if let Some(smtp) = &main.smtp {
-            if !["starttls", "tls", "none"].contains(&smtp.tls.as_str()) {
-                return Err(file.error_at(
-                    text.find("tls"),
-                    format!(
-                        "unknown smtp tls mode `{}` (use starttls, tls or none)",
-                        smtp.tls
-                    ),
-                ));
-            }
+        if let Some(smtp) = &main.smtp
+            && !["starttls", "tls", "none"].contains(&smtp.tls.as_str())
+        {
+            return Err(file.error_at(
+                text.find("tls"),
+                format!(
+                    "unknown smtp tls mode `{}` (use starttls, tls or none)",
+                    smtp.tls
+                ),
+            ));
         }
         let default_interval = parse_duration(&main.pipeline.default_interval)
             .map_err(|e| file.error_at(text.find("default_interval"), e))?;
         let mut sources: Vec<SourceConfig> = Vec::new();
         for entry in &main.sources {
-            let span = entry.span();
             let s = entry.get_ref();
             let src = build_source(&file, s, default_interval)?;
             if sources.iter().any(|p| p.name == src.name) {
@@ -693,7 +692,6 @@ impl Config {
                     format!("source name `{}` is used twice", src.name),
                 ));
             }
-            let _ = span;
             sources.push(src);
         }
         Ok(Config {
@@ -1009,21 +1007,21 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
         }
         None => None,
     };
-    if let Some(s) = a.min_share {
-        if !(0.0..=1.0).contains(&s) {
-            return Err(file.error_at(
-                text.find("min_share"),
-                "`min_share` must be between 0 and 1",
-            ));
-        }
+    if let Some(s) = a.min_share
+        && !(0.0..=1.0).contains(&s)
+    {
+        return Err(file.error_at(
+            text.find("min_share"),
+            "`min_share` must be between 0 and 1",
+        ));
     }
-    if let Some(s) = a.significance {
-        if !(0.0 < s && s < 0.5) {
-            return Err(file.error_at(
-                text.find("significance"),
-                "`significance` must be a probability between 0 and 0.5 (e.g. 0.001)",
-            ));
-        }
+    if let Some(s) = a.significance
+        && !(0.0 < s && s < 0.5)
+    {
+        return Err(file.error_at(
+            text.find("significance"),
+            "`significance` must be a probability between 0 and 0.5 (e.g. 0.001)",
+        ));
     }
     let mut channels = Vec::new();
     for ch in &a.channels {

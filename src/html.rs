@@ -58,12 +58,12 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
                 if block {
                     out.push('\n');
                 }
-                if name == "img" {
-                    if let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty()) {
-                        out.push(' ');
-                        out.push_str(alt);
-                        out.push(' ');
-                    }
+                if name == "img"
+                    && let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty())
+                {
+                    out.push(' ');
+                    out.push_str(alt);
+                    out.push(' ');
                 }
                 walk(child, out);
                 if block {

@@ -51,7 +51,7 @@ impl Fetched {
 pub enum Outcome {
     /// 304: the validators still hold.
     NotModified,
-    Fetched(Fetched),
+    Fetched(Box<Fetched>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -264,13 +264,13 @@ impl Fetcher {
             etag: header_str(header::ETAG),
             last_modified: header_str(header::LAST_MODIFIED),
         };
-        Ok(Outcome::Fetched(Fetched {
+        Ok(Outcome::Fetched(Box::new(Fetched {
             status,
             final_url,
             headers,
             body: body.into(),
             validators,
-        }))
+        })))
     }
 }
 

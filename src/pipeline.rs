@@ -216,7 +216,7 @@ fn enrich_batch(
 pub async fn run(
     rt: &Runtime,
     once: bool,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     on_commit: Arc<dyn Fn(&MentionIndex) + Send + Sync>,
 ) -> anyhow::Result<RunSummary> {
     let cap = rt.config.pipeline.channel_capacity.max(1);
@@ -332,7 +332,6 @@ pub async fn run(
     summary.unmatched = counts.unmatched;
     summary.indexed = indexed;
     summary.commits = commits;
-    let _ = shutdown.borrow_and_update();
     Ok(summary)
 }
 
@@ -396,6 +395,3 @@ pub async fn alert_loop(
         }
     }
 }
-
-/// Default poll interval fallback for sources built outside a config.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(900);

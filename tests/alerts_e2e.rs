@@ -22,11 +22,11 @@ fn write_history(dir: &Path, now: chrono::DateTime<chrono::Utc>, burst_minutes: 
             .wrapping_add(1442695040888963407);
         (seed >> 33) as f64 / (1u64 << 31) as f64
     };
-    let mut line = |f: &mut std::io::BufWriter<std::fs::File>,
-                    t: chrono::DateTime<chrono::Utc>,
-                    label: &str,
-                    text: &str,
-                    n: &mut usize| {
+    let line = |f: &mut std::io::BufWriter<std::fs::File>,
+                t: chrono::DateTime<chrono::Utc>,
+                label: &str,
+                text: &str,
+                n: &mut usize| {
         let m = serde_json::json!({
             "id": format!("hist:{n}"), "source": "hist", "source_kind": "test",
             "url": format!("https://example.com/{n}"), "author": format!("user{}", *n % 50),

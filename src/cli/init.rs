@@ -36,13 +36,13 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 pub fn run(a: &InitArgs) -> anyhow::Result<()> {
-    if !a.force {
-        if let Some((f, _)) = FILES.iter().find(|(f, _)| a.dir.join(f).exists()) {
-            return Err(usage(format!(
-                "{} already exists (use --force to overwrite)",
-                a.dir.join(f).display()
-            )));
-        }
+    if !a.force
+        && let Some((f, _)) = FILES.iter().find(|(f, _)| a.dir.join(f).exists())
+    {
+        return Err(usage(format!(
+            "{} already exists (use --force to overwrite)",
+            a.dir.join(f).display()
+        )));
     }
     for (f, text) in FILES {
         let path = a.dir.join(f);

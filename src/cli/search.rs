@@ -145,13 +145,14 @@ pub fn build_request(
 }
 
 fn check_query_name(cfg: &crate::config::Config, name: Option<&str>) -> anyhow::Result<()> {
-    if let Some(n) = name {
-        if !cfg.queries.is_empty() && cfg.query(n).is_none() {
-            let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
-            let mut msg = format!("--query: no query named `{n}`");
-            msg.push_str(&crate::config::did_you_mean(n, &names));
-            return Err(usage(msg));
-        }
+    if let Some(n) = name
+        && !cfg.queries.is_empty()
+        && cfg.query(n).is_none()
+    {
+        let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
+        let mut msg = format!("--query: no query named `{n}`");
+        msg.push_str(&crate::config::did_you_mean(n, &names));
+        return Err(usage(msg));
     }
     Ok(())
 }

@@ -371,9 +371,9 @@ fn search_verified(
         }
     }
     match req.sort {
-        Sort::Newest | Sort::Relevance => found.sort_by(|a, b| b.published_at.cmp(&a.published_at)),
-        Sort::Oldest => found.sort_by(|a, b| a.published_at.cmp(&b.published_at)),
-        Sort::Reach => found.sort_by(|a, b| b.reach.cmp(&a.reach)),
+        Sort::Newest | Sort::Relevance => found.sort_by_key(|m| std::cmp::Reverse(m.published_at)),
+        Sort::Oldest => found.sort_by_key(|a| a.published_at),
+        Sort::Reach => found.sort_by_key(|m| std::cmp::Reverse(m.reach)),
     }
     let total = found.len();
     let mentions = found.into_iter().skip(req.offset).take(req.limit).collect();
@@ -424,7 +424,11 @@ mod tests {
         (0..n)
             .map(|_| r.pick(WORDS))
             .collect::<Vec<_>>()
-            .join(if r.next() % 3 == 0 { ", " } else { " " })
+            .join(if r.next().is_multiple_of(3) {
+                ", "
+            } else {
+                " "
+            })
     }
 
     fn random_query(r: &mut Rng, depth: u32) -> String {
@@ -443,7 +447,7 @@ mod tests {
             "\"road runner\"",
             "the",
         ];
-        if depth == 0 || r.next() % 3 == 0 {
+        if depth == 0 || r.next().is_multiple_of(3) {
             return r.pick(&atoms).to_string();
         }
         let a = random_query(r, depth - 1);

@@ -233,12 +233,12 @@ pub fn parse_feed(
         }
     }
     // 4. A truncated or unclosed document: keep what precedes the last complete item.
-    if let Some(fixed) = close_truncated(&doc) {
-        if let Ok(f) = parser(base).parse(fixed.as_slice()) {
-            repairs.push("truncated document closed after its last complete item");
-            log_repairs(base, &repairs);
-            return Ok(f);
-        }
+    if let Some(fixed) = close_truncated(&doc)
+        && let Ok(f) = parser(base).parse(fixed.as_slice())
+    {
+        repairs.push("truncated document closed after its last complete item");
+        log_repairs(base, &repairs);
+        return Ok(f);
     }
     Err(format!(
         "not a readable RSS, Atom or JSON feed: {first_err}"
@@ -266,13 +266,13 @@ fn declares_non_utf8(doc: &[u8]) -> bool {
 }
 
 fn strip_encoding_decl(text: &str) -> String {
-    if text.starts_with("<?xml") {
-        if let Some(end) = text.find("?>") {
-            return format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?>{}",
-                &text[end + 2..]
-            );
-        }
+    if text.starts_with("<?xml")
+        && let Some(end) = text.find("?>")
+    {
+        return format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>{}",
+            &text[end + 2..]
+        );
     }
     text.to_string()
 }
