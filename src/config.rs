@@ -358,7 +358,52 @@ pub const SOURCE_KINDS: &[&str] = &[
     "stackexchange",
     "discourse",
 ];
-pub const IMPLEMENTED_KINDS: &[&str] = &["feed"];
+pub const IMPLEMENTED_KINDS: &[&str] = &[
+    "feed",
+    "reddit",
+    "hackernews",
+    "mastodon",
+    "bluesky",
+    "x",
+    "youtube",
+    "vk",
+    "stackexchange",
+    "discourse",
+];
+
+/// Settings of a `[[sources]]` entry that only some kinds use, and which kinds those are, so
+/// that a key given to the wrong kind is an error rather than silently ignored.
+const KIND_FIELDS: &[(&str, &[&str])] = &[
+    ("urls", &["feed"]),
+    ("subreddits", &["reddit"]),
+    ("client_id_env", &["reddit"]),
+    ("client_secret_env", &["reddit"]),
+    ("tags", &["mastodon"]),
+    ("identifier", &["bluesky", "discourse"]),
+    ("password_env", &["bluesky"]),
+    ("token_env", &["mastodon", "x", "vk", "discourse"]),
+    ("key_env", &["youtube", "stackexchange"]),
+    ("site", &["stackexchange"]),
+    ("latest", &["discourse"]),
+    (
+        "comments",
+        &["reddit", "hackernews", "youtube", "stackexchange"],
+    ),
+    ("max_pages", API_KINDS),
+    ("page_size", API_KINDS),
+    ("backfill", API_KINDS),
+];
+const API_KINDS: &[&str] = &[
+    "reddit",
+    "hackernews",
+    "mastodon",
+    "bluesky",
+    "x",
+    "youtube",
+    "vk",
+    "stackexchange",
+    "discourse",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -374,6 +419,63 @@ struct SourceFileEntry {
     /// `feed`: the feed URLs.
     #[serde(default)]
     urls: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    max_pages: Option<Spanned<usize>>,
+    #[serde(default)]
+    page_size: Option<Spanned<usize>>,
+    #[serde(default)]
+    backfill: Option<Spanned<String>>,
+    #[serde(default)]
+    token_env: Option<Spanned<String>>,
+    #[serde(default)]
+    key_env: Option<Spanned<String>>,
+    #[serde(default)]
+    client_id_env: Option<Spanned<String>>,
+    #[serde(default)]
+    client_secret_env: Option<Spanned<String>>,
+    #[serde(default)]
+    password_env: Option<Spanned<String>>,
+    #[serde(default)]
+    identifier: Option<Spanned<String>>,
+    #[serde(default)]
+    subreddits: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    tags: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    site: Option<Spanned<String>>,
+    #[serde(default)]
+    latest: Option<Spanned<bool>>,
+    #[serde(default)]
+    comments: Option<Spanned<bool>>,
+}
+
+impl SourceFileEntry {
+    /// The kind-specific keys present, with where they start.
+    fn kind_fields(&self) -> Vec<(&'static str, usize)> {
+        fn at<T>(name: &'static str, v: &Option<Spanned<T>>) -> Option<(&'static str, usize)> {
+            v.as_ref().map(|v| (name, v.span().start))
+        }
+        [
+            at("urls", &self.urls),
+            at("max_pages", &self.max_pages),
+            at("page_size", &self.page_size),
+            at("backfill", &self.backfill),
+            at("token_env", &self.token_env),
+            at("key_env", &self.key_env),
+            at("client_id_env", &self.client_id_env),
+            at("client_secret_env", &self.client_secret_env),
+            at("password_env", &self.password_env),
+            at("identifier", &self.identifier),
+            at("subreddits", &self.subreddits),
+            at("tags", &self.tags),
+            at("site", &self.site),
+            at("latest", &self.latest),
+            at("comments", &self.comments),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 fn yes() -> bool {
@@ -389,6 +491,56 @@ pub struct SourceConfig {
     pub base_url: Option<url::Url>,
     pub enabled: bool,
     pub urls: Vec<String>,
+    /// Settings of the API pollers.
+    pub api: ApiOptions,
+}
+
+/// The API pollers' settings (see the README's per-kind reference). Credentials are names of
+/// environment variables; they are read when the source starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiOptions {
+    /// Pages walked per stream and poll.
+    pub max_pages: usize,
+    /// Items asked for per page (each kind caps it at its API's maximum).
+    pub page_size: usize,
+    /// How far back the first poll of a stream reaches.
+    pub backfill: Duration,
+    pub token_env: Option<String>,
+    pub key_env: Option<String>,
+    pub client_id_env: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub password_env: Option<String>,
+    /// Bluesky handle or e-mail; Discourse `Api-Username`.
+    pub identifier: Option<String>,
+    pub subreddits: Vec<String>,
+    pub tags: Vec<String>,
+    /// Stack Exchange site (default `stackoverflow`).
+    pub site: Option<String>,
+    /// Discourse: also poll `/latest.json` (default true).
+    pub latest: bool,
+    /// Also collect comments/answers where the kind can (default true).
+    pub comments: bool,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            max_pages: 5,
+            page_size: 100,
+            backfill: Duration::from_secs(7 * 24 * 3600),
+            token_env: None,
+            key_env: None,
+            client_id_env: None,
+            client_secret_env: None,
+            password_env: None,
+            identifier: None,
+            subreddits: Vec::new(),
+            tags: Vec::new(),
+            site: None,
+            latest: true,
+            comments: true,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -771,6 +923,30 @@ fn build_source(
     if name.is_empty() {
         return Err(file.error_at(Some(s.name.span().start), "source `name` is empty"));
     }
+    for (field, at) in s.kind_fields() {
+        let kinds = KIND_FIELDS
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(&[][..], |(_, k)| *k);
+        if !kinds.contains(&kind) {
+            return Err(file.error_at(
+                Some(at),
+                format!(
+                    "`{field}` is not a setting of `{kind}` sources (it is used by: {})",
+                    kinds.join(", ")
+                ),
+            ));
+        }
+    }
+    let api = build_api_options(file, s)?;
+    if kind == "discourse" && s.base_url.is_none() {
+        return Err(file.error_at(
+            Some(s.kind.span().start),
+            format!(
+                "discourse source `{name}` needs `base_url` = the forum's address (e.g. \"https://forum.example.com\")"
+            ),
+        ));
+    }
     let interval = match &s.interval {
         Some(v) => parse_duration_at(file, v, "interval")?,
         None => default_interval,
@@ -818,7 +994,85 @@ fn build_source(
         base_url,
         enabled: s.enabled,
         urls,
+        api,
     })
+}
+
+fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOptions, ConfigError> {
+    let mut o = ApiOptions::default();
+    let env_name = |v: &Option<Spanned<String>>,
+                    field: &str|
+     -> Result<Option<String>, ConfigError> {
+        match v {
+            None => Ok(None),
+            Some(v) => {
+                let name = v.get_ref().trim();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(file.error_at(
+                        Some(v.span().start),
+                        format!(
+                            "`{field}` names an environment variable (e.g. \"HARK_TOKEN\"), not the secret itself"
+                        ),
+                    ));
+                }
+                Ok(Some(name.to_string()))
+            }
+        }
+    };
+    o.token_env = env_name(&s.token_env, "token_env")?;
+    o.key_env = env_name(&s.key_env, "key_env")?;
+    o.client_id_env = env_name(&s.client_id_env, "client_id_env")?;
+    o.client_secret_env = env_name(&s.client_secret_env, "client_secret_env")?;
+    o.password_env = env_name(&s.password_env, "password_env")?;
+    if let Some(v) = &s.max_pages {
+        if *v.get_ref() == 0 {
+            return Err(file.error_at(Some(v.span().start), "`max_pages` must be at least 1"));
+        }
+        o.max_pages = *v.get_ref();
+    }
+    if let Some(v) = &s.page_size {
+        if *v.get_ref() == 0 {
+            return Err(file.error_at(Some(v.span().start), "`page_size` must be at least 1"));
+        }
+        o.page_size = *v.get_ref();
+    }
+    if let Some(v) = &s.backfill {
+        o.backfill = parse_duration_at(file, v, "backfill")?;
+    }
+    o.identifier = s
+        .identifier
+        .as_ref()
+        .map(|v| v.get_ref().trim().to_string());
+    o.subreddits = s
+        .subreddits
+        .as_ref()
+        .map(|v| {
+            v.get_ref()
+                .iter()
+                .map(|r| r.trim().trim_start_matches("r/").to_string())
+                .filter(|r| !r.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    o.tags = s
+        .tags
+        .as_ref()
+        .map(|v| {
+            v.get_ref()
+                .iter()
+                .map(|t| t.trim().trim_start_matches('#').to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    o.site = s.site.as_ref().map(|v| v.get_ref().trim().to_string());
+    if let Some(v) = &s.latest {
+        o.latest = *v.get_ref();
+    }
+    if let Some(v) = &s.comments {
+        o.comments = *v.get_ref();
+    }
+    Ok(o)
 }
 
 fn parse_http_url(s: &str) -> Result<url::Url, String> {

@@ -144,13 +144,34 @@ impl Fetcher {
     /// the retries allowed for it (5xx, 429, timeouts and network errors are retried; other
     /// 4xx are not).
     pub async fn get(&self, url: &Url, opts: &RequestOptions) -> Result<Outcome, FetchError> {
+        self.send(url, opts, None).await
+    }
+
+    /// POST `body` with the same retries and limits as [`Fetcher::get`]: for log-in and
+    /// token endpoints, which are safe to repeat.
+    pub async fn post(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<Outcome, FetchError> {
+        self.send(url, opts, Some((content_type, body))).await
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+        post: Option<(&str, Bytes)>,
+    ) -> Result<Outcome, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::BadUrl(url.to_string()));
         }
         let cfg = &self.inner.config;
         let mut attempt: u32 = 0;
         loop {
-            let result = self.get_once(url, opts).await;
+            let result = self.send_once(url, opts, post.as_ref()).await;
             let (err, retry_after) = match result {
                 Ok(o) => return Ok(o),
                 Err(e) => e,
@@ -175,17 +196,26 @@ impl Fetcher {
         }
     }
 
-    async fn get_once(
+    async fn send_once(
         &self,
         url: &Url,
         opts: &RequestOptions,
+        post: Option<&(&str, Bytes)>,
     ) -> Result<Outcome, (FetchError, Option<Duration>)> {
         let permits = self.host_permits(url);
         let _permit = permits
             .acquire_owned()
             .await
             .expect("semaphore never closed");
-        let mut req = self.inner.client.get(url.clone());
+        let mut req = match post {
+            None => self.inner.client.get(url.clone()),
+            Some((content_type, body)) => self
+                .inner
+                .client
+                .post(url.clone())
+                .header(header::CONTENT_TYPE, *content_type)
+                .body(body.clone()),
+        };
         for (k, v) in &opts.headers {
             req = req.header(k, v);
         }

@@ -35,6 +35,10 @@ pub struct Mention {
     pub engagement: Engagement,
     #[serde(default)]
     pub reach: Option<u64>,
+    /// For comments and replies: the `id` of the item answered (a post, a story, a video),
+    /// so that threads can be reassembled. Absent for top-level items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
 }
 
 /// Sentiment as the classifier gave it.

@@ -488,6 +488,7 @@ mod tests {
                 }),
                 engagement: Engagement::default(),
                 reach: Some(i),
+                parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();
             docs.push(m);
@@ -562,6 +563,7 @@ mod tests {
                 }),
                 engagement: Engagement::default(),
                 reach: Some(1000 - i),
+                parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();
         }

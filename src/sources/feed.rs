@@ -407,6 +407,7 @@ fn entry_to_mention(
         sentiment: None,
         engagement: media_engagement(e),
         reach: None,
+        parent_id: None,
     }
 }
 

@@ -3,9 +3,12 @@
 //! cursors) goes down the pipeline in its [`Batch`] and is persisted only after the index
 //! commit that covers the batch (see `state.rs`).
 
+pub mod api;
 pub mod feed;
+pub mod hackernews;
+pub mod reddit;
 
-use crate::config::SourceConfig;
+use crate::config::{QueryConfig, SourceConfig};
 use crate::http::Fetcher;
 use crate::mention::Mention;
 use crate::state::{StateStore, StateUpdate};
@@ -58,13 +61,69 @@ pub trait Source: Send + Sync {
     ) -> BoxFuture<'a, PollReport>;
 }
 
-/// Builds the source a config entry describes.
-pub fn build(config: &SourceConfig) -> Result<Box<dyn Source>, String> {
-    match config.kind.as_str() {
-        "feed" => Ok(Box::new(feed::FeedSource::new(config)?)),
-        other => Err(format!(
-            "source kind `{other}` is not available in this version"
+/// Builds the source a config entry describes. API pollers search for the `search_terms` of
+/// the queries that use the source. An error (e.g. a credential missing from the
+/// environment) disables this source only.
+pub fn build(config: &SourceConfig, queries: &[QueryConfig]) -> Result<Box<dyn Source>, String> {
+    use api::{ApiSettings, ApiSource};
+    let api = |terms| ApiSettings::from_config(config, terms);
+    let terms = search_terms(config, queries);
+    Ok(match config.kind.as_str() {
+        "feed" => Box::new(feed::FeedSource::new(config)?),
+        "hackernews" => Box::new(ApiSource::new(
+            hackernews::HackerNews::new(config)?,
+            api(terms),
         )),
+        "reddit" => Box::new(ApiSource::new(reddit::Reddit::new(config)?, api(terms))),
+        other => {
+            return Err(format!(
+                "source kind `{other}` is not available in this version"
+            ));
+        }
+    })
+}
+
+/// The search terms of the queries that use `source` (their `sources` filter is empty or
+/// names it or its kind), deduplicated case-insensitively, in query order.
+pub fn search_terms(source: &SourceConfig, queries: &[QueryConfig]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    queries
+        .iter()
+        .filter(|q| {
+            q.sources.is_empty()
+                || q.sources
+                    .iter()
+                    .any(|s| *s == source.name || *s == source.kind)
+        })
+        .flat_map(|q| q.search_terms.iter())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
+        .collect()
+}
+
+/// Reads a credential from the environment variable a source's `*_env` setting names.
+/// `required` credentials must be configured; optional ones, once configured, must be set.
+pub fn credential(
+    config: &SourceConfig,
+    setting: &str,
+    var: Option<&str>,
+    required: Option<&str>,
+) -> Result<Option<String>, String> {
+    match var {
+        None => match required {
+            Some(what) => Err(format!(
+                "{} source `{}` needs {what}: set `{setting} = \"VAR\"` in its [[sources]] entry and put the secret in that environment variable",
+                config.kind, config.name
+            )),
+            None => Ok(None),
+        },
+        Some(var) => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+            _ => Err(format!(
+                "{} source `{}`: environment variable {var} (named by `{setting}`) is not set; the source is disabled",
+                config.kind, config.name
+            )),
+        },
     }
 }
 

@@ -56,6 +56,9 @@ pub enum Route {
 #[derive(Clone, Debug)]
 pub struct Logged {
     pub path: String,
+    /// The raw query string ("" when none).
+    pub query: String,
+    pub method: String,
     pub headers: HashMap<String, String>,
     pub status: u16,
     pub at: std::time::Instant,
@@ -78,6 +81,8 @@ const LAST_MODIFIED: &str = "Wed, 25 Nov 2026 10:00:00 GMT";
 
 async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let method = req.method().to_string();
     let headers: HashMap<String, String> = req
         .headers()
         .iter()
@@ -111,6 +116,8 @@ async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Resp
     let status = if inm_ok { 304 } else { reply.status };
     st.lock().unwrap().log.push(Logged {
         path,
+        query,
+        method,
         headers,
         status,
         at: std::time::Instant::now(),
@@ -188,7 +195,13 @@ pub fn hark_bin() -> PathBuf {
 
 /// Runs `hark ARGS` with `stdin`, returning the output.
 pub fn hark(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    hark_env(dir, args, stdin, &[])
+}
+
+/// [`hark`] with extra environment variables.
+pub fn hark_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(hark_bin());
+    cmd.envs(env.iter().copied());
     cmd.current_dir(dir)
         .args(args)
         .env_remove("RUST_LOG")
