@@ -378,7 +378,7 @@ const KIND_FIELDS: &[(&str, &[&str])] = &[
     ("subreddits", &["reddit"]),
     ("client_id_env", &["reddit"]),
     ("client_secret_env", &["reddit"]),
-    ("tags", &["mastodon"]),
+    ("tags", &["mastodon", "stackexchange"]),
     ("identifier", &["bluesky", "discourse"]),
     ("password_env", &["bluesky"]),
     ("token_env", &["mastodon", "x", "vk", "discourse"]),
@@ -516,7 +516,7 @@ pub struct ApiOptions {
     pub tags: Vec<String>,
     /// Stack Exchange site (default `stackoverflow`).
     pub site: Option<String>,
-    /// Discourse: also poll `/latest.json` (default true).
+    /// Discourse: also poll the forum's latest posts, `/posts.json` (default true).
     pub latest: bool,
     /// Also collect comments/answers where the kind can (default true).
     pub comments: bool,

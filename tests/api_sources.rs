@@ -469,3 +469,551 @@ fn rate_limit_headers_pause_requests_until_the_reset() {
     );
     assert_eq!(stored(dir.path()).len(), 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The other kinds: each polled twice against its recorded responses.
+
+struct TwoPolls {
+    stored: std::collections::BTreeMap<String, Value>,
+    first: Vec<Logged>,
+    second: Vec<Logged>,
+}
+
+/// Polls twice; asserts no errors, that the second poll indexed nothing new and that the
+/// store did not grow.
+fn two_polls(
+    server: &TestServer,
+    source: &str,
+    queries: &[(&str, &str)],
+    env: &[(&str, &str)],
+) -> TwoPolls {
+    let dir = deployment(source, queries);
+    let s1 = run_once(dir.path(), env);
+    assert!(errors(&s1).is_empty(), "{s1}");
+    let stored1 = stored(dir.path());
+    assert!(!stored1.is_empty(), "{s1}");
+    let first = server.log();
+    server.clear_log();
+    let s2 = run_once(dir.path(), env);
+    assert!(errors(&s2).is_empty(), "{s2}");
+    assert_eq!(s2["indexed"], 0, "second poll stored again: {s2}");
+    assert_eq!(stored(dir.path()).len(), stored1.len());
+    TwoPolls {
+        stored: stored1,
+        first,
+        second: server.log(),
+    }
+}
+
+fn source_toml(kind: &str, server: &TestServer, extra: &str) -> String {
+    format!(
+        "[[sources]]\nname = \"{kind}-main\"\nkind = \"{kind}\"\nbase_url = \"{}\"\nbackfill = \"3650d\"\n{extra}\n",
+        server.url("")
+    )
+}
+
+#[test]
+fn youtube_videos_and_comment_threads() {
+    let server = TestServer::start();
+    let search = fixture_json("youtube", "search.list_keywords_page1.json");
+    let mut page = search.clone();
+    page.as_object_mut().unwrap().remove("nextPageToken");
+    server.route(
+        "/youtube/v3/search",
+        Route::Script(vec![json_reply(page.to_string())]),
+    );
+    // The recorded comment threads belong to video F1UP7wRCPH8; make the first found video
+    // that one so the threads hang under a video of this search. Other videos have none.
+    let threads = fixture_json("youtube", "commentThreads.list_videoId_page1.json");
+    let mut page = page.clone();
+    page["items"][0]["id"]["videoId"] = "F1UP7wRCPH8".into();
+    server.route(
+        "/youtube/v3/search",
+        Route::Script(vec![json_reply(page.to_string())]),
+    );
+    let mut threads_page = threads.clone();
+    threads_page
+        .as_object_mut()
+        .unwrap()
+        .remove("nextPageToken");
+    server.route(
+        "/youtube/v3/commentThreads?videoId=F1UP7wRCPH8",
+        Route::Script(vec![json_reply(threads_page.to_string())]),
+    );
+    server.route(
+        "/youtube/v3/commentThreads",
+        Route::Script(vec![json_reply(r#"{"items": []}"#)]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml("youtube", &server, "key_env = \"T_YT_KEY\""),
+        &[("surf", "surfing OR pipeline OR google OR wave OR hawaii")],
+        &[("T_YT_KEY", "k-1")],
+    );
+    let v = &page["items"][1];
+    let vid = v["id"]["videoId"].as_str().unwrap();
+    let m = &r.stored[&format!("youtube:{vid}")];
+    assert_eq!(m["url"], format!("https://www.youtube.com/watch?v={vid}"));
+    assert_eq!(m["author"], v["snippet"]["channelTitle"]);
+    assert_eq!(
+        m["published_at"],
+        v["snippet"]["publishedAt"]
+            .as_str()
+            .unwrap()
+            .replace(".000Z", "Z")
+    );
+    let t = &threads["items"][0]["snippet"]["topLevelComment"];
+    let cid = t["id"].as_str().unwrap();
+    let c = &r.stored[&format!("youtube:{cid}")];
+    assert_eq!(c["author"], t["snippet"]["authorDisplayName"]);
+    assert_eq!(c["text"], "Google.com");
+    assert_eq!(c["parent_id"], "youtube:F1UP7wRCPH8");
+    assert_eq!(
+        c["url"],
+        format!("https://www.youtube.com/watch?v=F1UP7wRCPH8&lc={cid}")
+    );
+    assert_eq!(c["engagement"]["likes"], t["snippet"]["likeCount"]);
+    // The key goes with every request; the second search asks only for videos published
+    // after the newest one seen.
+    assert!(r.first.iter().all(|l| l.query.contains("key=k-1")));
+    let newest = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["snippet"]["publishedAt"].as_str().unwrap().to_string())
+        .max()
+        .unwrap();
+    let second: Vec<&Logged> = r
+        .second
+        .iter()
+        .filter(|l| l.path == "/youtube/v3/search")
+        .collect();
+    assert!(!second.is_empty());
+    let want = format!(
+        "publishedAfter={}",
+        newest.replace(':', "%3A").replace(".000Z", "Z")
+    );
+    for l in second {
+        assert!(l.query.contains(&want), "{} lacks {want}", l.query);
+    }
+}
+
+#[test]
+fn vk_newsfeed_search() {
+    let server = TestServer::start();
+    let body = fixture_json("vk", "newsfeed.search_next_from.json");
+    let mut first = body.clone();
+    first["response"]
+        .as_object_mut()
+        .unwrap()
+        .remove("next_from");
+    server.route(
+        "/method/newsfeed.search",
+        Route::Script(vec![
+            // VK's "too many requests per second" (error 6) is waited out and retried.
+            json_reply(
+                r#"{"error": {"error_code": 6, "error_msg": "Too many requests per second"}}"#,
+            ),
+            json_reply(first.to_string()),
+        ]),
+    );
+    let items = body["response"]["items"].as_array().unwrap();
+    let r = two_polls(
+        &server,
+        &source_toml("vk", &server, "token_env = \"T_VK\""),
+        &[("all", "заказы OR seo OR продвижение OR сайт OR принимаю")],
+        &[("T_VK", "vk-token")],
+    );
+    let m = &r.stored["vk:388444282_11454"];
+    assert_eq!(m["url"], "https://vk.com/wall388444282_11454");
+    assert_eq!(m["author"], "elinastayl");
+    assert_eq!(m["published_at"], "2019-08-02T21:05:00Z");
+    assert_eq!(m["engagement"]["likes"], items[0]["likes"]["count"]);
+    assert!(m["text"].as_str().unwrap().contains("Принимаю заказы"));
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.query.contains("access_token=vk-token"))
+    );
+    // One search per term (five), plus the retry after error 6.
+    assert_eq!(r.first.len(), 6, "error 6 retried once");
+    let newest = items
+        .iter()
+        .map(|i| i["date"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    for l in &r.second {
+        assert!(
+            l.query.contains(&format!("start_time={newest}")),
+            "{}",
+            l.query
+        );
+    }
+}
+
+#[test]
+fn mastodon_hashtag_timeline_and_search() {
+    let server = TestServer::start();
+    server.route(
+        "/api/v1/timelines/tag/hoot",
+        Route::Script(vec![json_reply(fixture(
+            "mastodon",
+            "timelines_tag_hoot.json",
+        ))]),
+    );
+    let status = fixture_json("mastodon", "timelines_tag_hoot.json")[0].clone();
+    // The recorded search matched accounts only; this search answer carries the recorded
+    // status (schema of /api/v2/search: accounts, statuses, hashtags).
+    server.route(
+        "/api/v2/search",
+        Route::Script(vec![json_reply(
+            serde_json::json!({"accounts": [], "hashtags": [], "statuses": [status.clone()]})
+                .to_string(),
+        )]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "mastodon",
+            &server,
+            "token_env = \"T_MASTO\"\ntags = [\"hoot\"]",
+        ),
+        &[("hoot", "hoot")],
+        &[("T_MASTO", "m-token")],
+    );
+    let id = format!("mastodon:{}", status["uri"].as_str().unwrap());
+    let m = &r.stored[&id];
+    assert_eq!(m["url"], status["url"]);
+    assert_eq!(m["author"], status["account"]["acct"]);
+    assert_eq!(m["published_at"], "2026-08-01T13:55:55.867Z");
+    assert_eq!(m["engagement"]["likes"], status["favourites_count"]);
+    assert_eq!(m["engagement"]["shares"], status["reblogs_count"]);
+    assert_eq!(m["engagement"]["comments"], status["replies_count"]);
+    assert!(!m["text"].as_str().unwrap().contains('<'));
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers["authorization"] == "Bearer m-token")
+    );
+    assert!(
+        r.first.iter().any(|l| l.path == "/api/v2/search"),
+        "{:?}",
+        r.first
+    );
+    // The second poll asks for statuses newer than the newest seen.
+    for l in &r.second {
+        assert!(
+            l.query.contains("since_id=") || l.query.contains("min_id="),
+            "{}",
+            l.query
+        );
+    }
+}
+
+#[test]
+fn bluesky_search_posts_with_login() {
+    let server = TestServer::start();
+    server.route(
+        "/xrpc/com.atproto.server.createSession",
+        Route::Script(vec![json_reply(
+            r#"{"accessJwt": "jwt-1", "refreshJwt": "r", "handle": "me.bsky.social", "did": "did:plc:me"}"#,
+        )]),
+    );
+    let body = fixture_json(
+        "bluesky",
+        "app.bsky.feed.searchPosts_q-redistricting_2025.json",
+    );
+    let mut page = body.clone();
+    page.as_object_mut().unwrap().remove("cursor");
+    server.route(
+        "/xrpc/app.bsky.feed.searchPosts",
+        Route::Script(vec![json_reply(page.to_string())]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "bluesky",
+            &server,
+            "identifier = \"me.bsky.social\"\npassword_env = \"T_BSKY\"",
+        ),
+        &[("redistricting", "redistricting OR gerrymandering")],
+        &[("T_BSKY", "app-pass")],
+    );
+    let p = &body["posts"][1];
+    let uri = p["uri"].as_str().unwrap();
+    let m = &r.stored[&format!("bluesky:{uri}")];
+    assert_eq!(
+        m["url"],
+        "https://bsky.app/profile/cjtackett.bsky.social/post/3lpk2r5h5ec2j"
+    );
+    assert_eq!(m["author"], "cjtackett.bsky.social");
+    assert_eq!(m["published_at"], "2025-05-19T17:08:27.677Z");
+    assert_eq!(m["engagement"]["likes"], 4);
+    assert_eq!(m["engagement"]["shares"], 3);
+    let login: Vec<&Logged> = r
+        .first
+        .iter()
+        .filter(|l| l.path == "/xrpc/com.atproto.server.createSession")
+        .collect();
+    assert_eq!(login.len(), 1);
+    assert_eq!(login[0].method, "POST");
+    let searches: Vec<&Logged> = r
+        .first
+        .iter()
+        .filter(|l| l.path == "/xrpc/app.bsky.feed.searchPosts")
+        .collect();
+    assert!(
+        searches
+            .iter()
+            .all(|l| l.headers["authorization"] == "Bearer jwt-1")
+    );
+    let newest = body["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            chrono::DateTime::parse_from_rfc3339(p["record"]["createdAt"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        })
+        .max()
+        .unwrap();
+    let want = newest.format("since=%Y-%m-%dT%H%%3A%M%%3A%S").to_string();
+    for l in r.second.iter().filter(|l| l.path.ends_with("searchPosts")) {
+        assert!(l.query.contains(&want), "{} lacks {want}", l.query);
+    }
+}
+
+#[test]
+fn x_recent_search_with_expansions() {
+    // No recorded X responses exist in the fixtures: this answer follows the documented v2
+    // schema of GET /2/tweets/search/recent with expansions=author_id.
+    let server = TestServer::start();
+    let now = chrono::Utc::now();
+    let t = |mins: i64| {
+        (now - chrono::Duration::minutes(mins))
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string()
+    };
+    let body = serde_json::json!({
+        "data": [
+            {"id": "1900000000000000002", "text": "@acme my order is lost &amp; nobody answers", "author_id": "11",
+             "created_at": t(5), "conversation_id": "1900000000000000001",
+             "referenced_tweets": [{"type": "replied_to", "id": "1900000000000000001"}],
+             "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": 10, "quote_count": 1, "impression_count": 900}},
+            {"id": "1900000000000000001", "text": "acme launches a new phone", "author_id": "12",
+             "created_at": t(10),
+             "public_metrics": {"retweet_count": 0, "reply_count": 3, "like_count": 4, "quote_count": 0, "impression_count": 120}}
+        ],
+        "includes": {"users": [
+            {"id": "11", "username": "angry_customer", "name": "A", "public_metrics": {"followers_count": 1200}},
+            {"id": "12", "username": "acmenews", "name": "Acme News", "public_metrics": {"followers_count": 50000}}
+        ]},
+        "meta": {"newest_id": "1900000000000000002", "oldest_id": "1900000000000000001", "result_count": 2}
+    });
+    server.route(
+        "/2/tweets/search/recent",
+        Route::Script(vec![json_reply(body.to_string())]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml("x", &server, "token_env = \"T_X\""),
+        &[("acme", "acme")],
+        &[("T_X", "x-bearer")],
+    );
+    let m = &r.stored["x:1900000000000000002"];
+    assert_eq!(
+        m["url"],
+        "https://x.com/angry_customer/status/1900000000000000002"
+    );
+    assert_eq!(m["author"], "angry_customer");
+    assert_eq!(m["text"], "@acme my order is lost & nobody answers");
+    assert_eq!(m["parent_id"], "x:1900000000000000001");
+    assert_eq!(m["engagement"]["likes"], 10);
+    assert_eq!(m["engagement"]["shares"], 3);
+    assert_eq!(m["engagement"]["comments"], 1);
+    assert_eq!(m["engagement"]["views"], 900);
+    assert_eq!(m["engagement"]["followers"], 1200);
+    // reach = max(views, followers + 50·shares + 5·likes) = max(900, 1200 + 150 + 50)
+    assert_eq!(m["reach"], 1400);
+    assert_eq!(
+        r.stored["x:1900000000000000001"]["engagement"]["followers"],
+        50000
+    );
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers["authorization"] == "Bearer x-bearer")
+    );
+    assert!(
+        r.first[0].query.contains("expansions=author_id"),
+        "{}",
+        r.first[0].query
+    );
+    for l in &r.second {
+        assert!(
+            l.query.contains("since_id=1900000000000000002"),
+            "{}",
+            l.query
+        );
+    }
+}
+
+#[test]
+fn stackexchange_questions_and_answers() {
+    let server = TestServer::start();
+    let mut body = fixture_json(
+        "stackexchange",
+        "questions_sort-votes_stackoverflow_2018.json",
+    );
+    body["has_more"] = false.into();
+    server.route(
+        "/2.3/search/advanced",
+        Route::Script(vec![json_reply(body.to_string())]),
+    );
+    let questions = body["items"].as_array().unwrap();
+    let ids: Vec<String> = questions
+        .iter()
+        .filter(|q| q["answer_count"].as_u64() != Some(0))
+        .map(|q| q["question_id"].to_string())
+        .collect();
+    // No recorded answers response exists: this one follows the documented `answer` object.
+    let answers = serde_json::json!({"items": [{
+        "answer_id": 11227902, "question_id": 11227809, "score": 34000, "is_accepted": true,
+        "creation_date": 1340805402, "body": "<p>You are a victim of <b>branch prediction</b> fail.</p>",
+        "owner": {"display_name": "Mysticial &amp; co", "user_id": 922184}
+    }], "has_more": false, "quota_max": 300, "quota_remaining": 290});
+    server.route(
+        &format!("/2.3/questions/{}/answers", ids.join(";")),
+        Route::Script(vec![json_reply(answers.to_string())]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml("stackexchange", &server, ""),
+        &[("git", "git OR sorted OR branch")],
+        &[],
+    );
+    let q = &questions[0];
+    let m = &r.stored["stackexchange:stackoverflow:q11227809"];
+    assert_eq!(m["url"], q["link"]);
+    assert_eq!(m["author"], "GManNickG");
+    assert_eq!(m["published_at"], "2012-06-27T13:51:36Z");
+    assert_eq!(m["engagement"]["likes"], 21619);
+    assert_eq!(m["engagement"]["views"], 1223408);
+    let a = &r.stored["stackexchange:stackoverflow:a11227902"];
+    assert_eq!(a["url"], "https://stackoverflow.com/a/11227902");
+    assert_eq!(a["author"], "Mysticial & co");
+    assert_eq!(a["parent_id"], "stackexchange:stackoverflow:q11227809");
+    assert_eq!(a["text"], "You are a victim of branch prediction fail.");
+    let newest = questions
+        .iter()
+        .map(|q| q["creation_date"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    let searches: Vec<&Logged> = r
+        .second
+        .iter()
+        .filter(|l| l.path == "/2.3/search/advanced")
+        .collect();
+    assert!(!searches.is_empty());
+    for l in searches {
+        assert!(
+            l.query.contains(&format!("fromdate={newest}")),
+            "{}",
+            l.query
+        );
+    }
+}
+
+#[test]
+fn discourse_search_topic_posts_and_latest() {
+    let server = TestServer::start();
+    let latest = fixture_json("discourse", "criticalfallibilism_posts.json");
+    let post = latest["latest_posts"][0].clone();
+    // No recorded search.json exists: this answer follows the documented search schema
+    // (posts with truncated blurbs, and their topics), built around a recorded post.
+    let search = serde_json::json!({
+        "posts": [{
+            "id": post["id"], "username": post["username"], "created_at": post["created_at"],
+            "topic_id": post["topic_id"], "post_number": post["post_number"],
+            "blurb": "I was talking with someone about people not being very good…", "like_count": 0
+        }],
+        "topics": [{"id": post["topic_id"], "title": post["topic_title"], "slug": post["topic_slug"]}],
+        "grouped_search_result": {"more_full_page_results": null}
+    });
+    server.route(
+        "/forum/search.json",
+        Route::Script(vec![json_reply(search.to_string())]),
+    );
+    server.route(
+        &format!("/forum/t/{}/posts.json", post["topic_id"]),
+        Route::Script(vec![json_reply(
+            serde_json::json!({"post_stream": {"posts": [post.clone()]}}).to_string(),
+        )]),
+    );
+    server.route(
+        "/forum/posts.json",
+        Route::Script(vec![json_reply(latest.to_string())]),
+    );
+    server.route(
+        "/forum/posts.json?before=",
+        Route::Script(vec![json_reply(r#"{"latest_posts": []}"#)]),
+    );
+    let base = server.url("/forum");
+    let dir_source = format!(
+        "[[sources]]\nname = \"forum\"\nkind = \"discourse\"\nbase_url = \"{base}\"\nbackfill = \"3650d\"\ntoken_env = \"T_DISC\"\nidentifier = \"hark-bot\"\n"
+    );
+    let r = two_polls(
+        &server,
+        &dir_source,
+        &[("logic", "logic OR kpop")],
+        &[("T_DISC", "d-key")],
+    );
+    let host = server.addr.ip().to_string();
+    let key = format!("discourse:{host}:{}", post["id"]);
+    let m = r
+        .stored
+        .get(&key)
+        .unwrap_or_else(|| panic!("{key} not in {:?}", r.stored.keys()));
+    assert_eq!(
+        m["url"],
+        format!(
+            "{base}/t/{}/{}/{}",
+            post["topic_slug"].as_str().unwrap(),
+            post["topic_id"],
+            post["post_number"]
+        )
+    );
+    assert_eq!(m["author"], "Elliot");
+    assert_eq!(m["title"], "People Being Bad at Logic");
+    assert_eq!(m["published_at"], "2026-01-21T23:29:42.524Z");
+    assert_eq!(m["engagement"]["views"], post["reads"]);
+    // The full post replaced the truncated search blurb.
+    assert!(!m["text"].as_str().unwrap().ends_with('…'));
+    assert!(m["text"].as_str().unwrap().len() > 100);
+    // A post from the forum-wide latest listing, matched locally.
+    let kpop = latest["latest_posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["topic_slug"] == "kpop-demon-hunters")
+        .unwrap();
+    assert!(
+        r.stored
+            .contains_key(&format!("discourse:{host}:{}", kpop["id"]))
+    );
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers["api-key"] == "d-key" && l.headers["api-username"] == "hark-bot")
+    );
+    let searches: Vec<&Logged> = r
+        .second
+        .iter()
+        .filter(|l| l.path == "/forum/search.json")
+        .collect();
+    assert!(!searches.is_empty());
+    for l in searches {
+        assert!(l.query.contains("after%3A2026-01-21"), "{}", l.query);
+    }
+}

@@ -224,7 +224,9 @@ pub struct ApiSource<A: Api> {
 /// Errors of one request, for reports and logs.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{url}: HTTP {status}: credentials were rejected{hint}")]
+    #[error(
+        "{url}: HTTP {status}: access refused: credentials were rejected or lack permission{hint}"
+    )]
     Auth {
         url: String,
         status: u16,
@@ -676,6 +678,9 @@ pub mod pick {
     /// A time at a JSON pointer: RFC 3339 / ISO 8601 text, or epoch seconds.
     pub fn time_at(v: &Value, ptr: &str) -> Option<DateTime<Utc>> {
         match v.pointer(ptr)? {
+            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Utc.timestamp_opt(s.parse().ok()?, 0).single()
+            }
             Value::String(s) => crate::timeutil::parse_timestamp(s).ok(),
             Value::Number(n) => {
                 let secs = n.as_f64()?;

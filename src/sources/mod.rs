@@ -4,9 +4,16 @@
 //! commit that covers the batch (see `state.rs`).
 
 pub mod api;
+pub mod bluesky;
+pub mod discourse;
 pub mod feed;
 pub mod hackernews;
+pub mod mastodon;
 pub mod reddit;
+pub mod stackexchange;
+pub mod vk;
+pub mod x;
+pub mod youtube;
 
 use crate::config::{QueryConfig, SourceConfig};
 use crate::http::Fetcher;
@@ -75,6 +82,19 @@ pub fn build(config: &SourceConfig, queries: &[QueryConfig]) -> Result<Box<dyn S
             api(terms),
         )),
         "reddit" => Box::new(ApiSource::new(reddit::Reddit::new(config)?, api(terms))),
+        "youtube" => Box::new(ApiSource::new(youtube::YouTube::new(config)?, api(terms))),
+        "vk" => Box::new(ApiSource::new(vk::Vk::new(config)?, api(terms))),
+        "mastodon" => Box::new(ApiSource::new(mastodon::Mastodon::new(config)?, api(terms))),
+        "bluesky" => Box::new(ApiSource::new(bluesky::Bluesky::new(config)?, api(terms))),
+        "x" => Box::new(ApiSource::new(x::X::new(config)?, api(terms))),
+        "stackexchange" => Box::new(ApiSource::new(
+            stackexchange::StackExchange::new(config)?,
+            api(terms),
+        )),
+        "discourse" => Box::new(ApiSource::new(
+            discourse::Discourse::new(config)?,
+            api(terms),
+        )),
         other => {
             return Err(format!(
                 "source kind `{other}` is not available in this version"

@@ -95,7 +95,18 @@ async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Resp
             .entry(path.clone())
             .and_modify(|c| *c += 1)
             .or_insert(1);
-        match s.routes.get(&path).cloned() {
+        // A route keyed `PATH?NEEDLE` answers requests to PATH whose query contains NEEDLE;
+        // it wins over a plain `PATH` route.
+        let by_query = s
+            .routes
+            .iter()
+            .filter(|(k, _)| {
+                k.split_once('?')
+                    .is_some_and(|(p, needle)| p == path && query.contains(needle))
+            })
+            .map(|(_, r)| r.clone())
+            .next();
+        match by_query.or_else(|| s.routes.get(&path).cloned()) {
             None => (Reply::status(404), false),
             Some(Route::Script(replies)) => {
                 (replies[(n - 1).min(replies.len() - 1)].clone(), false)
