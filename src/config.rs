@@ -390,7 +390,20 @@ const KIND_FIELDS: &[(&str, &[&str])] = &[
         &["reddit", "hackernews", "youtube", "stackexchange"],
     ),
     ("max_pages", API_KINDS),
-    ("page_size", API_KINDS),
+    // Discourse pages are fixed by the forum.
+    (
+        "page_size",
+        &[
+            "reddit",
+            "hackernews",
+            "mastodon",
+            "bluesky",
+            "x",
+            "youtube",
+            "vk",
+            "stackexchange",
+        ],
+    ),
     ("backfill", API_KINDS),
 ];
 const API_KINDS: &[&str] = &[

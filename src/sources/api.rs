@@ -86,6 +86,21 @@ pub struct PageQuery<'a> {
     pub token: Option<&'a str>,
 }
 
+impl<'a> PageQuery<'a> {
+    /// The first page of `stream`, as asked on a first poll with an unbounded backfill (tests
+    /// and tools).
+    pub fn first_page(stream: &'a Stream) -> PageQuery<'a> {
+        PageQuery {
+            stream,
+            cursor: None,
+            since: DateTime::<Utc>::UNIX_EPOCH,
+            page: None,
+            page_size: 100,
+            token: None,
+        }
+    }
+}
+
 /// One request: an absolute URL of the public endpoint (`base_url` is applied by the
 /// framework) and extra headers (auth, Accept).
 #[derive(Debug, Clone, Default)]
@@ -161,9 +176,10 @@ pub trait Api: Send + Sync + 'static {
     fn streams(&self, terms: &[String]) -> Vec<Stream>;
     /// The request for one page of `q.stream`.
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String>;
-    /// Maps one response. `Err` means the whole response is unusable (e.g. not the expected
-    /// shape at all); a single bad item goes to `Page::skipped` instead.
-    fn parse(&self, stream: &Stream, body: &Value) -> Result<Page, String>;
+    /// Maps the response to the request `q` described. `Err` means the whole response is
+    /// unusable (e.g. not the expected shape at all); a single bad item goes to
+    /// `Page::skipped` instead.
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String>;
     /// Rate-limit or error signals inside a 2xx body.
     fn inspect(&self, _body: &Value) -> BodySignal {
         BodySignal::Ok
@@ -211,14 +227,18 @@ impl ApiSettings {
     }
 }
 
+/// Session tokens are renewed after this long (Bluesky's access tokens live about two
+/// hours, Reddit's a day), so a long `hark run` never works with an expired one.
+const SESSION_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// An API family as a [`Source`].
 pub struct ApiSource<A: Api> {
     api: A,
     settings: ApiSettings,
     /// Nothing is sent to the API before this instant (rate limits).
     gate: Mutex<Option<Instant>>,
-    /// The session token of a kind that logs in.
-    session: Mutex<Option<String>>,
+    /// The session token of a kind that logs in, and when it was obtained.
+    session: Mutex<Option<(String, Instant)>>,
 }
 
 /// Errors of one request, for reports and logs.
@@ -366,8 +386,10 @@ impl<A: Api> ApiSource<A> {
             return Ok(None);
         };
         let mut held = self.session.lock().await;
-        if let Some(t) = held.as_ref() {
-            return Ok(Some(t.clone()));
+        if let Some((t, at)) = held.as_ref() {
+            if at.elapsed() < SESSION_LIFETIME {
+                return Ok(Some(t.clone()));
+            }
         }
         let req = ApiRequest {
             url: login.url.clone(),
@@ -381,7 +403,7 @@ impl<A: Api> ApiSource<A> {
             .api
             .session_token(&body)
             .map_err(|e| ApiError::Other(format!("log-in failed: {e}")))?;
-        *held = Some(token.clone());
+        *held = Some((token.clone(), Instant::now()));
         Ok(Some(token))
     }
 
@@ -467,7 +489,7 @@ impl<A: Api> ApiSource<A> {
             let result = async {
                 let req = self.api.request(&q).map_err(ApiError::Other)?;
                 let body = self.fetch_json(ctx, &req, None).await?;
-                self.api.parse(stream, &body).map_err(|e| ApiError::Api {
+                self.api.parse(&q, &body).map_err(|e| ApiError::Api {
                     url: req.url.clone(),
                     message: format!("unexpected response: {e}"),
                 })
@@ -476,8 +498,14 @@ impl<A: Api> ApiSource<A> {
             let page = match result.await {
                 Ok(p) => p,
                 Err(e) => {
-                    if matches!(e, ApiError::Auth { .. }) {
-                        // A rejected session token is fetched again next poll.
+                    // A refused session token (401/403; Bluesky answers an expired one with
+                    // 400 ExpiredToken) is fetched again next poll.
+                    let refused = match &e {
+                        ApiError::Auth { .. } => true,
+                        ApiError::Fetch(FetchError::Status { status, .. }) => *status == 400,
+                        _ => false,
+                    };
+                    if refused {
                         *self.session.lock().await = None;
                     }
                     walk.errors.push(format!("{}: {e}", stream.key));

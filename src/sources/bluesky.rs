@@ -6,7 +6,8 @@
 //! recommended: set `identifier` (handle or e-mail) and `password_env` (an environment
 //! variable holding an app password, created under Settings → Privacy and security → App
 //! passwords). hark then calls `com.atproto.server.createSession` on `https://bsky.social`
-//! before each poll and sends `Authorization: Bearer <accessJwt>` to
+//! (once, again after an hour or when the token is refused) and sends
+//! `Authorization: Bearer <accessJwt>` to
 //! `https://bsky.social/xrpc/app.bsky.feed.searchPosts`. Setting only one of the two is a
 //! configuration error.
 //!
@@ -15,8 +16,8 @@
 //! body's `cursor` token, only when logged in (anonymous paging is refused). Multi-word
 //! terms are sent quoted (phrase search).
 //!
-//! Limits: createSession 30 per 5 minutes and 300 per day per account, so keep the interval
-//! at 5 minutes or more; other requests 3,000 per 5 minutes per IP (`RateLimit-*` headers).
+//! Limits: createSession 30 per 5 minutes and 300 per day per account (hark logs in about 24
+//! times a day); other requests 3,000 per 5 minutes per IP (`RateLimit-*` headers).
 //!
 //! Mapping: `shares` = reposts + quotes (both re-broadcast the post), `parent_id` = the post
 //! replied to (`record.reply.parent`), `followers` = None (post views carry no counts for
@@ -101,7 +102,7 @@ impl Api for Bluesky {
         }
     }
 
-    fn parse(&self, _stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let posts = body
             .get("posts")
             .and_then(Value::as_array)
@@ -249,7 +250,7 @@ mod tests {
         let s = Stream::new("search", "redistricting");
         let p = b
             .parse(
-                &s,
+                &PageQuery::first_page(&s),
                 &fixture("app.bsky.feed.searchPosts_q-redistricting_2025.json"),
             )
             .unwrap();
@@ -307,7 +308,7 @@ mod tests {
         // Anonymous: no paging (the public AppView refuses `cursor`).
         let p = Bluesky { login: None }
             .parse(
-                &s,
+                &PageQuery::first_page(&s),
                 &fixture("app.bsky.feed.searchPosts_q-redistricting_2025.json"),
             )
             .unwrap();
@@ -457,7 +458,9 @@ mod tests {
             {"record": {"text": "no uri", "createdAt": "2025-01-01T00:00:00Z"}},
             {"uri": "at://did:plc:c/app.bsky.feed.post/k3", "record": {"text": "no time"}}
         ]});
-        let p = b.parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = b
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         let m = &p.items[0];
         assert_eq!(m.published_at.timestamp(), 1735689600);
@@ -471,12 +474,17 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("3"));
         let empty = serde_json::json!({"posts": [], "cursor": "9"});
         assert_eq!(
-            b.parse(&Stream::new("search", "x"), &empty).unwrap().next,
+            b.parse(&PageQuery::first_page(&Stream::new("search", "x")), &empty)
+                .unwrap()
+                .next,
             None
         );
         assert!(
-            b.parse(&Stream::new("search", "x"), &serde_json::json!({}))
-                .is_err()
+            b.parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
     }
 

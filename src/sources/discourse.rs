@@ -12,8 +12,8 @@
 //!   mention ids and come later in the same poll, so the index keeps them over the blurbs.
 //!   The follow stream's argument is `TOPIC_ID:ID,ID[:TOPIC TITLE]`: that endpoint does not
 //!   return the topic title, which the search response has. The search response does not say
-//!   which page it answers, so `request` remembers the page it asked for per stream key and
-//!   `parse` reads it to name the next one (while `more_full_page_results` is set).
+//!   which page it answers; `parse` names the next one from the page it was asked for (while
+//!   `more_full_page_results` is set).
 //! - `posts` `latest` (when the `latest` setting is on, the default): `/posts.json`, the
 //!   forum's newest public posts across all topics, full text, for posts the search index has
 //!   not caught up with. Discourse pages it with `before=POST_ID` (posts with
@@ -41,7 +41,6 @@ use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// The request host: the framework swaps it for the source's `base_url`.
 const BASE: &str = "https://discourse.invalid";
@@ -58,8 +57,6 @@ pub struct Discourse {
     /// `(Api-Key, Api-Username)`.
     auth: Option<(String, String)>,
     latest: bool,
-    /// The page (search) or `before` id (latest) last asked for, per stream key.
-    asked: Mutex<HashMap<String, u64>>,
 }
 
 /// What the posts of one response know about their topics.
@@ -97,18 +94,7 @@ impl Discourse {
             host: base.host_str().unwrap_or("").to_ascii_lowercase(),
             auth,
             latest,
-            asked: Mutex::new(HashMap::new()),
         }
-    }
-
-    fn remember(&self, key: &str, n: u64) {
-        if let Ok(mut m) = self.asked.lock() {
-            m.insert(key.to_string(), n);
-        }
-    }
-
-    fn asked(&self, key: &str) -> Option<u64> {
-        self.asked.lock().ok().and_then(|m| m.get(key).copied())
     }
 
     fn post_id(&self, native: u64) -> String {
@@ -173,7 +159,6 @@ impl Api for Discourse {
                     term.clone()
                 };
                 let page = q.page.map(number).transpose()?.unwrap_or(1);
-                self.remember(&q.stream.key, page);
                 format!(
                     "{BASE}/search.json?q={}&page={page}",
                     enc(&format!(
@@ -183,15 +168,8 @@ impl Api for Discourse {
                 )
             }
             "posts" => match q.page {
-                None => {
-                    self.remember(&q.stream.key, 0);
-                    format!("{BASE}/posts.json")
-                }
-                Some(p) => {
-                    let before = number(p)?;
-                    self.remember(&q.stream.key, before);
-                    format!("{BASE}/posts.json?before={before}")
-                }
+                None => format!("{BASE}/posts.json"),
+                Some(p) => format!("{BASE}/posts.json?before={}", number(p)?),
             },
             "topic_posts" => {
                 let (topic, ids, _) = topic_arg(&q.stream.arg)?;
@@ -207,9 +185,10 @@ impl Api for Discourse {
         }
     }
 
-    fn parse(&self, stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let stream = q.stream;
         match stream.endpoint {
-            "search" => self.parse_search(stream, body),
+            "search" => self.parse_search(q, body),
             "posts" => {
                 let posts = body
                     .get("latest_posts")
@@ -220,8 +199,9 @@ impl Api for Discourse {
                 page.next = match smallest {
                     Some(id) => Some(id - 1),
                     // A window without public posts: the next one below it.
-                    None => self
-                        .asked(&stream.key)
+                    None => q
+                        .page
+                        .and_then(|p| p.parse::<u64>().ok())
                         .filter(|b| *b > 0)
                         .map(|b| b.saturating_sub(LATEST_WINDOW)),
                 }
@@ -253,7 +233,7 @@ impl Api for Discourse {
 }
 
 impl Discourse {
-    fn parse_search(&self, stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse_search(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let posts = match body.get("posts").and_then(Value::as_array) {
             Some(p) => p.as_slice(),
             // No hits: some versions leave the key out but always send the summary.
@@ -310,7 +290,7 @@ impl Discourse {
             Some(_) => true,
         };
         if more && !posts.is_empty() {
-            let current = self.asked(&stream.key).unwrap_or(1);
+            let current = q.page.and_then(|p| p.parse::<u64>().ok()).unwrap_or(1);
             page.next = Some((current + 1).to_string());
         }
         Ok(page)
@@ -448,7 +428,10 @@ mod tests {
         let d = cf();
         let s = Stream::new("posts", "latest");
         let p = d
-            .parse(&s, &fixture("criticalfallibilism_posts.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("criticalfallibilism_posts.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 50);
         assert!(p.skipped.is_empty());
@@ -505,7 +488,10 @@ mod tests {
         let d = cf();
         let s = Stream::new("topic_posts", "2144:20089,20102,20200:KPop Demon Hunters");
         let p = d
-            .parse(&s, &fixture("criticalfallibilism_t-2144_posts.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("criticalfallibilism_t-2144_posts.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 20);
         // Sorted newest first: post 21 (id 20200) leads.
@@ -543,7 +529,7 @@ mod tests {
         // The second page of the same topic (post_number=21): post 1 comes along.
         let p = d
             .parse(
-                &Stream::new("topic_posts", "2144:20199"),
+                &PageQuery::first_page(&Stream::new("topic_posts", "2144:20199")),
                 &fixture("criticalfallibilism_t-2144_posts_post_number-21.json"),
             )
             .unwrap();
@@ -571,7 +557,7 @@ mod tests {
         let d = forum("https://meta.discourse.org");
         let p = d
             .parse(
-                &Stream::new("topic_posts", "57:83"),
+                &PageQuery::first_page(&Stream::new("topic_posts", "57:83")),
                 &fixture("discourse_api_topic_meta_2013.json"),
             )
             .unwrap();
@@ -608,7 +594,7 @@ mod tests {
         let d = forum("https://forum.example.org/community/");
         let p = d
             .parse(
-                &Stream::new("topic_posts", "1148:18952"),
+                &PageQuery::first_page(&Stream::new("topic_posts", "1148:18952")),
                 &fixture("perceval_t-1148_ublock-origin_support.json"),
             )
             .unwrap();
@@ -664,9 +650,8 @@ mod tests {
     fn maps_search_hits_and_follows_full_posts() {
         let d = forum("https://forum.example.org");
         let s = Stream::new("search", "acme");
-        // The page asked for is remembered, so the next one can be named.
-        d.request(&query(&s, Some("2"))).unwrap();
-        let p = d.parse(&s, &search_body(true)).unwrap();
+        // The response to page 2 names page 3 as the next.
+        let p = d.parse(&query(&s, Some("2")), &search_body(true)).unwrap();
         assert_eq!(p.items.len(), 3);
         let m = &p.items[0];
         assert_eq!(m.id, "discourse:forum.example.org:501");
@@ -706,10 +691,12 @@ mod tests {
         );
 
         // Last page: no next; no hits: an empty page.
-        d.request(&query(&s, None)).unwrap();
-        assert_eq!(d.parse(&s, &search_body(false)).unwrap().next, None);
+        assert_eq!(
+            d.parse(&query(&s, None), &search_body(false)).unwrap().next,
+            None
+        );
         let empty = serde_json::json!({"grouped_search_result": {"more_full_page_results": null}});
-        let p = d.parse(&s, &empty).unwrap();
+        let p = d.parse(&PageQuery::first_page(&s), &empty).unwrap();
         assert!(p.items.is_empty() && p.follow.is_empty() && p.next.is_none());
     }
 
@@ -746,7 +733,10 @@ mod tests {
         );
         // A window with no public post: go on below it.
         let p = d
-            .parse(&s, &serde_json::json!({"latest_posts": []}))
+            .parse(
+                &query(&s, Some("20168")),
+                &serde_json::json!({"latest_posts": []}),
+            )
             .unwrap();
         assert_eq!(p.next.as_deref(), Some("20118"));
         assert!(d.request(&query(&s, Some("x"))).is_err());
@@ -797,7 +787,12 @@ mod tests {
             {"id": 8, "cooked": "<p>no time</p>"},
             {"id": 7, "created_at": "2026-01-21T08:00:00Z", "topic_id": 1}
         ]});
-        let p = d.parse(&Stream::new("posts", "latest"), &body).unwrap();
+        let p = d
+            .parse(
+                &PageQuery::first_page(&Stream::new("posts", "latest")),
+                &body,
+            )
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(
             p.items[0].id,
@@ -807,19 +802,25 @@ mod tests {
         assert_eq!(p.skipped.len(), 3);
         assert_eq!(p.next.as_deref(), Some("6"));
         assert!(
-            d.parse(&Stream::new("posts", "latest"), &serde_json::json!({}))
-                .is_err()
+            d.parse(
+                &PageQuery::first_page(&Stream::new("posts", "latest")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
         assert!(
             d.parse(
-                &Stream::new("topic_posts", "1:2"),
+                &PageQuery::first_page(&Stream::new("topic_posts", "1:2")),
                 &serde_json::json!({"posts": []})
             )
             .is_err()
         );
         assert!(
-            d.parse(&Stream::new("search", "x"), &serde_json::json!({}))
-                .is_err()
+            d.parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
     }
 }

@@ -56,7 +56,7 @@ impl Api for HackerNews {
         )))
     }
 
-    fn parse(&self, _stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let hits = body
             .get("hits")
             .and_then(Value::as_array)
@@ -144,7 +144,7 @@ mod tests {
         let s = Stream::new("search", "apple");
         let p = hn
             .parse(
-                &s,
+                &PageQuery::first_page(&s),
                 &fixture("algolia_search_by_date_story_q-apple_2014.json"),
             )
             .unwrap();
@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("1"));
 
         let p = hn
-            .parse(&s, &fixture("algolia_search_by_date_comment_2014.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("algolia_search_by_date_comment_2014.json"),
+            )
             .unwrap();
         let c = &p.items[0];
         assert_eq!(c.id, "hackernews:7919431");
@@ -181,13 +184,18 @@ mod tests {
             {"created_at_i": 2, "title": "no id"},
             {"objectID": "3", "title": "no time"}
         ], "page": 0, "nbPages": 1});
-        let p = hn.parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = hn
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.skipped.len(), 2);
         assert_eq!(p.next, None);
         assert!(
-            hn.parse(&Stream::new("search", "x"), &serde_json::json!({}))
-                .is_err()
+            hn.parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
     }
 }

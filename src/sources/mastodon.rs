@@ -122,7 +122,8 @@ impl Api for Mastodon {
         }
     }
 
-    fn parse(&self, stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let stream = q.stream;
         let statuses = match stream.endpoint {
             "search" => body.get("statuses").and_then(Value::as_array),
             _ => body.as_array(),
@@ -241,7 +242,10 @@ mod tests {
         let m = api(None, &[]);
         let s = Stream::new("tag", "fgiztsshwiaqqiztpmmjbtvmescsculuvmgjgopwoeidbcrixp");
         let p = m
-            .parse(&s, &fixture("timelines_tag_page1_limit10.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("timelines_tag_page1_limit10.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 10);
         assert!(p.skipped.is_empty());
@@ -284,7 +288,7 @@ mod tests {
 
         let p = m
             .parse(
-                &Stream::new("tag", "hoot"),
+                &PageQuery::first_page(&Stream::new("tag", "hoot")),
                 &fixture("timelines_tag_hoot.json"),
             )
             .unwrap();
@@ -294,7 +298,10 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("117020593741189701"));
 
         let p = m
-            .parse(&s, &fixture("timelines_tag_page4_empty.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("timelines_tag_page4_empty.json"),
+            )
             .unwrap();
         assert!(p.items.is_empty());
         assert_eq!(p.next, None);
@@ -306,19 +313,25 @@ mod tests {
         let m = api(Some("t"), &[]);
         let p = m
             .parse(
-                &Stream::new("search", "mastodonpy_test"),
+                &PageQuery::first_page(&Stream::new("search", "mastodonpy_test")),
                 &fixture("search_v2_q-mastodonpy_test.json"),
             )
             .unwrap();
         assert!(p.items.is_empty());
         assert_eq!(p.next, None);
         assert!(
-            m.parse(&Stream::new("search", "x"), &serde_json::json!([]))
-                .is_err()
+            m.parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!([])
+            )
+            .is_err()
         );
         assert!(
-            m.parse(&Stream::new("tag", "x"), &serde_json::json!({}))
-                .is_err()
+            m.parse(
+                &PageQuery::first_page(&Stream::new("tag", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
     }
 
@@ -344,7 +357,12 @@ mod tests {
                         "account": {"acct": "cy", "followers_count": 999}}}
         ]});
         let m = api(Some("t"), &[]);
-        let p = m.parse(&Stream::new("search", "acme"), &body).unwrap();
+        let p = m
+            .parse(
+                &PageQuery::first_page(&Stream::new("search", "acme")),
+                &body,
+            )
+            .unwrap();
         let a = &p.items[0];
         assert_eq!(a.id, "mastodon:https://other.example/users/bob/statuses/9");
         assert_eq!(a.url.as_deref(), Some("https://other.example/@bob/9"));
@@ -468,7 +486,9 @@ mod tests {
             {"id": "2", "created_at": "2026-01-01T00:00:00Z", "content": "no uri"},
             {"id": "1", "uri": "https://m.example/s/1", "content": "no time"}
         ]);
-        let p = m.parse(&Stream::new("tag", "x"), &body).unwrap();
+        let p = m
+            .parse(&PageQuery::first_page(&Stream::new("tag", "x")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.items[0].id, "mastodon:https://m.example/s/3");
         assert_eq!(p.items[0].url.as_deref(), Some("https://m.example/s/3"));

@@ -141,7 +141,7 @@ impl Api for Reddit {
         }
     }
 
-    fn parse(&self, _stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let children = body
             .pointer("/data/children")
             .and_then(Value::as_array)
@@ -298,7 +298,7 @@ mod tests {
     fn maps_search_results() {
         let p = reddit()
             .parse(
-                &Stream::new("search", "praw"),
+                &PageQuery::first_page(&Stream::new("search", "praw")),
                 &fixture("search_r-all_q-praw-oauth-search.json"),
             )
             .unwrap();
@@ -322,7 +322,10 @@ mod tests {
     #[test]
     fn maps_listings_and_comment_parents() {
         let p = reddit()
-            .parse(&Stream::new("new", "all"), &fixture("r-all_new.json"))
+            .parse(
+                &PageQuery::first_page(&Stream::new("new", "all")),
+                &fixture("r-all_new.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 100);
         assert_eq!(p.items[0].id, "reddit:t3_5jo13y");
@@ -334,7 +337,7 @@ mod tests {
 
         let p = reddit()
             .parse(
-                &Stream::new("comments", "askreddit"),
+                &PageQuery::first_page(&Stream::new("comments", "askreddit")),
                 &fixture("r-askreddit_comments.json"),
             )
             .unwrap();
@@ -351,7 +354,7 @@ mod tests {
 
         let empty = reddit()
             .parse(
-                &Stream::new("comments", "all"),
+                &PageQuery::first_page(&Stream::new("comments", "all")),
                 &fixture("r-all_comments_before_empty.json"),
             )
             .unwrap();
@@ -394,12 +397,17 @@ mod tests {
             {"kind": "t1", "data": {"id": "c", "created_utc": 2.0}},
             {"kind": "more", "data": {"children": ["x"]}}
         ]}});
-        let p = reddit().parse(&Stream::new("new", "x"), &body).unwrap();
+        let p = reddit()
+            .parse(&PageQuery::first_page(&Stream::new("new", "x")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.skipped.len(), 2);
         assert!(
             reddit()
-                .parse(&Stream::new("new", "x"), &serde_json::json!([]))
+                .parse(
+                    &PageQuery::first_page(&Stream::new("new", "x")),
+                    &serde_json::json!([])
+                )
                 .is_err()
         );
     }

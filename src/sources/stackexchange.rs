@@ -201,7 +201,8 @@ impl Api for StackExchange {
         Ok(ApiRequest::get(url))
     }
 
-    fn parse(&self, stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let stream = q.stream;
         let items = body
             .get("items")
             .and_then(Value::as_array)
@@ -375,7 +376,7 @@ mod tests {
         let se = so();
         let p = se
             .parse(
-                &Stream::new("search", "git"),
+                &PageQuery::first_page(&Stream::new("search", "git")),
                 &fixture("questions_sort-votes_stackoverflow_2018.json"),
             )
             .unwrap();
@@ -433,7 +434,7 @@ mod tests {
         let off = StackExchange::for_site("stackoverflow", None, false, vec![]);
         let p = off
             .parse(
-                &Stream::new("search", "git"),
+                &PageQuery::first_page(&Stream::new("search", "git")),
                 &fixture("questions_sort-votes_stackoverflow_2018.json"),
             )
             .unwrap();
@@ -458,7 +459,10 @@ mod tests {
         });
         let se = StackExchange::for_site("unix", None, true, vec![]);
         let p = se
-            .parse(&Stream::new("answers", "79849000"), &body)
+            .parse(
+                &PageQuery::first_page(&Stream::new("answers", "79849000")),
+                &body,
+            )
             .unwrap();
         assert_eq!(p.items.len(), 2);
         let a = &p.items[0];
@@ -571,7 +575,9 @@ mod tests {
             {"question_id": 3, "title": "no time"},
             {"question_id": 4, "creation_date": 1767320000}
         ], "has_more": false});
-        let p = so().parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = so()
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.items[0].id, "stackexchange:stackoverflow:q1");
         assert_eq!(
@@ -583,8 +589,11 @@ mod tests {
         // No answers yet: nothing to follow.
         assert!(p.follow.is_empty());
         assert!(
-            so().parse(&Stream::new("search", "x"), &serde_json::json!({}))
-                .is_err()
+            so().parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
     }
 

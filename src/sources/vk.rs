@@ -85,7 +85,7 @@ impl Api for Vk {
         )))
     }
 
-    fn parse(&self, _stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let items = body
             .pointer("/response/items")
             .and_then(Value::as_array)
@@ -251,7 +251,7 @@ mod tests {
     fn maps_newsfeed_search() {
         let p = vk()
             .parse(
-                &Stream::new("search", "api"),
+                &PageQuery::first_page(&Stream::new("search", "api")),
                 &fixture("newsfeed.search_next_from.json"),
             )
             .unwrap();
@@ -308,7 +308,10 @@ mod tests {
         // the owner's link name.
         let s = Stream::new("search", "x");
         let p = vk()
-            .parse(&s, &fixture("wall.get_rt_russian_count10_2016.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("wall.get_rt_russian_count10_2016.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 11);
         assert!(p.skipped.is_empty());
@@ -356,7 +359,10 @@ mod tests {
         assert_eq!(p.items[1].text, "");
 
         let p = vk()
-            .parse(&s, &fixture("wall.get_copy_history_poll_geo.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("wall.get_copy_history_poll_geo.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 1);
         let m = &p.items[0];
@@ -384,7 +390,9 @@ mod tests {
             "profiles": [{"id": 5, "screen_name": "wallowner", "followers_count": 10}],
             "groups": [{"id": 9, "screen_name": "acme", "members_count": 1234}]
         }});
-        let p = vk().parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = vk()
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         let m = &p.items[0];
         assert_eq!(m.id, "vk:5_7");
         assert_eq!(m.text, "look \"here\"\n\noriginal\npost");
@@ -446,7 +454,9 @@ mod tests {
             {"id": 3, "owner_id": "-3", "text": "no date"},
             {"id": "4", "owner_id": "-3", "date": 1699999999, "likes": {}}
         ], "next_from": "NF"}});
-        let p = vk().parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = vk()
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         let ids: Vec<_> = p.items.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["vk:-3_1", "vk:-3_4"]);
         assert_eq!(p.items[1].engagement, Engagement::default());
@@ -456,14 +466,14 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("NF"));
         assert!(
             vk().parse(
-                &Stream::new("search", "x"),
+                &PageQuery::first_page(&Stream::new("search", "x")),
                 &serde_json::json!({"response": {}})
             )
             .is_err()
         );
         let p = vk()
             .parse(
-                &Stream::new("search", "x"),
+                &PageQuery::first_page(&Stream::new("search", "x")),
                 &serde_json::json!({"response": {"items": [], "next_from": "NF"}}),
             )
             .unwrap();

@@ -101,7 +101,7 @@ impl Api for X {
         ApiRequest::get(self.url(q, Utc::now())).bearer(&self.token)
     }
 
-    fn parse(&self, _stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let empty = Vec::new();
         let tweets = match body.get("data") {
             Some(d) => d.as_array().ok_or("`data` is not an array")?,
@@ -261,7 +261,10 @@ mod tests {
     #[test]
     fn maps_recent_search() {
         let p = x()
-            .parse(&Stream::new("search", "acme"), &search_body())
+            .parse(
+                &PageQuery::first_page(&Stream::new("search", "acme")),
+                &search_body(),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 3);
         assert!(p.skipped.is_empty());
@@ -387,7 +390,12 @@ mod tests {
     fn empty_result_is_an_empty_page() {
         let body = json!({"meta": {"result_count": 0}});
         assert_eq!(x().inspect(&body), BodySignal::Ok);
-        let p = x().parse(&Stream::new("search", "acme"), &body).unwrap();
+        let p = x()
+            .parse(
+                &PageQuery::first_page(&Stream::new("search", "acme")),
+                &body,
+            )
+            .unwrap();
         assert!(p.items.is_empty());
         assert_eq!(p.next, None);
     }
@@ -412,7 +420,10 @@ mod tests {
         );
         // Partial errors beside data keep the page.
         assert_eq!(x().inspect(&search_body()), BodySignal::Ok);
-        assert!(x().parse(&Stream::new("search", "a"), &body).is_err());
+        assert!(
+            x().parse(&PageQuery::first_page(&Stream::new("search", "a")), &body)
+                .is_err()
+        );
     }
 
     #[test]
@@ -444,7 +455,9 @@ mod tests {
             {"text": "no id", "created_at": "2026-05-27T08:00:00Z"},
             {"id": "1", "text": "no time"}
         ], "meta": {"result_count": 3}});
-        let p = x().parse(&Stream::new("search", "a"), &body).unwrap();
+        let p = x()
+            .parse(&PageQuery::first_page(&Stream::new("search", "a")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.items[0].id, "x:3");
         assert_eq!(p.skipped.len(), 2);
@@ -452,8 +465,11 @@ mod tests {
         assert!(p.skipped[1].contains("created_at"), "{}", p.skipped[1]);
         assert_eq!(p.next, None);
         assert!(
-            x().parse(&Stream::new("search", "a"), &json!({"data": {}}))
-                .is_err()
+            x().parse(
+                &PageQuery::first_page(&Stream::new("search", "a")),
+                &json!({"data": {}})
+            )
+            .is_err()
         );
     }
 }

@@ -108,7 +108,8 @@ impl Api for YouTube {
         Ok(ApiRequest::get(url))
     }
 
-    fn parse(&self, stream: &Stream, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let stream = q.stream;
         let items = body
             .get("items")
             .and_then(Value::as_array)
@@ -275,7 +276,10 @@ mod tests {
     fn maps_keyword_search_and_follows_comments() {
         let s = Stream::new("search", "surfing");
         let p = yt(true)
-            .parse(&s, &fixture("search.list_keywords_page1.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("search.list_keywords_page1.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 25);
         assert!(p.skipped.is_empty());
@@ -322,7 +326,10 @@ mod tests {
 
         // Without comments, no follow streams.
         let p = yt(false)
-            .parse(&s, &fixture("search.list_keywords_page1.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("search.list_keywords_page1.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 25);
         assert!(p.follow.is_empty());
@@ -332,7 +339,7 @@ mod tests {
     fn maps_channel_search_results() {
         let p = yt(true)
             .parse(
-                &Stream::new("search", "news"),
+                &PageQuery::first_page(&Stream::new("search", "news")),
                 &fixture("search.list_channelId_videos.json"),
             )
             .unwrap();
@@ -362,7 +369,10 @@ mod tests {
     fn maps_comment_threads() {
         let s = Stream::new("comments", "F1UP7wRCPH8");
         let p = yt(true)
-            .parse(&s, &fixture("commentThreads.list_videoId_page1.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("commentThreads.list_videoId_page1.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 5);
         assert!(p.follow.is_empty());
@@ -401,7 +411,10 @@ mod tests {
 
         // The last page has no token.
         let p = yt(true)
-            .parse(&s, &fixture("commentThreads.list_videoId_page2.json"))
+            .parse(
+                &PageQuery::first_page(&s),
+                &fixture("commentThreads.list_videoId_page2.json"),
+            )
             .unwrap();
         assert_eq!(p.items.len(), 5);
         assert_eq!(p.items[1].id, "youtube:Ugy4OzAuz5uJuFt3FH54AaABAg");
@@ -428,7 +441,10 @@ mod tests {
             "replies": {"comments": replies}
         }]});
         let p = yt(true)
-            .parse(&Stream::new("comments", "vid1"), &body)
+            .parse(
+                &PageQuery::first_page(&Stream::new("comments", "vid1")),
+                &body,
+            )
             .unwrap();
         assert_eq!(p.items.len(), 3);
         let top = &p.items[0];
@@ -537,7 +553,9 @@ mod tests {
             {"id": {"videoId": "c"}, "snippet": {"title": "no time"}},
             {"id": {"videoId": "d"}, "snippet": {"publishedAt": "2026-11-26T08:00:00Z"}}
         ], "nextPageToken": "T2"});
-        let p = y.parse(&Stream::new("search", "x"), &body).unwrap();
+        let p = y
+            .parse(&PageQuery::first_page(&Stream::new("search", "x")), &body)
+            .unwrap();
         let ids: Vec<_> = p.items.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["youtube:a", "youtube:d"]);
         assert_eq!(p.items[1].title, None);
@@ -553,7 +571,9 @@ mod tests {
             {"snippet": {"topLevelComment": {"id": "c2", "snippet": {"textOriginal": "no time"}}}},
             {"snippet": {"topLevelComment": {"id": "c3", "snippet": {"publishedAt": "2026-11-26T08:00:00Z"}}}}
         ]});
-        let p = y.parse(&Stream::new("comments", "v"), &body).unwrap();
+        let p = y
+            .parse(&PageQuery::first_page(&Stream::new("comments", "v")), &body)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.items[0].id, "youtube:c3");
         assert_eq!(
@@ -565,13 +585,16 @@ mod tests {
         assert_eq!(p.next, None);
 
         assert!(
-            y.parse(&Stream::new("search", "x"), &serde_json::json!({}))
-                .is_err()
+            y.parse(
+                &PageQuery::first_page(&Stream::new("search", "x")),
+                &serde_json::json!({})
+            )
+            .is_err()
         );
         // An empty page ends the walk even if a token came with it.
         let p = y
             .parse(
-                &Stream::new("search", "x"),
+                &PageQuery::first_page(&Stream::new("search", "x")),
                 &serde_json::json!({"items": [], "nextPageToken": "T"}),
             )
             .unwrap();
