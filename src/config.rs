@@ -360,6 +360,7 @@ pub const SOURCE_KINDS: &[&str] = &[
 ];
 pub const IMPLEMENTED_KINDS: &[&str] = &[
     "feed",
+    "web",
     "reddit",
     "hackernews",
     "mastodon",
@@ -389,7 +390,30 @@ const KIND_FIELDS: &[(&str, &[&str])] = &[
         "comments",
         &["reddit", "hackernews", "youtube", "stackexchange"],
     ),
-    ("max_pages", API_KINDS),
+    (
+        "max_pages",
+        &[
+            "reddit",
+            "hackernews",
+            "mastodon",
+            "bluesky",
+            "x",
+            "youtube",
+            "vk",
+            "stackexchange",
+            "discourse",
+            "web",
+        ],
+    ),
+    ("seeds", &["web"]),
+    ("allow", &["web"]),
+    ("max_depth", &["web"]),
+    ("recrawl", &["web"]),
+    ("delay", &["web"]),
+    ("concurrency", &["web"]),
+    ("max_page_size", &["web"]),
+    ("forum", &["web"]),
+    ("selectors", &["web"]),
     // Discourse pages are fixed by the forum.
     (
         "page_size",
@@ -460,6 +484,46 @@ struct SourceFileEntry {
     latest: Option<Spanned<bool>>,
     #[serde(default)]
     comments: Option<Spanned<bool>>,
+    #[serde(default)]
+    seeds: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    allow: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    max_depth: Option<Spanned<usize>>,
+    #[serde(default)]
+    recrawl: Option<Spanned<String>>,
+    #[serde(default)]
+    delay: Option<Spanned<String>>,
+    #[serde(default)]
+    concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    max_page_size: Option<Spanned<String>>,
+    #[serde(default)]
+    forum: Option<Spanned<String>>,
+    #[serde(default)]
+    selectors: Option<Spanned<Selectors>>,
+}
+
+/// CSS selectors that cut a forum thread page into posts (`[sources.selectors]`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Selectors {
+    /// One element per post.
+    pub post: String,
+    /// The post's body, inside the post element.
+    pub text: String,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub permalink: Option<String>,
+    /// The thread's next page (anywhere in the page).
+    #[serde(default)]
+    pub next_page: Option<String>,
+    /// The thread's title (anywhere in the page).
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 impl SourceFileEntry {
@@ -484,6 +548,15 @@ impl SourceFileEntry {
             at("site", &self.site),
             at("latest", &self.latest),
             at("comments", &self.comments),
+            at("seeds", &self.seeds),
+            at("allow", &self.allow),
+            at("max_depth", &self.max_depth),
+            at("recrawl", &self.recrawl),
+            at("delay", &self.delay),
+            at("concurrency", &self.concurrency),
+            at("max_page_size", &self.max_page_size),
+            at("forum", &self.forum),
+            at("selectors", &self.selectors),
         ]
         .into_iter()
         .flatten()
@@ -506,6 +579,48 @@ pub struct SourceConfig {
     pub urls: Vec<String>,
     /// Settings of the API pollers.
     pub api: ApiOptions,
+    /// Settings of the `web` crawler.
+    pub web: WebOptions,
+}
+
+/// The crawler's settings (README, "Web crawler").
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebOptions {
+    /// Start URLs; sitemap URLs (`.xml`, `.xml.gz`, or a path with "sitemap") are read as
+    /// sitemaps.
+    pub seeds: Vec<String>,
+    /// Domains or URL prefixes; default: the seeds' hosts.
+    pub allow: Vec<String>,
+    pub max_depth: usize,
+    /// Pages fetched per cycle at most.
+    pub max_pages: usize,
+    /// A page fetched this recently is not fetched again (seeds and sitemaps always are).
+    pub recrawl: Duration,
+    /// Pause between two requests to one host (a robots.txt `Crawl-delay` wins when longer).
+    pub delay: Duration,
+    /// Pages in flight at once, all hosts together.
+    pub concurrency: usize,
+    pub max_page_bytes: u64,
+    /// A forum preset (`phpbb`, `vbulletin`, `xenforo`, `discourse`) or `auto`.
+    pub forum: Option<String>,
+    pub selectors: Option<Selectors>,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions {
+            seeds: Vec::new(),
+            allow: Vec::new(),
+            max_depth: 2,
+            max_pages: 200,
+            recrawl: Duration::from_secs(24 * 3600),
+            delay: Duration::from_secs(1),
+            concurrency: 8,
+            max_page_bytes: 5 * 1024 * 1024,
+            forum: None,
+            selectors: None,
+        }
+    }
 }
 
 /// The API pollers' settings (see the README's per-kind reference). Credentials are names of
@@ -952,6 +1067,11 @@ fn build_source(
         }
     }
     let api = build_api_options(file, s)?;
+    let web = if kind == "web" {
+        build_web_options(file, s, &name)?
+    } else {
+        WebOptions::default()
+    };
     if kind == "discourse" && s.base_url.is_none() {
         return Err(file.error_at(
             Some(s.kind.span().start),
@@ -1008,7 +1128,86 @@ fn build_source(
         enabled: s.enabled,
         urls,
         api,
+        web,
     })
+}
+
+fn build_web_options(
+    file: &SourceFile,
+    s: &SourceFileEntry,
+    name: &str,
+) -> Result<WebOptions, ConfigError> {
+    let mut o = WebOptions::default();
+    let seeds = s.seeds.as_ref().ok_or_else(|| {
+        file.error_at(
+            Some(s.kind.span().start),
+            format!(
+                "web source `{name}` needs `seeds = [\"https://...\"]` (start pages or sitemaps)"
+            ),
+        )
+    })?;
+    if seeds.get_ref().is_empty() {
+        return Err(file.error_at(Some(seeds.span().start), "`seeds` is empty"));
+    }
+    for u in seeds.get_ref() {
+        if s.base_url.is_none() {
+            parse_http_url(u)
+                .map_err(|e| file.error_at(Some(seeds.span().start), format!("`seeds`: {e}")))?;
+        }
+    }
+    o.seeds = seeds.get_ref().clone();
+    if let Some(a) = &s.allow {
+        for rule in a.get_ref() {
+            crate::crawl::canon::Allow::parse(rule)
+                .map_err(|e| file.error_at(Some(a.span().start), format!("`allow`: {e}")))?;
+        }
+        o.allow = a.get_ref().clone();
+    }
+    if let Some(v) = &s.max_depth {
+        o.max_depth = *v.get_ref();
+    }
+    if let Some(v) = &s.max_pages {
+        if *v.get_ref() == 0 {
+            return Err(file.error_at(Some(v.span().start), "`max_pages` must be at least 1"));
+        }
+        o.max_pages = *v.get_ref();
+    }
+    if let Some(v) = &s.recrawl {
+        o.recrawl = parse_duration_at(file, v, "recrawl")?;
+    }
+    if let Some(v) = &s.delay {
+        o.delay = if v.get_ref().trim() == "0" {
+            Duration::ZERO
+        } else {
+            parse_duration_at(file, v, "delay")?
+        };
+    }
+    if let Some(v) = &s.concurrency {
+        o.concurrency = (*v.get_ref()).max(1);
+    }
+    if let Some(v) = &s.max_page_size {
+        o.max_page_bytes = parse_size(v.get_ref())
+            .map_err(|e| file.error_at(Some(v.span().start), format!("`max_page_size`: {e}")))?;
+    }
+    if let Some(v) = &s.forum {
+        let f = v.get_ref().trim().to_ascii_lowercase();
+        let known = ["auto", "phpbb", "vbulletin", "xenforo", "discourse"];
+        if !known.contains(&f.as_str()) {
+            let mut msg = format!(
+                "`forum`: unknown preset `{f}` (known: {})",
+                known.join(", ")
+            );
+            msg.push_str(&did_you_mean(&f, &known));
+            return Err(file.error_at(Some(v.span().start), msg));
+        }
+        o.forum = Some(f);
+    }
+    if let Some(v) = &s.selectors {
+        crate::crawl::forum::Rules::compile(&v.get_ref().clone().into())
+            .map_err(|e| file.error_at(Some(v.span().start), format!("`selectors`: {e}")))?;
+        o.selectors = Some(v.get_ref().clone());
+    }
+    Ok(o)
 }
 
 fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOptions, ConfigError> {

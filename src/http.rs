@@ -101,6 +101,8 @@ struct Inner {
 pub struct RequestOptions {
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
     pub validators: Option<Validators>,
+    /// A body limit lower than the configured `max_body` (the crawler's `max_page_size`).
+    pub max_bytes: Option<u64>,
 }
 
 impl Fetcher {
@@ -257,7 +259,11 @@ impl Fetcher {
                 retry_after,
             ));
         }
-        let limit = self.inner.config.max_body_bytes;
+        let limit = opts
+            .max_bytes
+            .map_or(self.inner.config.max_body_bytes, |m| {
+                m.min(self.inner.config.max_body_bytes)
+            });
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err((
                 FetchError::TooLarge {

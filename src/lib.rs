@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod cli;
 pub mod config;
+pub mod crawl;
 pub mod demo;
 pub mod enrich;
 pub mod html;

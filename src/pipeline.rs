@@ -25,6 +25,8 @@ use tokio::sync::{mpsc, watch};
 pub struct Enriched {
     pub mentions: Vec<Mention>,
     pub checkpoint: Vec<StateUpdate>,
+    /// Ids to delete from the index before the mentions are written.
+    pub retract: Vec<String>,
 }
 
 /// Writes enriched batches to the index and commits them together with their checkpoints.
@@ -58,6 +60,10 @@ impl IndexSink {
     }
 
     pub fn write(&mut self, batch: Enriched) -> Result<(), IndexError> {
+        for id in &batch.retract {
+            self.index.delete(&self.writer, id);
+        }
+        self.pending_docs += batch.retract.len();
         for m in &batch.mentions {
             self.index.upsert(&self.writer, m)?;
         }
@@ -206,6 +212,7 @@ fn enrich_batch(
     Ok(Enriched {
         mentions,
         checkpoint,
+        retract: batch.retract,
     })
 }
 

@@ -15,6 +15,8 @@ use std::path::Path;
 const VALIDATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("http_validators");
 const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
+/// Near-duplicate fingerprints (SimHash) of crawled texts → `published_at seconds \x1f id`.
+const SIMHASH: TableDefinition<u64, &str> = TableDefinition::new("simhash");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -38,6 +40,10 @@ pub enum StateUpdate {
     },
     /// A mention id and the fingerprint of the content that was indexed for it.
     Seen { id: String, fingerprint: u64 },
+    /// The near-duplicate fingerprint of a stored text, its mention and publication time.
+    SimhashPut { fp: u64, id: String, published: i64 },
+    /// A fingerprint whose mention was replaced by an earlier copy.
+    SimhashDel { fp: u64 },
 }
 
 pub struct StateStore {
@@ -66,6 +72,7 @@ impl StateStore {
             tx.open_table(VALIDATORS).map_err(|e| err(&e))?;
             tx.open_table(CURSORS).map_err(|e| err(&e))?;
             tx.open_table(SEEN).map_err(|e| err(&e))?;
+            tx.open_table(SIMHASH).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -114,6 +121,21 @@ impl StateStore {
             .collect()
     }
 
+    /// Every stored near-duplicate fingerprint: (fingerprint, mention id, published seconds).
+    pub fn simhashes(&self) -> Result<Vec<(u64, String, i64)>, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(SIMHASH).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            if let Some((secs, id)) = v.value().split_once('\u{1f}') {
+                out.push((k.value(), id.to_string(), secs.parse().unwrap_or(0)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies updates atomically (one transaction, durable on return).
     pub fn apply(&self, updates: &[StateUpdate]) -> Result<(), StateError> {
         if updates.is_empty() {
@@ -124,6 +146,7 @@ impl StateStore {
             let mut vt = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
             let mut ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
             let mut st = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+            let mut sh = tx.open_table(SIMHASH).map_err(|e| self.err(e))?;
             for u in updates {
                 match u {
                     StateUpdate::Validators {
@@ -147,6 +170,13 @@ impl StateStore {
                     StateUpdate::Seen { id, fingerprint } => {
                         st.insert(id.as_str(), *fingerprint)
                             .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::SimhashPut { fp, id, published } => {
+                        let v = format!("{published}\u{1f}{id}");
+                        sh.insert(*fp, v.as_str()).map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::SimhashDel { fp } => {
+                        sh.remove(*fp).map_err(|e| self.err(e))?;
                     }
                 }
             }

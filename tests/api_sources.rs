@@ -1017,3 +1017,33 @@ fn discourse_search_topic_posts_and_latest() {
         assert!(l.query.contains("after%3A2026-01-21"), "{}", l.query);
     }
 }
+
+#[test]
+fn a_long_retry_after_is_waited_for_not_failed() {
+    let server = TestServer::start();
+    let t0 = chrono::Utc::now().timestamp() - 60;
+    server.route(
+        "/api/v1/search_by_date",
+        Route::Script(vec![
+            Reply::status(429).header("retry-after", "2"),
+            json_reply(hn_page(&[7], t0)),
+        ]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The fetcher itself gives up on waits over 1 s; the API source waits anyway.
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[http]\nretries = 2\nmax_retry_wait = \"1s\"\n\n{}",
+            hn_source("hn", &server, "")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let s = run_once(dir.path(), &[]);
+    assert!(errors(&s).is_empty(), "{s}");
+    let log = requests_to(&server, "/api/v1/search_by_date");
+    assert_eq!(log.len(), 2);
+    assert!(log[1].at - log[0].at >= Duration::from_millis(1900));
+    assert!(stored(dir.path()).contains_key("hackernews:7"));
+}

@@ -212,6 +212,11 @@ impl MentionIndex {
         Ok(())
     }
 
+    /// Deletes the document with this id, if any (effective on commit).
+    pub fn delete(&self, writer: &IndexWriter, id: &str) {
+        writer.delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
     /// Makes the last commit visible to searches.
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload().map_err(|e| self.err(e))

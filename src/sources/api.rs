@@ -325,6 +325,7 @@ impl<A: Api> ApiSource<A> {
         let opts = RequestOptions {
             headers: req.headers.clone(),
             validators: None,
+            max_bytes: None,
         };
         let mut retries = 0;
         loop {
@@ -347,6 +348,16 @@ impl<A: Api> ApiSource<A> {
                         status: status.as_u16(),
                         hint: String::new(),
                     });
+                }
+                // A Retry-After longer than the fetcher waits by itself (`max_retry_wait`):
+                // API sources wait it out, up to `max_wait`, instead of failing.
+                Err(FetchError::RateLimited { wait, .. })
+                    if retries < 5 && wait <= self.settings.max_wait =>
+                {
+                    tracing::info!(source = %self.settings.name, wait_s = wait.as_secs_f64(), "429: waiting as Retry-After asks");
+                    self.close_gate_for(wait).await;
+                    retries += 1;
+                    continue;
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -386,10 +397,10 @@ impl<A: Api> ApiSource<A> {
             return Ok(None);
         };
         let mut held = self.session.lock().await;
-        if let Some((t, at)) = held.as_ref() {
-            if at.elapsed() < SESSION_LIFETIME {
-                return Ok(Some(t.clone()));
-            }
+        if let Some((t, at)) = held.as_ref()
+            && at.elapsed() < SESSION_LIFETIME
+        {
+            return Ok(Some(t.clone()));
         }
         let req = ApiRequest {
             url: login.url.clone(),
@@ -626,6 +637,7 @@ impl<A: Api> Source for ApiSource<A> {
                     mentions: walk.mentions,
                     lang_hint: None,
                     checkpoint,
+                    retract: Vec::new(),
                 };
                 if out.send(batch).await.is_err() {
                     report.errors.push("pipeline closed".into());

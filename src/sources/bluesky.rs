@@ -241,6 +241,7 @@ mod tests {
                 password_env: password_env.map(str::to_string),
                 ..Default::default()
             },
+            web: Default::default(),
         }
     }
 

@@ -766,6 +766,7 @@ mod tests {
             enabled: true,
             urls: vec![],
             api: ApiOptions::default(),
+            web: Default::default(),
         };
         assert!(Discourse::new(&config).is_err());
         config.base_url = Some(url::Url::parse("https://Forum.Example.org/sub/").unwrap());

@@ -60,6 +60,7 @@ impl FeedSource {
                 ),
             )],
             validators,
+            max_bytes: None,
         };
         report.requests += 1;
         let fetched = match ctx
@@ -98,6 +99,7 @@ impl FeedSource {
                 url: key.to_string(),
                 validators: fetched.validators.clone(),
             }],
+            retract: Vec::new(),
         };
         out.send(batch)
             .await

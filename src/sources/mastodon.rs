@@ -234,6 +234,7 @@ mod tests {
                 token_env: token_env.map(str::to_string),
                 ..Default::default()
             },
+            web: Default::default(),
         }
     }
 

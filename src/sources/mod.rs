@@ -12,6 +12,7 @@ pub mod mastodon;
 pub mod reddit;
 pub mod stackexchange;
 pub mod vk;
+pub mod web;
 pub mod x;
 pub mod youtube;
 
@@ -35,6 +36,8 @@ pub struct Batch {
     pub lang_hint: Option<String>,
     /// State to persist once these mentions are durable in the index.
     pub checkpoint: Vec<StateUpdate>,
+    /// Ids of stored mentions to remove (a later copy replaced by the earlier original).
+    pub retract: Vec<String>,
 }
 
 /// Everything a source may use while polling.
@@ -77,6 +80,7 @@ pub fn build(config: &SourceConfig, queries: &[QueryConfig]) -> Result<Box<dyn S
     let terms = search_terms(config, queries);
     Ok(match config.kind.as_str() {
         "feed" => Box::new(feed::FeedSource::new(config)?),
+        "web" => Box::new(web::WebSource::new(config)?),
         "hackernews" => Box::new(ApiSource::new(
             hackernews::HackerNews::new(config)?,
             api(terms),

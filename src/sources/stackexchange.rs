@@ -558,6 +558,7 @@ mod tests {
                 site: Some(" SuperUser ".into()),
                 ..Default::default()
             },
+            web: Default::default(),
         };
         let se = StackExchange::new(&config).unwrap();
         assert_eq!(se.site, "superuser");

@@ -537,6 +537,7 @@ mod tests {
             enabled: true,
             urls: vec![],
             api: ApiOptions::default(),
+            web: Default::default(),
         };
         let e = Vk::new(&config).err().unwrap();
         assert!(e.contains("token_env"), "{e}");

@@ -436,6 +436,7 @@ mod tests {
             enabled: true,
             urls: vec![],
             api: ApiOptions::default(),
+            web: Default::default(),
         };
         let e = X::new(&c).err().unwrap();
         assert!(

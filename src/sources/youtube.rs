@@ -627,6 +627,7 @@ mod tests {
             enabled: true,
             urls: vec![],
             api: ApiOptions::default(),
+            web: Default::default(),
         };
         let e = YouTube::new(&config).err().unwrap();
         assert!(e.contains("key_env"), "{e}");
