@@ -76,7 +76,11 @@ supply problems persist into the next quarter, and several shops reported long q
 async fn page(State(site): State<Arc<Site>>, Path(n): Path<usize>) -> impl IntoResponse {
     let mut links = String::new();
     for k in 1..=5 {
-        links.push_str(&format!("<li><a href=\"/p/{}\">Story {}</a></li>", (n * 5 + k) % site.pages, k));
+        links.push_str(&format!(
+            "<li><a href=\"/p/{}\">Story {}</a></li>",
+            (n * 5 + k) % site.pages,
+            k
+        ));
     }
     let brand = if n % 3 == 0 { "Acme" } else { "Globex" };
     let mut body = format!(
@@ -92,11 +96,15 @@ async fn page(State(site): State<Arc<Site>>, Path(n): Path<usize>) -> impl IntoR
     // Distinct text per page (a seeded shuffle of the words), so pages are not
     // near-duplicates of each other.
     let words: Vec<&str> = PARA.split_whitespace().collect();
-    let mut seed = (n as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut seed = (n as u64)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     for i in 0..12 {
         let mut p = format!("{brand} update {i} for story {n}.");
         for _ in 0..words.len() {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             p.push(' ');
             p.push_str(words[(seed >> 33) as usize % words.len()]);
         }
@@ -126,7 +134,10 @@ fn crawl(pages: usize) {
         let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .route("/p/{n}", axum::routing::get(page))
-            .route("/robots.txt", axum::routing::get(|| async { "User-agent: *\nDisallow: /private/\n" }))
+            .route(
+                "/robots.txt",
+                axum::routing::get(|| async { "User-agent: *\nDisallow: /private/\n" }),
+            )
             .with_state(site.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         addr

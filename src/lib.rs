@@ -18,6 +18,7 @@ pub mod mention;
 pub mod pipeline;
 pub mod query;
 pub mod sentiment;
+pub mod serve;
 pub mod sources;
 pub mod state;
 pub mod text;

@@ -6,9 +6,10 @@ mod classify;
 mod demo;
 mod import;
 mod init;
-mod output;
+pub mod output;
 mod run;
 mod search;
+mod serve;
 
 use crate::config::{Config, ConfigError};
 use clap::{Parser, Subcommand};
@@ -52,6 +53,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Alert history, test alerts and backtests.
     Alerts(alerts::AlertsArgs),
+    /// HTTP API and web UI.
+    Serve(serve::ServeArgs),
 }
 
 /// An error that means "the user asked for something invalid" (exit status 2).
@@ -128,5 +131,6 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(a) => search::run_stats(&cli, a),
         Command::Import(a) => import::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
+        Command::Serve(a) => serve::run(&cli, a),
     }
 }

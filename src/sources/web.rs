@@ -78,7 +78,7 @@ pub struct WebSource {
     concurrency: usize,
     max_page_bytes: u64,
     forum: ForumMode,
-    /// Robots rules per origin, with when they were fetched.
+    /// Robots rules per origin, with when they expire.
     robots: Mutex<HashMap<String, (Arc<Robots>, Instant)>>,
     /// Near-duplicate fingerprints: loaded from the state store at the first poll.
     dedup: Mutex<Option<NearDupIndex<(String, i64)>>>,
@@ -200,12 +200,15 @@ impl WebSource {
     }
 
     /// The robots rules of `url`'s origin, fetched when not cached. A 4xx robots.txt allows
-    /// everything and a 5xx or unreachable one disallows everything for this cycle (RFC 9309).
+    /// everything and a 5xx or unreachable one disallows everything for 10 minutes (RFC 9309).
     /// Returns the rules and whether they were just fetched (their sitemaps are new).
     async fn robots_for(&self, ctx: &SourceContext, url: &Url) -> (Arc<Robots>, bool, usize) {
         let key = origin(url);
-        if let Some((r, at)) = self.robots.lock().await.get(&key)
-            && at.elapsed() < ROBOTS_TTL
+        // Held while fetching, so that tasks of a new host wait for one robots.txt request
+        // instead of each sending their own.
+        let mut cache = self.robots.lock().await;
+        if let Some((r, expires)) = cache.get(&key)
+            && Instant::now() < *expires
         {
             return (r.clone(), false, 0);
         }
@@ -217,7 +220,7 @@ impl WebSource {
             max_bytes: Some(512 * 1024),
             ..Default::default()
         };
-        let (robots, cache) = match ctx.fetcher.get(&robots_url, &opts).await {
+        let (robots, keep) = match ctx.fetcher.get(&robots_url, &opts).await {
             Ok(Outcome::Fetched(f)) => (Robots::parse(&f.body), true),
             Ok(Outcome::NotModified) => (Robots::allow_all(), true),
             Err(FetchError::Status { status, .. }) if status.is_client_error() => {
@@ -225,17 +228,18 @@ impl WebSource {
             }
             Err(FetchError::TooLarge { .. }) => (Robots::allow_all(), true),
             Err(e) => {
-                tracing::warn!(source = %self.name, %robots_url, error = %e, "robots.txt unavailable: not crawling this host this cycle");
+                tracing::warn!(source = %self.name, %robots_url, error = %e, "robots.txt unavailable: not crawling this host for 10 minutes");
                 (Robots::disallow_all(), false)
             }
         };
         let robots = Arc::new(robots);
-        if cache {
-            self.robots
-                .lock()
-                .await
-                .insert(key, (robots.clone(), Instant::now()));
-        }
+        // An unavailable robots.txt is asked again after 10 minutes, not a day.
+        let ttl = if keep {
+            ROBOTS_TTL
+        } else {
+            Duration::from_secs(600)
+        };
+        cache.insert(key, (robots.clone(), Instant::now() + ttl));
         (robots, true, 1)
     }
 

@@ -1,0 +1,99 @@
+//! `hark serve [--listen ADDR]`: the HTTP API and web UI on the index of a deployment.
+
+use super::{Cli, load_config, usage};
+use crate::config::Config;
+use crate::index::MentionIndex;
+use crate::serve::{AppState, metrics::Metrics};
+use crate::state::StateStore;
+use clap::Args;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (default: [server].listen, else 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+/// The listen address and the token; a non-loopback address without a token is refused.
+pub fn listen_and_token(
+    cfg: &Config,
+    listen: Option<&str>,
+) -> anyhow::Result<(SocketAddr, Option<String>)> {
+    let listen = listen
+        .map(str::to_string)
+        .or_else(|| cfg.server.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let addr: SocketAddr = listen.parse().map_err(|_| {
+        usage(format!(
+            "--listen: `{listen}` is not an address like 127.0.0.1:8080"
+        ))
+    })?;
+    let token = match &cfg.server.token_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => {
+                return Err(usage(format!(
+                    "[server].token_env names {var}, which is not set"
+                )));
+            }
+        },
+    };
+    if !addr.ip().is_loopback() && token.is_none() {
+        return Err(usage(format!(
+            "refusing to serve on {addr} without a token: anyone on the network could read the data. \
+             Set [server].token_env = \"VAR\" in hark.toml and put a long random token in VAR"
+        )));
+    }
+    Ok((addr, token))
+}
+
+pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
+    let cfg = load_config(cli, false)?;
+    let (addr, token) = listen_and_token(&cfg, a.listen.as_deref())?;
+    let data = cfg.data_dir();
+    std::fs::create_dir_all(&data)?;
+    let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
+    // The state store allows one process at a time; while `hark run` holds it, the alert
+    // history is served by `hark run --serve` instead.
+    let state = match StateStore::open(&data.join("state.redb")) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            tracing::warn!(error = %e, "alert history unavailable (is `hark run` using this data dir? use `hark run --serve`)");
+            None
+        }
+    };
+    let app = Arc::new(AppState {
+        index: index.clone(),
+        config: Arc::new(cfg),
+        state,
+        token,
+        metrics: Arc::new(Metrics::default()),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr()?;
+        eprintln!("hark: serving the web UI and API on http://{local}/");
+        // Another process (`hark run`) commits to the index: pick its commits up.
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                let _ = index.reload();
+            }
+        });
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::pipeline::forward_signals(tx));
+        crate::serve::serve(listener, app, async move {
+            let _ = rx.changed().await;
+        })
+        .await?;
+        anyhow::Ok(())
+    })
+}

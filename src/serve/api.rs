@@ -1,0 +1,586 @@
+//! The JSON API (documented in `openapi.json`, served at `/api/openapi.json`).
+
+use super::AppState;
+use crate::alerts::outbox::Outbox;
+use crate::index::search::{SEARCH_FIELDS, SearchRequest, Sort, filter_query, search};
+use crate::index::stats::{Interval, stats};
+use crate::mention::{Label, Mention};
+use crate::query::{self, ParseOptions};
+use crate::timeutil::parse_when;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    use axum::routing::get;
+    Router::new()
+        .route("/api/search", get(search_handler))
+        .route("/api/mentions/{id}", get(mention_handler))
+        .route("/api/stats", get(stats_handler))
+        .route("/api/queries", get(queries_handler))
+        .route("/api/alerts", get(alerts_handler))
+        .route("/api/share-of-voice", get(share_handler))
+        .route("/api/top", get(top_handler))
+        .route("/api/openapi.json", get(openapi_handler))
+}
+
+/// A client error: 400 (or 404) with `{"error", "parameter"?, "column"?}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl ApiError {
+    fn bad(parameter: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"error": message.into(), "parameter": parameter}),
+        }
+    }
+
+    fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "API request failed");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: json!({"error": e.to_string()}),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// Rejects parameters an endpoint does not know (a typo would otherwise be ignored).
+fn only(p: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    for k in p.keys() {
+        if k != "token" && !allowed.contains(&k.as_str()) {
+            let mut msg = format!("unknown parameter `{k}` (known: {})", allowed.join(", "));
+            msg.push_str(&crate::config::did_you_mean(k, allowed));
+            return Err(ApiError::bad(k, msg));
+        }
+    }
+    Ok(())
+}
+
+fn get<'a>(p: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
+    p.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn when(p: &HashMap<String, String>, k: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    get(p, k)
+        .map(|v| parse_when(v, Utc::now()).map_err(|e| ApiError::bad(k, e)))
+        .transpose()
+}
+
+fn number(
+    p: &HashMap<String, String>,
+    k: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match get(p, k) {
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n <= max => Ok(n),
+            Ok(_) => Err(ApiError::bad(k, format!("`{k}` is at most {max}"))),
+            Err(_) => Err(ApiError::bad(
+                k,
+                format!("`{k}` must be a non-negative integer, not `{v}`"),
+            )),
+        },
+    }
+}
+
+fn query_name(app: &AppState, p: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    let Some(n) = get(p, "query") else {
+        return Ok(None);
+    };
+    if !app.config.queries.is_empty() && app.config.query(n).is_none() {
+        let names: Vec<&str> = app.config.queries.iter().map(|q| q.name.as_str()).collect();
+        let mut msg = format!("no query named `{n}`");
+        msg.push_str(&crate::config::did_you_mean(n, &names));
+        return Err(ApiError::bad("query", msg));
+    }
+    Ok(Some(n.to_string()))
+}
+
+/// The search command's parameters, as query parameters of the same names.
+fn search_request(app: &AppState, p: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
+    let expr = match get(p, "q") {
+        None => None,
+        Some(q) => Some(
+            query::parse(
+                q,
+                &ParseOptions {
+                    allow_fields: SEARCH_FIELDS,
+                },
+            )
+            .map_err(|e| ApiError {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({
+                    "error": format!("invalid search query: column {}: {}", e.column, e.message),
+                    "parameter": "q",
+                    "column": e.column,
+                }),
+            })?,
+        ),
+    };
+    let sentiment = get(p, "sentiment")
+        .map(|s| {
+            Label::parse(s).ok_or_else(|| {
+                ApiError::bad(
+                    "sentiment",
+                    format!("`{s}` is not negative, neutral or positive"),
+                )
+            })
+        })
+        .transpose()?;
+    let sort = match get(p, "sort") {
+        None => Sort::Newest,
+        Some(s) => Sort::parse(s).ok_or_else(|| {
+            ApiError::bad(
+                "sort",
+                format!("`{s}` is not newest, oldest, relevance or reach"),
+            )
+        })?,
+    };
+    let lang = get(p, "lang").map(str::to_ascii_lowercase);
+    if let Some(l) = &lang
+        && (l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        return Err(ApiError::bad(
+            "lang",
+            format!("`{l}` is not an ISO 639-1 code"),
+        ));
+    }
+    let since = when(p, "since")?;
+    let until = when(p, "until")?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(ApiError::bad("until", "`until` must be after `since`"));
+    }
+    Ok(SearchRequest {
+        expr,
+        query: query_name(app, p)?,
+        since,
+        until,
+        sentiment,
+        source: get(p, "source").map(str::to_string),
+        lang,
+        sort,
+        limit: number(p, "limit", 20, 10_000)?,
+        offset: number(p, "offset", 0, 1_000_000)?,
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+async fn search_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<Response, ApiError> {
+    only(
+        &p,
+        &[
+            "q",
+            "query",
+            "since",
+            "until",
+            "sentiment",
+            "source",
+            "lang",
+            "sort",
+            "limit",
+            "offset",
+            "format",
+        ],
+    )?;
+    let req = search_request(&app, &p)?;
+    let format = match get(&p, "format").unwrap_or("json") {
+        "json" => crate::cli::output::MentionFormat::Json,
+        "csv" => crate::cli::output::MentionFormat::Csv,
+        "jsonl" => crate::cli::output::MentionFormat::Jsonl,
+        other => {
+            return Err(ApiError::bad(
+                "format",
+                format!("`{other}` is not json, jsonl or csv"),
+            ));
+        }
+    };
+    let app2 = app.clone();
+    let started = Instant::now();
+    let body = blocking(move || {
+        let result = search(&app2.index, &req).map_err(ApiError::internal)?;
+        let mut out = Vec::new();
+        crate::cli::output::write_mentions(&mut out, &result, format)
+            .map_err(ApiError::internal)?;
+        Ok(out)
+    })
+    .await?;
+    app.metrics.observe_search(started.elapsed());
+    Ok(match format {
+        crate::cli::output::MentionFormat::Csv => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"hark-mentions.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        crate::cli::output::MentionFormat::Jsonl => {
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        _ => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+    })
+}
+
+async fn mention_handler(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Mention>, ApiError> {
+    let app2 = app.clone();
+    let found = blocking(move || {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::TermQuery;
+        let searcher = app2.index.reader.searcher();
+        let q = TermQuery::new(
+            tantivy::Term::from_field_text(app2.index.fields.id, &id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1))
+            .map_err(ApiError::internal)?;
+        match top.first() {
+            None => Err(ApiError {
+                status: StatusCode::NOT_FOUND,
+                body: json!({"error": format!("no mention with id `{id}`")}),
+            }),
+            Some((_, addr)) => {
+                let doc: tantivy::TantivyDocument =
+                    searcher.doc(*addr).map_err(ApiError::internal)?;
+                app2.index.mention(&doc).map_err(ApiError::internal)
+            }
+        }
+    })
+    .await?;
+    Ok(axum::Json(found))
+}
+
+fn interval(p: &HashMap<String, String>) -> Result<Interval, ApiError> {
+    match get(p, "interval").unwrap_or("day") {
+        "day" => Ok(Interval::Day),
+        "hour" => Ok(Interval::Hour),
+        other => Err(ApiError::bad(
+            "interval",
+            format!("`{other}` is not hour or day"),
+        )),
+    }
+}
+
+async fn stats_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<axum::Json<Value>, ApiError> {
+    only(
+        &p,
+        &[
+            "query",
+            "since",
+            "until",
+            "interval",
+            "q",
+            "sentiment",
+            "source",
+            "lang",
+        ],
+    )?;
+    let mut req = search_request(&app, &p)?;
+    req.sort = Sort::Newest;
+    let iv = interval(&p)?;
+    // Hourly buckets over years would be a huge answer: cap the bucket count.
+    let span =
+        req.until.unwrap_or_else(Utc::now) - req.since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    if iv == Interval::Hour && span > chrono::Duration::days(400) {
+        return Err(ApiError::bad(
+            "interval",
+            "hourly buckets are limited to 400 days: give `since` or use interval=day",
+        ));
+    }
+    let app2 = app.clone();
+    blocking(move || {
+        let filter = filter_query(&app2.index, &req).map_err(ApiError::internal)?;
+        let s = stats(
+            &app2.index,
+            &*filter,
+            req.query.as_deref(),
+            req.since,
+            req.until,
+            iv,
+        )
+        .map_err(ApiError::internal)?;
+        serde_json::to_value(s)
+            .map(axum::Json)
+            .map_err(ApiError::internal)
+    })
+    .await
+}
+
+async fn queries_handler(State(app): State<Arc<AppState>>) -> axum::Json<Value> {
+    axum::Json(Value::Array(
+        app.config
+            .queries
+            .iter()
+            .map(|q| {
+                json!({
+                    "name": q.name,
+                    "match": q.match_text,
+                    "languages": q.languages,
+                    "sources": q.sources,
+                    "search_terms": q.search_terms,
+                })
+            })
+            .collect(),
+    ))
+}
+
+async fn alerts_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<axum::Json<Value>, ApiError> {
+    only(&p, &["query", "since", "until", "limit"])?;
+    let q = query_name(&app, &p)?;
+    let since = when(&p, "since")?;
+    let until = when(&p, "until")?;
+    let limit = number(&p, "limit", 100, 10_000)?;
+    let Some(state) = app.state.clone() else {
+        return Err(ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: json!({"error": "alert history is unavailable: another hark process holds the state store (serve it with `hark run --serve`)"}),
+        });
+    };
+    blocking(move || {
+        let list = Outbox::new(&state).list().map_err(ApiError::internal)?;
+        let items: Vec<Value> = list
+            .into_iter()
+            .rev()
+            .filter(|s| q.as_deref().is_none_or(|q| s.alert.query == q))
+            .filter(|s| since.is_none_or(|t| s.alert.fired_at >= t))
+            .filter(|s| until.is_none_or(|t| s.alert.fired_at < t))
+            .take(limit)
+            .map(|s| {
+                let a = &s.alert;
+                json!({
+                    "id": a.id, "incident": a.incident, "update": a.update,
+                    "rule": a.rule, "query": a.query, "kind": a.kind,
+                    "fired_at": crate::mention::format_time(&a.fired_at),
+                    "window_start": crate::mention::format_time(&a.window_start),
+                    "window_end": crate::mention::format_time(&a.window_end),
+                    "observed": a.observed, "expected": a.expected, "p_value": a.p_value,
+                    "summary": a.summary(),
+                    "title": a.headline(),
+                    "mentions": a.mentions.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+                    "deliveries": s.deliveries.iter().map(|d| json!({
+                        "channel": d.channel.describe(),
+                        "state": d.status,
+                        "attempts": d.attempts,
+                        "last_error": d.last_error,
+                        "delivered_at": d.delivered_at.map(|t| crate::mention::format_time(&t)),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok(axum::Json(Value::Array(items)))
+    })
+    .await
+}
+
+/// Mentions, reach and sentiment per query over one period — what share of voice charts
+/// and reports use.
+pub fn share_of_voice(
+    index: &crate::index::MentionIndex,
+    queries: &[String],
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<Vec<Value>, crate::index::IndexError> {
+    let mut rows = Vec::new();
+    for q in queries {
+        let req = SearchRequest {
+            query: Some(q.clone()),
+            since,
+            until,
+            ..Default::default()
+        };
+        let filter = filter_query(index, &req)?;
+        let s = stats(index, &*filter, Some(q), since, until, Interval::Day)?;
+        rows.push((q.clone(), s.totals));
+    }
+    let all: u64 = rows.iter().map(|(_, t)| t.total).sum();
+    Ok(rows
+        .into_iter()
+        .map(|(name, t)| {
+            json!({
+                "name": name,
+                "mentions": t.total,
+                "share": if all == 0 { 0.0 } else { t.total as f64 / all as f64 },
+                "reach": t.reach,
+                "negative": t.negative,
+                "neutral": t.neutral,
+                "positive": t.positive,
+                "net_sentiment": t.net_sentiment(),
+            })
+        })
+        .collect())
+}
+
+async fn share_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<axum::Json<Value>, ApiError> {
+    only(&p, &["since", "until", "queries"])?;
+    let since = when(&p, "since")?;
+    let until = when(&p, "until")?;
+    let names: Vec<String> = match get(&p, "queries") {
+        Some(list) => {
+            let names: Vec<String> = list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            for n in &names {
+                if app.config.query(n).is_none() {
+                    return Err(ApiError::bad("queries", format!("no query named `{n}`")));
+                }
+            }
+            names
+        }
+        None => app.config.queries.iter().map(|q| q.name.clone()).collect(),
+    };
+    let app2 = app.clone();
+    blocking(move || {
+        let rows = share_of_voice(&app2.index, &names, since, until).map_err(ApiError::internal)?;
+        Ok(axum::Json(json!({
+            "since": since.map(|t| crate::mention::format_time(&t)),
+            "until": until.map(|t| crate::mention::format_time(&t)),
+            "queries": rows,
+        })))
+    })
+    .await
+}
+
+/// Top authors or sources of the mentions a request selects: (name, mentions, reach),
+/// ordered by reach (authors) or mention count (sources).
+pub fn top(
+    index: &crate::index::MentionIndex,
+    req: &SearchRequest,
+    by_authors: bool,
+    limit: usize,
+) -> Result<Vec<(String, u64, u64)>, crate::index::IndexError> {
+    let filter = filter_query(index, req)?;
+    let searcher = index.reader.searcher();
+    let docs = searcher
+        .search(&*filter, &tantivy::collector::DocSetCollector)
+        .map_err(|e| crate::index::IndexError::Tantivy {
+            path: std::path::PathBuf::new(),
+            source: e,
+        })?;
+    let mut agg: HashMap<String, (u64, u64)> = HashMap::new();
+    for addr in docs {
+        let Ok(doc) = searcher.doc::<tantivy::TantivyDocument>(addr) else {
+            continue;
+        };
+        let Ok(m) = index.mention(&doc) else { continue };
+        let key = if by_authors {
+            m.author.clone()
+        } else {
+            Some(m.source.clone())
+        };
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            continue;
+        };
+        let e = agg.entry(key).or_default();
+        e.0 += 1;
+        e.1 += m.reach.unwrap_or(0);
+    }
+    let mut rows: Vec<(String, u64, u64)> = agg.into_iter().map(|(k, (n, r))| (k, n, r)).collect();
+    if by_authors {
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    } else {
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    }
+    rows.truncate(limit);
+    Ok(rows)
+}
+
+async fn top_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<axum::Json<Value>, ApiError> {
+    only(
+        &p,
+        &[
+            "query",
+            "since",
+            "until",
+            "by",
+            "limit",
+            "sentiment",
+            "source",
+            "lang",
+            "q",
+        ],
+    )?;
+    let by_authors = match get(&p, "by").unwrap_or("authors") {
+        "authors" => true,
+        "sources" => false,
+        other => {
+            return Err(ApiError::bad(
+                "by",
+                format!("`{other}` is not authors or sources"),
+            ));
+        }
+    };
+    let mut p2 = p.clone();
+    p2.remove("by");
+    let limit = number(&p, "limit", 10, 1000)?;
+    p2.remove("limit");
+    let req = search_request(&app, &p2)?;
+    let app2 = app.clone();
+    blocking(move || {
+        let rows = top(&app2.index, &req, by_authors, limit).map_err(ApiError::internal)?;
+        Ok(axum::Json(Value::Array(
+            rows.into_iter()
+                .map(|(name, mentions, reach)| json!({"name": name, "mentions": mentions, "reach": reach}))
+                .collect(),
+        )))
+    })
+    .await
+}
+
+async fn openapi_handler() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+}

@@ -1,0 +1,203 @@
+//! `GET /metrics` in the Prometheus text format.
+//!
+//! From the index (always): documents, bytes on disk, mentions per source. From the state
+//! store (when open): alert deliveries per state. From the pipeline (when the server runs
+//! inside `hark run --serve`): mentions collected and errors per source, and classifier
+//! throughput. From the server itself: API requests and search latency.
+
+use super::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Counters the pipeline and the server update.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    collected: BTreeMap<String, u64>,
+    errors: BTreeMap<String, u64>,
+    classified: u64,
+    classify_seconds: f64,
+    searches: u64,
+    search_seconds: f64,
+}
+
+impl Metrics {
+    /// One finished poll of a source.
+    pub fn record_poll(&self, source: &str, items: usize, errors: usize) {
+        let mut m = self.inner.lock().expect("metrics");
+        *m.collected.entry(source.to_string()).or_default() += items as u64;
+        *m.errors.entry(source.to_string()).or_default() += errors as u64;
+    }
+
+    /// Texts classified and the time it took.
+    pub fn record_classified(&self, texts: usize, took: Duration) {
+        let mut m = self.inner.lock().expect("metrics");
+        m.classified += texts as u64;
+        m.classify_seconds += took.as_secs_f64();
+    }
+
+    pub fn observe_search(&self, took: Duration) {
+        let mut m = self.inner.lock().expect("metrics");
+        m.searches += 1;
+        m.search_seconds += took.as_secs_f64();
+    }
+}
+
+/// Escapes a Prometheus label value.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+pub async fn handler(State(app): State<Arc<AppState>>) -> impl IntoResponse {
+    let body = tokio::task::spawn_blocking(move || render(&app))
+        .await
+        .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+}
+
+fn render(app: &AppState) -> String {
+    let mut out = String::new();
+    let searcher = app.index.reader.searcher();
+    let _ = writeln!(
+        out,
+        "# HELP hark_index_documents Mentions in the index.\n# TYPE hark_index_documents gauge"
+    );
+    let _ = writeln!(out, "hark_index_documents {}", searcher.num_docs());
+    let _ = writeln!(
+        out,
+        "# HELP hark_index_bytes Size of the index directory.\n# TYPE hark_index_bytes gauge"
+    );
+    let _ = writeln!(
+        out,
+        "hark_index_bytes {}",
+        dir_size(&app.config.data_dir().join("index"))
+    );
+    // Mentions per source: the document frequency of each term of the `source` field.
+    let mut per_source: BTreeMap<String, u64> = BTreeMap::new();
+    for seg in searcher.segment_readers() {
+        let Ok(inv) = seg.inverted_index(app.index.fields.source) else {
+            continue;
+        };
+        let mut terms = inv.terms().stream().expect("term stream");
+        while terms.advance() {
+            let name = String::from_utf8_lossy(terms.key()).into_owned();
+            *per_source.entry(name).or_default() += u64::from(terms.value().doc_freq);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hark_mentions_indexed Mentions in the index per source (deleted ones may count until merged).\n# TYPE hark_mentions_indexed gauge"
+    );
+    for (s, n) in &per_source {
+        let _ = writeln!(out, "hark_mentions_indexed{{source=\"{}\"}} {n}", label(s));
+    }
+    {
+        let m = app.metrics.inner.lock().expect("metrics");
+        let _ = writeln!(
+            out,
+            "# HELP hark_mentions_collected_total Mentions collected per source by this process.\n# TYPE hark_mentions_collected_total counter"
+        );
+        for (s, n) in &m.collected {
+            let _ = writeln!(
+                out,
+                "hark_mentions_collected_total{{source=\"{}\"}} {n}",
+                label(s)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hark_source_errors_total Failed requests per source in this process.\n# TYPE hark_source_errors_total counter"
+        );
+        for (s, n) in &m.errors {
+            let _ = writeln!(
+                out,
+                "hark_source_errors_total{{source=\"{}\"}} {n}",
+                label(s)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hark_classified_total Texts classified by this process.\n# TYPE hark_classified_total counter"
+        );
+        let _ = writeln!(out, "hark_classified_total {}", m.classified);
+        let _ = writeln!(
+            out,
+            "# HELP hark_classifier_texts_per_second Classifier throughput so far.\n# TYPE hark_classifier_texts_per_second gauge"
+        );
+        let tps = if m.classify_seconds > 0.0 {
+            m.classified as f64 / m.classify_seconds
+        } else {
+            0.0
+        };
+        let _ = writeln!(out, "hark_classifier_texts_per_second {tps:.1}");
+        let _ = writeln!(
+            out,
+            "# HELP hark_api_searches_total Searches served.\n# TYPE hark_api_searches_total counter"
+        );
+        let _ = writeln!(out, "hark_api_searches_total {}", m.searches);
+        let _ = writeln!(
+            out,
+            "# HELP hark_api_search_seconds_total Time spent in searches.\n# TYPE hark_api_search_seconds_total counter"
+        );
+        let _ = writeln!(out, "hark_api_search_seconds_total {:.6}", m.search_seconds);
+    }
+    if let Some(state) = &app.state
+        && let Ok(list) = crate::alerts::outbox::Outbox::new(state).list()
+    {
+        let mut by: BTreeMap<String, u64> = BTreeMap::new();
+        for a in &list {
+            for d in &a.deliveries {
+                let s = serde_json::to_value(d.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                *by.entry(s).or_default() += 1;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hark_alerts_total Alerts raised (all time).\n# TYPE hark_alerts_total gauge"
+        );
+        let _ = writeln!(out, "hark_alerts_total {}", list.len());
+        let _ = writeln!(
+            out,
+            "# HELP hark_alert_deliveries Alert deliveries per state.\n# TYPE hark_alert_deliveries gauge"
+        );
+        for (s, n) in by {
+            let _ = writeln!(out, "hark_alert_deliveries{{state=\"{}\"}} {n}", label(&s));
+        }
+    }
+    out
+}

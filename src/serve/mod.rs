@@ -1,0 +1,112 @@
+//! `hark serve`: the read-only HTTP API and the web UI, on the same axum server.
+//!
+//! Every endpoint reads the index through the same code as the CLI (`index::search`,
+//! `index::stats`), so the API, the CLI and the reports agree. Parameters are validated
+//! strictly: an unknown parameter or a malformed value is a 400 with a JSON body
+//! `{"error": "...", "parameter": "..."}` (a query syntax error names its column); user input
+//! never causes a 500.
+//!
+//! Auth: when a token is configured (`[server].token_env`), every request except `/healthz`
+//! needs `Authorization: Bearer TOKEN` (or `?token=TOKEN`, for CSV download links), compared
+//! in constant time. The CLI refuses to listen on a non-loopback address without a token.
+
+pub mod api;
+pub mod metrics;
+pub mod ui;
+
+use crate::config::Config;
+use crate::index::MentionIndex;
+use crate::state::StateStore;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// What the handlers share.
+pub struct AppState {
+    pub index: Arc<MentionIndex>,
+    pub config: Arc<Config>,
+    /// The state store (alert history), when this process could open it.
+    pub state: Option<Arc<StateStore>>,
+    pub token: Option<String>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The router: API, UI, health and metrics.
+pub fn router(app: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .route("/metrics", axum::routing::get(metrics::handler))
+        .layer(middleware::from_fn_with_state(app.clone(), auth))
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .with_state(app)
+}
+
+/// Constant-time equality (no early exit on the first differing byte).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u8 | u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+async fn auth(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Some(token) = app.token.as_deref() else {
+        return next.run(req).await;
+    };
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_string);
+    let from_query = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    });
+    let given = bearer.or(from_query);
+    // The UI's page shell and assets carry no data; the page asks for the token itself.
+    let path = req.uri().path();
+    let public = !path.starts_with("/api/") && path != "/metrics";
+    match given {
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => next.run(req).await,
+        _ if public => next.run(req).await,
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            axum::Json(serde_json::json!({"error": "missing or wrong bearer token"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cret!"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,320 @@
+//! `hark serve` against a real index built by `hark import`: every endpoint, its errors, auth,
+//! and agreement with the CLI (`hark search` / `hark stats` give the same JSON).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const HOSTILE: &str = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) *bold* <!channel>";
+
+fn deployment(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!("[storage]\ndata_dir = \"data\"\n{extra}"),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    write(dir.path(), "queries/globex.toml", "match = 'globex'\n");
+    let mut lines = String::new();
+    let texts = [
+        ("acme support is terrible and slow", "negative"),
+        ("acme shipped my order, great service", "positive"),
+        ("acme opens a store downtown", "neutral"),
+        ("globex prices went up again, awful", "negative"),
+        ("globex is fine", "positive"),
+    ];
+    for i in 0..60 {
+        let (text, label) = texts[i % texts.len()];
+        let text = if i == 7 {
+            format!("acme {HOSTILE}")
+        } else {
+            text.to_string()
+        };
+        let score = match label {
+            "negative" => -0.6,
+            "positive" => 0.6,
+            _ => 0.0,
+        };
+        lines.push_str(
+            &json!({
+                "id": format!("t:{i}"),
+                "source": if i % 2 == 0 { "news" } else { "forum" },
+                "source_kind": "feed",
+                "url": if i == 7 { "javascript:alert(1)".to_string() } else { format!("https://example.com/{i}") },
+                "author": format!("author{}", i % 4),
+                "text": text,
+                "published_at": format!("2026-11-{:02}T{:02}:00:00Z", 1 + i % 20, i % 24),
+                "lang": "en",
+                "sentiment": {"label": label, "score": score, "model": "lexicon"},
+                "reach": 100 * (i as u64 + 1),
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    write(dir.path(), "mentions.jsonl", &lines);
+    let o = hark(dir.path(), &["import", "mentions.jsonl"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, env: &[(&str, &str)], listen: &str) -> Server {
+    let mut child = Command::new(hark_bin())
+        .current_dir(dir)
+        .args(["serve", "--listen", listen])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "hark serve exited");
+        if let Some(i) = line.find("http://") {
+            break line[i..].trim().trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while err.read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+    });
+    Server { child, base }
+}
+
+fn get(url: &str, token: Option<&str>) -> (u16, String, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().get(url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ct, r.text().await.unwrap())
+    })
+}
+
+fn get_json(url: &str) -> Value {
+    let (status, _, body) = get(url, None);
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn api_endpoints_agree_with_the_cli() {
+    let dir = deployment("");
+    let s = serve(dir.path(), &[], "127.0.0.1:0");
+    let b = &s.base;
+
+    assert_eq!(get(&format!("{b}/healthz"), None).0, 200);
+
+    // Search: same JSON as the CLI.
+    let api = get_json(&format!(
+        "{b}/api/search?q=acme&sentiment=negative&limit=5&sort=reach"
+    ));
+    let o = hark(
+        dir.path(),
+        &[
+            "search",
+            "acme",
+            "--sentiment",
+            "negative",
+            "--limit",
+            "5",
+            "--sort",
+            "reach",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(api, cli);
+    assert_eq!(api["total"], 12);
+    assert_eq!(api["mentions"].as_array().unwrap().len(), 5);
+    // Paging continues where the first page stopped.
+    let page2 = get_json(&format!(
+        "{b}/api/search?q=acme&sentiment=negative&limit=5&offset=5&sort=reach"
+    ));
+    assert_ne!(page2["mentions"][0]["id"], api["mentions"][0]["id"]);
+
+    // One mention, and a missing one.
+    let m = get_json(&format!("{b}/api/mentions/t:7"));
+    assert_eq!(m["url"], "javascript:alert(1)");
+    assert!(m["text"].as_str().unwrap().contains("<script>"));
+    let (status, _, body) = get(&format!("{b}/api/mentions/nope"), None);
+    assert_eq!(status, 404, "{body}");
+
+    // Stats: same JSON as `hark stats`.
+    let api = get_json(&format!(
+        "{b}/api/stats?query=acme&since=2026-11-01&until=2026-11-21&interval=day"
+    ));
+    let o = hark(
+        dir.path(),
+        &[
+            "stats",
+            "--query",
+            "acme",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-21",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(api, cli);
+    assert_eq!(api["totals"]["total"], 36);
+
+    // Queries, share of voice, top authors and sources.
+    let q = get_json(&format!("{b}/api/queries"));
+    let names: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme", "globex"]);
+    let sov = get_json(&format!(
+        "{b}/api/share-of-voice?since=2026-11-01&until=2026-12-01"
+    ));
+    let rows = sov["queries"].as_array().unwrap();
+    assert_eq!(rows[0]["mentions"], 36);
+    assert_eq!(rows[1]["mentions"], 24);
+    assert!((rows[0]["share"].as_f64().unwrap() - 0.6).abs() < 1e-9);
+    let top = get_json(&format!("{b}/api/top?by=sources&query=acme"));
+    assert_eq!(top.as_array().unwrap().len(), 2);
+    assert_eq!(
+        top[0]["mentions"].as_u64().unwrap() + top[1]["mentions"].as_u64().unwrap(),
+        36
+    );
+    let authors = get_json(&format!("{b}/api/top?by=authors&limit=2"));
+    assert_eq!(authors.as_array().unwrap().len(), 2);
+    assert!(authors[0]["reach"].as_u64() >= authors[1]["reach"].as_u64());
+
+    // CSV export.
+    let (status, ct, body) = get(
+        &format!("{b}/api/search?q=globex&format=csv&limit=100"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    assert_eq!(body.lines().count(), 25, "{body}");
+
+    // Metrics.
+    let (status, _, body) = get(&format!("{b}/metrics"), None);
+    assert_eq!(status, 200);
+    assert!(body.contains("hark_index_documents 60"), "{body}");
+    assert!(
+        body.contains("hark_mentions_indexed{source=\"news\"} 30"),
+        "{body}"
+    );
+    assert!(body.contains("hark_api_searches_total"), "{body}");
+
+    // The UI shell is served with a strict CSP; the OpenAPI document parses.
+    let (status, _, html) = get(&format!("{b}/"), None);
+    assert_eq!(status, 200);
+    assert!(html.contains("/assets/app.js"));
+    let spec = get_json(&format!("{b}/api/openapi.json"));
+    assert!(spec["paths"]["/api/search"].is_object());
+}
+
+#[test]
+fn bad_parameters_are_400_with_a_reason() {
+    let dir = deployment("");
+    let s = serve(dir.path(), &[], "127.0.0.1:0");
+    let b = &s.base;
+    for (path, parameter, needle) in [
+        ("/api/search?q=(acme", "q", "column"),
+        ("/api/search?q=acme&sort=best", "sort", "best"),
+        ("/api/search?q=acme&limit=-1", "limit", "integer"),
+        ("/api/search?q=acme&since=yesterdayish", "since", ""),
+        ("/api/search?qury=acme", "qury", "did you mean"),
+        ("/api/search?sentiment=angry", "sentiment", "angry"),
+        ("/api/search?query=acmee", "query", "acme"),
+        ("/api/stats?interval=week", "interval", "week"),
+        ("/api/top?by=likes", "by", "likes"),
+        ("/api/search?lang=english", "lang", "639"),
+    ] {
+        let (status, ct, body) = get(&format!("{b}{path}"), None);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(ct.starts_with("application/json"), "{path}: {ct}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["parameter"], parameter, "{path}: {body}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(&needle.to_lowercase()),
+            "{path}: {body}"
+        );
+    }
+    let (_, _, body) = get(&format!("{b}/api/search?q=(acme"), None);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["column"], 1, "{body}");
+}
+
+#[test]
+fn token_auth() {
+    let dir = deployment("[server]\ntoken_env = \"T_HARK_TOKEN\"\n");
+    let s = serve(
+        dir.path(),
+        &[("T_HARK_TOKEN", "s3cret-token")],
+        "127.0.0.1:0",
+    );
+    let b = &s.base;
+    assert_eq!(get(&format!("{b}/api/search?q=acme"), None).0, 401);
+    assert_eq!(get(&format!("{b}/api/search?q=acme"), Some("wrong")).0, 401);
+    assert_eq!(get(&format!("{b}/metrics"), None).0, 401);
+    assert_eq!(
+        get(&format!("{b}/api/search?q=acme"), Some("s3cret-token")).0,
+        200
+    );
+    assert_eq!(
+        get(
+            &format!("{b}/api/search?q=acme&token=s3cret-token&format=csv"),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(get(&format!("{b}/healthz"), None).0, 200);
+
+    // Not loopback and no token: refused, exit status 2.
+    let bare = deployment("");
+    let o = hark(bare.path(), &["serve", "--listen", "0.0.0.0:0"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("without a token"), "{}", stderr(&o));
+}
