@@ -17,6 +17,7 @@ pub mod lang;
 pub mod mention;
 pub mod pipeline;
 pub mod query;
+pub mod report;
 pub mod sentiment;
 pub mod serve;
 pub mod sources;

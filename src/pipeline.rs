@@ -130,6 +130,8 @@ pub struct Runtime {
     pub state: Arc<StateStore>,
     pub enricher: Arc<Enricher>,
     pub fetcher: Fetcher,
+    /// Counters for `/metrics` when the web server runs in this process.
+    pub metrics: Arc<crate::serve::metrics::Metrics>,
 }
 
 impl Runtime {
@@ -151,6 +153,7 @@ impl Runtime {
             state,
             enricher,
             fetcher,
+            metrics: Arc::default(),
         })
     }
 }
@@ -252,6 +255,7 @@ pub async fn run(
         let tx = raw_tx.clone();
         let ctx = ctx.clone();
         let mut stop = shutdown.clone();
+        let metrics = rt.metrics.clone();
         source_tasks.push(tokio::spawn(async move {
             let mut reports = Vec::new();
             loop {
@@ -267,6 +271,7 @@ pub async fn run(
                     not_modified = report.not_modified, items = report.items,
                     errors = report.errors.len(), "poll finished"
                 );
+                metrics.record_poll(&report.source, report.items, report.errors.len());
                 reports.push(report);
                 if once {
                     break;
@@ -284,17 +289,21 @@ pub async fn run(
     // Enrich: CPU-bound work off the async threads, batches in order.
     let enricher = rt.enricher.clone();
     let state = rt.state.clone();
+    let metrics = rt.metrics.clone();
     let enrich_task = tokio::spawn(async move {
         let mut counts = EnrichCounts::default();
         while let Some(batch) = raw_rx.recv().await {
             let enricher = enricher.clone();
             let state = state.clone();
+            let n = batch.mentions.len();
+            let started = std::time::Instant::now();
             let (res, c) = tokio::task::spawn_blocking(move || {
                 let mut c = counts;
                 let r = enrich_batch(&enricher, &state, batch, &mut c);
                 (r, c)
             })
             .await?;
+            metrics.record_classified(n, started.elapsed());
             counts = c;
             match res {
                 Ok(e) => {

@@ -11,6 +11,10 @@ pub struct DemoArgs {
     /// directory that is removed at the end.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Keep the web UI and API running on the demo's index at ADDR (e.g. 127.0.0.1:8080)
+    /// until Ctrl-C.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    pub serve: Option<String>,
 }
 
 pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
@@ -28,6 +32,61 @@ pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     tokio.block_on(crate::demo::run_demo(&dir, &mut out))?;
+
+    // The sample's reputation report, kept after the demo's own files are removed.
+    let report_path = match &a.keep {
+        Some(d) => d.join("report.html"),
+        None => std::env::temp_dir().join("hark-demo-report.html"),
+    };
+    let data_dir = dir.join("data");
+    let index = crate::index::MentionIndex::open_existing(&data_dir.join("index"))?;
+    let state = crate::state::StateStore::open(&data_dir.join("state.redb")).ok();
+    let now = chrono::Utc::now();
+    let data = crate::report::data::build(
+        &index,
+        state.as_ref(),
+        &crate::report::data::ReportRequest {
+            query: "brightwave".into(),
+            since: now - chrono::Duration::days(14),
+            until: now + chrono::Duration::minutes(1),
+            compare: vec!["nimbus".into()],
+            title: Some("Brightwave: reputation, last 14 days (demo)".into()),
+            brand_name: Some("hark demo".into()),
+            logo: None,
+        },
+    )?;
+    std::fs::write(&report_path, crate::report::html::render_html(&data))?;
+    writeln!(out, "\nReputation report (HTML): {}", report_path.display())?;
+    drop(state);
+
+    if let Some(listen) = &a.serve {
+        let config = crate::config::Config::load(&dir.join("hark.toml"))?;
+        let (addr, token) = super::serve::listen_and_token(&config, Some(listen))?;
+        let app = std::sync::Arc::new(crate::serve::AppState {
+            index: std::sync::Arc::new(index),
+            config: std::sync::Arc::new(config),
+            state: crate::state::StateStore::open(&data_dir.join("state.redb"))
+                .ok()
+                .map(std::sync::Arc::new),
+            token,
+            metrics: Default::default(),
+        });
+        out.flush()?;
+        tokio.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            let local = listener.local_addr()?;
+            eprintln!("hark: serving the demo's web UI and API on http://{local}/ (Ctrl-C stops)");
+            let (tx, mut rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(crate::pipeline::forward_signals(tx));
+            crate::serve::serve(listener, app, async move {
+                let _ = rx.changed().await;
+            })
+            .await?;
+            anyhow::Ok(())
+        })?;
+    }
     match &a.keep {
         Some(d) => writeln!(
             out,

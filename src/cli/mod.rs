@@ -7,9 +7,10 @@ mod demo;
 mod import;
 mod init;
 pub mod output;
+mod report;
 mod run;
 mod search;
-mod serve;
+pub(crate) mod serve;
 
 use crate::config::{Config, ConfigError};
 use clap::{Parser, Subcommand};
@@ -55,6 +56,8 @@ pub enum Command {
     Alerts(alerts::AlertsArgs),
     /// HTTP API and web UI.
     Serve(serve::ServeArgs),
+    /// A reputation report (HTML or PDF) for one query and period.
+    Report(report::ReportArgs),
 }
 
 /// An error that means "the user asked for something invalid" (exit status 2).
@@ -132,5 +135,6 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Import(a) => import::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
+        Command::Report(a) => report::run(&cli, a),
     }
 }

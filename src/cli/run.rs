@@ -11,6 +11,10 @@ pub struct RunArgs {
     /// Poll every source once, index everything collected, evaluate alerts, and exit.
     #[arg(long)]
     pub once: bool,
+    /// Also serve the web UI and API (as `hark serve`) on ADDR, sharing this process's
+    /// index and state store (alert history included).
+    #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+    pub serve: Option<String>,
 }
 
 pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
@@ -24,6 +28,10 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
             cfg.root.join(&cfg.storage.queries_dir).display()
         );
     }
+    let listen = match &a.serve {
+        Some(addr) => Some(super::serve::listen_and_token(&cfg, Some(addr))?),
+        None => None,
+    };
     let rt = Arc::new(Runtime::open(cfg)?);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -34,6 +42,26 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         let notify = commits.clone();
         let on_commit: Arc<dyn Fn(&crate::index::MentionIndex) + Send + Sync> =
             Arc::new(move |_| notify.notify_one());
+        if let Some((addr, token)) = listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            eprintln!(
+                "hark: serving the web UI and API on http://{}/",
+                listener.local_addr()?
+            );
+            let app = Arc::new(crate::serve::AppState {
+                index: rt.index.clone(),
+                config: Arc::new(rt.config.clone()),
+                state: Some(rt.state.clone()),
+                token,
+                metrics: rt.metrics.clone(),
+            });
+            let mut stop = rx.clone();
+            tokio::spawn(crate::serve::serve(listener, app, async move {
+                let _ = stop.changed().await;
+            }));
+        }
         let alerts = if a.once {
             None
         } else {

@@ -1,0 +1,113 @@
+//! `hark report --query NAME [--since WHEN] [--until WHEN] --out FILE.html|FILE.pdf`.
+
+use super::{Cli, load_config, usage};
+use crate::index::MentionIndex;
+use crate::report::data::{ReportRequest, build};
+use crate::state::StateStore;
+use crate::timeutil::parse_when;
+use chrono::Utc;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The monitored query the report is about.
+    #[arg(long = "query", value_name = "NAME")]
+    pub query_name: String,
+    /// Start of the period (RFC 3339, a date, or a duration back from now).
+    #[arg(long, value_name = "WHEN", default_value = "30d")]
+    pub since: String,
+    /// End of the period, exclusive (default: now).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Output file: .html (self-contained) or .pdf.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Competitor queries for share of voice: `--compare globex,initech`.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub compare: Vec<String>,
+    /// Report title (default "Reputation report: QUERY").
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The agency's name, shown in the header and footer.
+    #[arg(long = "brand-name", value_name = "NAME")]
+    pub brand_name: Option<String>,
+    /// The agency's logo (PNG, JPEG, SVG, GIF or WebP; the PDF embeds JPEG only).
+    #[arg(long, value_name = "FILE")]
+    pub logo: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
+    let cfg = load_config(cli, false)?;
+    let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
+    for n in std::iter::once(&a.query_name).chain(&a.compare) {
+        if !names.contains(&n.as_str()) {
+            let mut msg = format!("no query named `{n}`");
+            msg.push_str(&crate::config::did_you_mean(n, &names));
+            return Err(usage(msg));
+        }
+    }
+    let now = Utc::now();
+    let since = parse_when(&a.since, now).map_err(|e| usage(format!("--since: {e}")))?;
+    let until = match &a.until {
+        Some(u) => parse_when(u, now).map_err(|e| usage(format!("--until: {e}")))?,
+        None => now,
+    };
+    if since >= until {
+        return Err(usage("--until must be after --since"));
+    }
+    let ext = a
+        .out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext != "html" && ext != "htm" && ext != "pdf" {
+        return Err(usage(format!(
+            "--out: `{}` must end in .html or .pdf",
+            a.out.display()
+        )));
+    }
+    let logo = match &a.logo {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| usage(format!("--logo: cannot read {}: {e}", p.display())))?;
+            let mime = match p
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .as_deref()
+            {
+                Some("png") => "image/png",
+                Some("jpg" | "jpeg") => "image/jpeg",
+                Some("svg") => "image/svg+xml",
+                Some("gif") => "image/gif",
+                Some("webp") => "image/webp",
+                _ => return Err(usage("--logo: use a .png, .jpg, .svg, .gif or .webp file")),
+            };
+            Some((mime.to_string(), bytes))
+        }
+    };
+    let data_dir = cfg.data_dir();
+    let index = MentionIndex::open_existing(&data_dir.join("index"))?;
+    // The alert history is read when no other process holds the state store.
+    let state = StateStore::open(&data_dir.join("state.redb")).ok();
+    let req = ReportRequest {
+        query: a.query_name.clone(),
+        since,
+        until,
+        compare: a.compare.clone(),
+        title: a.title.clone(),
+        brand_name: a.brand_name.clone(),
+        logo,
+    };
+    let data = build(&index, state.as_ref(), &req)?;
+    let bytes = if ext == "pdf" {
+        crate::report::pdf::render_pdf(&data)
+    } else {
+        crate::report::html::render_html(&data).into_bytes()
+    };
+    std::fs::write(&a.out, bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
+    println!("{}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Builds a report's data from the index, with the same code as `hark stats`, `hark search`
+//! and the API, so that the numbers agree everywhere.
+
+use super::{AlertLine, Author, Bucket, Kpis, ReportData, Share};
+use crate::index::MentionIndex;
+use crate::index::search::{SearchRequest, Sort, filter_query, search};
+use crate::index::stats::{Interval, stats};
+use crate::mention::Label;
+use crate::serve::api::{share_of_voice, top};
+use crate::state::StateStore;
+use chrono::{DateTime, Utc};
+
+/// What the user asked for.
+pub struct ReportRequest {
+    pub query: String,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub compare: Vec<String>,
+    pub title: Option<String>,
+    pub brand_name: Option<String>,
+    pub logo: Option<(String, Vec<u8>)>,
+}
+
+fn kpis(
+    index: &MentionIndex,
+    query: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<(Kpis, Vec<Bucket>, String)> {
+    let req = SearchRequest {
+        query: Some(query.to_string()),
+        since: Some(since),
+        until: Some(until),
+        ..Default::default()
+    };
+    let filter = filter_query(index, &req)?;
+    let interval = if until - since <= chrono::Duration::days(3) {
+        Interval::Hour
+    } else {
+        Interval::Day
+    };
+    let s = stats(
+        index,
+        &*filter,
+        Some(query),
+        Some(since),
+        Some(until),
+        interval,
+    )?;
+    let t = &s.totals;
+    let k = Kpis {
+        mentions: t.total,
+        reach: t.reach,
+        negative: t.negative,
+        neutral: t.neutral,
+        positive: t.positive,
+    };
+    let buckets = s
+        .buckets
+        .iter()
+        .filter_map(|b| {
+            Some(Bucket {
+                start: crate::timeutil::parse_timestamp(&b.start).ok()?,
+                negative: b.counts.negative,
+                neutral: b.counts.neutral,
+                positive: b.counts.positive,
+                reach: b.counts.reach,
+            })
+        })
+        .collect();
+    let iv = match interval {
+        Interval::Hour => "hour",
+        Interval::Day => "day",
+    };
+    Ok((k, buckets, iv.to_string()))
+}
+
+pub fn build(
+    index: &MentionIndex,
+    state: Option<&StateStore>,
+    r: &ReportRequest,
+) -> anyhow::Result<ReportData> {
+    let (current, series, interval) = kpis(index, &r.query, r.since, r.until)?;
+    let span = r.until - r.since;
+    let (previous, _, _) = kpis(index, &r.query, r.since - span, r.since)?;
+    let mut names = vec![r.query.clone()];
+    names.extend(r.compare.iter().filter(|c| **c != r.query).cloned());
+    let share_of_voice = share_of_voice(index, &names, Some(r.since), Some(r.until))?
+        .into_iter()
+        .map(|v| Share {
+            query: v["name"].as_str().unwrap_or("").to_string(),
+            mentions: v["mentions"].as_u64().unwrap_or(0),
+            reach: v["reach"].as_u64().unwrap_or(0),
+            net_sentiment: v["net_sentiment"].as_f64().unwrap_or(0.0),
+        })
+        .collect();
+    let base = SearchRequest {
+        query: Some(r.query.clone()),
+        since: Some(r.since),
+        until: Some(r.until),
+        ..Default::default()
+    };
+    let sources = top(index, &base, false, 10)?
+        .into_iter()
+        .map(|(n, m, _)| (n, m))
+        .collect();
+    let top_authors = top(index, &base, true, 10)?
+        .into_iter()
+        .map(|(name, mentions, reach)| Author {
+            name,
+            mentions,
+            reach,
+        })
+        .collect();
+    let by_label = |label: Label| -> anyhow::Result<Vec<crate::mention::Mention>> {
+        let req = SearchRequest {
+            sentiment: Some(label),
+            sort: Sort::Reach,
+            limit: 5,
+            ..base.clone()
+        };
+        Ok(search(index, &req)?.mentions)
+    };
+    let alerts = match state {
+        None => Vec::new(),
+        Some(st) => crate::alerts::outbox::Outbox::new(st)
+            .list()?
+            .into_iter()
+            .filter(|s| {
+                s.alert.query == r.query
+                    && s.alert.fired_at >= r.since
+                    && s.alert.fired_at < r.until
+            })
+            .filter(|s| s.alert.update != "test")
+            .map(|s| AlertLine {
+                fired_at: s.alert.fired_at,
+                rule: s.alert.rule.clone(),
+                kind: s.alert.kind.clone(),
+                observed: s.alert.observed,
+                expected: s.alert.expected,
+                summary: s.alert.headline(),
+            })
+            .collect(),
+    };
+    Ok(ReportData {
+        title: r
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Reputation report: {}", r.query)),
+        brand_name: r.brand_name.clone(),
+        logo: r.logo.clone(),
+        query: r.query.clone(),
+        since: r.since,
+        until: r.until,
+        generated_at: Utc::now(),
+        current,
+        previous,
+        series,
+        interval,
+        share_of_voice,
+        sources,
+        top_positive: by_label(Label::Positive)?,
+        top_negative: by_label(Label::Negative)?,
+        top_authors,
+        alerts,
+    })
+}

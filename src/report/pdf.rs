@@ -1,0 +1,1460 @@
+//! The PDF rendering of a reputation report, written by hand (PDF 1.4).
+//!
+//! - A4 pages, the standard Type1 fonts Helvetica and Helvetica-Bold (not embedded) with
+//!   `/WinAnsiEncoding`; text is converted to cp1252 bytes. Characters outside cp1252 are
+//!   transliterated where simple (Latin Extended-A letters to their base letter, Cyrillic to
+//!   Latin, Unicode dashes/primes to ASCII), combining marks dropped, anything else → `?`.
+//! - One `BT … Tj ET` per line, so that `pdftotext` extracts the text as written.
+//! - Word wrapping uses Helvetica's AFM glyph widths for the whole WinAnsi range.
+//! - Content streams are FlateDecode-compressed; the xref table has exact byte offsets.
+//! - A JPEG logo is embedded with `/DCTDecode` (8-bit gray or RGB); other logo types (PNG,
+//!   SVG, CMYK JPEG…) are left out of the PDF (the HTML report shows them).
+//! - URLs are printed as text (no link annotations).
+
+use super::ReportData;
+use super::html::{
+    EXCERPT_CHARS, bucket_label, clean_text, excerpt, fmt_int, fmt_share, fmt_signed, fmt_time,
+    fmt_value, is_http_url, label_every, mention_author, mention_reach, mention_sentiment,
+    mention_source, mention_title, nice_axis,
+};
+use crate::mention::{Label, Mention};
+use flate2::{Compression, write::ZlibEncoder};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+const PAGE_W: f32 = 595.28;
+const PAGE_H: f32 = 841.89;
+const ML: f32 = 50.0;
+const MR: f32 = 50.0;
+const MT: f32 = 50.0;
+const MB: f32 = 56.0;
+const CW: f32 = PAGE_W - ML - MR;
+const TOP: f32 = PAGE_H - MT;
+
+type Rgb = (f32, f32, f32);
+const INK: Rgb = (0.12, 0.16, 0.2);
+const MUTED: Rgb = (0.37, 0.42, 0.48);
+const LINE: Rgb = (0.85, 0.87, 0.9);
+const CARD: Rgb = (0.96, 0.97, 0.98);
+const ACCENT: Rgb = (0.23, 0.36, 0.86);
+const ACCENT_LIGHT: Rgb = (0.57, 0.65, 1.0);
+const NEG: Rgb = (0.84, 0.27, 0.27);
+const NEU: Rgb = (0.6, 0.63, 0.65);
+const POS: Rgb = (0.18, 0.62, 0.36);
+
+// ---------------------------------------------------------------------------------------------
+// Fonts and text encoding
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Font {
+    Regular,
+    Bold,
+}
+
+impl Font {
+    fn resource(self) -> &'static str {
+        match self {
+            Font::Regular => "/F1",
+            Font::Bold => "/F2",
+        }
+    }
+    fn widths(self) -> &'static [u16; 224] {
+        match self {
+            Font::Regular => &HELVETICA,
+            Font::Bold => &HELVETICA_BOLD,
+        }
+    }
+}
+
+/// Helvetica glyph widths (Adobe AFM, 1/1000 em) for WinAnsi codes 32..=255.
+#[rustfmt::skip]
+static HELVETICA: [u16; 224] = [
+    278,278,355,556,556,889,667,191,333,333,389,584,278,333,278,278,
+    556,556,556,556,556,556,556,556,556,556,278,278,584,584,584,556,
+    1015,667,667,722,722,667,611,778,722,278,500,667,556,833,722,778,
+    667,778,722,667,611,722,667,944,667,667,611,278,278,278,469,556,
+    333,556,556,500,556,556,278,556,556,222,222,500,222,833,556,556,
+    556,556,333,500,278,556,500,722,500,500,500,334,260,334,584,0,
+    556,0,222,556,333,1000,556,556,333,1000,667,333,1000,0,611,0,
+    0,222,222,333,333,350,556,1000,333,1000,500,333,944,0,500,667,
+    278,333,556,556,556,556,260,556,333,737,370,333,584,333,737,333,
+    400,584,333,333,333,578,537,278,333,333,365,333,834,834,834,611,
+    667,667,667,667,667,667,1000,722,667,667,667,667,278,278,278,278,
+    722,722,778,778,778,778,778,584,778,722,722,722,722,667,667,611,
+    556,556,556,556,556,556,889,500,556,556,556,556,278,278,278,278,
+    556,556,556,556,556,556,556,584,611,556,556,556,556,500,556,500,
+];
+
+/// Helvetica-Bold glyph widths (Adobe AFM, 1/1000 em) for WinAnsi codes 32..=255.
+#[rustfmt::skip]
+static HELVETICA_BOLD: [u16; 224] = [
+    278,333,474,556,556,889,722,238,333,333,389,584,278,333,278,278,
+    556,556,556,556,556,556,556,556,556,556,333,333,584,584,584,611,
+    975,722,722,722,722,667,611,778,722,278,556,722,611,833,722,778,
+    667,778,722,667,611,722,667,944,667,667,611,333,278,333,584,556,
+    333,556,611,556,611,556,333,611,611,278,278,556,278,889,611,611,
+    611,611,389,556,333,611,556,778,556,556,500,389,280,389,584,0,
+    556,0,278,556,500,1000,556,556,333,1000,667,333,1000,0,611,0,
+    0,278,278,500,500,350,556,1000,333,1000,556,333,944,0,500,667,
+    278,333,556,556,556,556,280,556,333,737,370,333,584,333,737,333,
+    400,584,333,333,333,611,556,278,333,333,365,333,834,834,834,611,
+    722,722,722,722,722,722,1000,722,667,667,667,667,278,278,278,278,
+    722,722,778,778,778,778,778,584,778,722,722,722,722,667,667,611,
+    556,556,556,556,556,556,889,556,556,556,556,556,278,278,278,278,
+    611,611,611,611,611,611,611,584,611,611,611,611,611,556,611,556,
+];
+
+/// Width of WinAnsi-encoded text in points.
+fn text_width(font: Font, bytes: &[u8], size: f32) -> f32 {
+    let w = font.widths();
+    let units: u32 = bytes
+        .iter()
+        .map(|&b| {
+            if b < 32 {
+                0
+            } else {
+                u32::from(w[b as usize - 32])
+            }
+        })
+        .sum();
+    units as f32 * size / 1000.0
+}
+
+/// Base letters of U+0100..=U+017F (Latin Extended-A).
+const LATIN_EXT_A: &[u8; 128] =
+    b"AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkkLlLlLlLlLlNnNnNnnNnOoOoOoOoRrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+const CYRILLIC_LOWER: [&str; 32] = [
+    "a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+    "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
+];
+
+fn push_capitalized(out: &mut Vec<u8>, s: &str) {
+    let mut it = s.bytes();
+    if let Some(first) = it.next() {
+        out.push(first.to_ascii_uppercase());
+        out.extend(it);
+    }
+}
+
+fn push_winansi(c: char, out: &mut Vec<u8>) {
+    let cp = c as u32;
+    if (0x20..=0x7E).contains(&cp) || (0xA0..=0xFF).contains(&cp) {
+        out.push(cp as u8);
+        return;
+    }
+    let b: u8 = match c {
+        '€' => 0x80,
+        '‚' => 0x82,
+        'ƒ' => 0x83,
+        '„' => 0x84,
+        '…' => 0x85,
+        '†' => 0x86,
+        '‡' => 0x87,
+        'ˆ' => 0x88,
+        '‰' => 0x89,
+        'Š' => 0x8A,
+        '‹' => 0x8B,
+        'Œ' => 0x8C,
+        'Ž' => 0x8E,
+        '\u{2018}' => 0x91,
+        '\u{2019}' => 0x92,
+        '\u{201C}' => 0x93,
+        '\u{201D}' => 0x94,
+        '•' => 0x95,
+        '–' => 0x96,
+        '—' => 0x97,
+        '˜' => 0x98,
+        '™' => 0x99,
+        'š' => 0x9A,
+        '›' => 0x9B,
+        'œ' => 0x9C,
+        'ž' => 0x9E,
+        'Ÿ' => 0x9F,
+        _ => 0,
+    };
+    if b != 0 {
+        out.push(b);
+        return;
+    }
+    match cp {
+        0x2010..=0x2012 | 0x2015 | 0x2043 | 0x2212 => out.push(b'-'),
+        0x201B | 0x2032 | 0x02B9 | 0x02BC | 0x2035 => out.push(b'\''),
+        0x201F | 0x2033 | 0x02BA | 0x2036 => out.push(b'"'),
+        0x2024 => out.push(b'.'),
+        0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => out.push(b' '),
+        // Combining marks and variation selectors: dropped (the base letter stays).
+        0x0300..=0x036F | 0xFE00..=0xFE0F | 0x1AB0..=0x1AFF | 0x20D0..=0x20FF => {}
+        0x0100..=0x017F => out.push(LATIN_EXT_A[(cp - 0x100) as usize]),
+        0x0218 => out.push(b'S'),
+        0x0219 => out.push(b's'),
+        0x021A => out.push(b'T'),
+        0x021B => out.push(b't'),
+        0x0430..=0x044F => out.extend_from_slice(CYRILLIC_LOWER[(cp - 0x430) as usize].as_bytes()),
+        0x0410..=0x042F => push_capitalized(out, CYRILLIC_LOWER[(cp - 0x410) as usize]),
+        0x0451 => out.push(b'e'),
+        0x0401 => out.push(b'E'),
+        0x0454 => out.extend_from_slice(b"ye"),
+        0x0404 => out.extend_from_slice(b"Ye"),
+        0x0456 => out.push(b'i'),
+        0x0406 => out.push(b'I'),
+        0x0457 => out.extend_from_slice(b"yi"),
+        0x0407 => out.extend_from_slice(b"Yi"),
+        0x0491 => out.push(b'g'),
+        0x0490 => out.push(b'G'),
+        0x045E => out.push(b'u'),
+        0x040E => out.push(b'U'),
+        _ => out.push(b'?'),
+    }
+}
+
+/// Text (cleaned of control characters, whitespace collapsed) as WinAnsi (cp1252) bytes.
+pub(crate) fn to_winansi(s: &str) -> Vec<u8> {
+    let s = clean_text(s);
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        push_winansi(c, &mut out);
+    }
+    out
+}
+
+/// A PDF literal string: `(`…`)` with `( ) \` escaped.
+fn push_pdf_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'(');
+    for &b in bytes {
+        match b {
+            b'(' | b')' | b'\\' => {
+                out.push(b'\\');
+                out.push(b);
+            }
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+    out.push(b')');
+}
+
+/// Cuts `bytes` so that they fit `maxw`, ending with an ellipsis when cut.
+fn fit(bytes: &[u8], font: Font, size: f32, maxw: f32) -> Vec<u8> {
+    if text_width(font, bytes, size) <= maxw {
+        return bytes.to_vec();
+    }
+    let ell = text_width(font, &[0x85], size);
+    let mut w = 0.0;
+    let mut end = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let cw = text_width(font, &[b], size);
+        if w + cw + ell > maxw {
+            break;
+        }
+        w += cw;
+        end = i + 1;
+    }
+    let mut v = bytes[..end].to_vec();
+    while v.last() == Some(&b' ') {
+        v.pop();
+    }
+    v.push(0x85);
+    v
+}
+
+/// Greedy word wrap of WinAnsi text into lines no wider than `maxw`; words longer than a
+/// line are split.
+fn wrap(bytes: &[u8], font: Font, size: f32, maxw: f32) -> Vec<Vec<u8>> {
+    let space = text_width(font, b" ", size);
+    let mut lines = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
+    let mut lw = 0.0;
+    for word in bytes.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
+        let ww = text_width(font, word, size);
+        if !line.is_empty() && lw + space + ww <= maxw {
+            line.push(b' ');
+            line.extend_from_slice(word);
+            lw += space + ww;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if ww <= maxw {
+            line.extend_from_slice(word);
+            lw = ww;
+        } else {
+            // Split an over-long word (typically a URL).
+            lw = 0.0;
+            for &b in word {
+                let cw = text_width(font, &[b], size);
+                if lw + cw > maxw && !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    lw = 0.0;
+                }
+                line.push(b);
+                lw += cw;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn n(x: f32) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page layout
+// ---------------------------------------------------------------------------------------------
+
+struct Doc {
+    pages: Vec<Vec<u8>>,
+    cur: Vec<u8>,
+    /// Top of the free space on the current page.
+    y: f32,
+    /// While set, every line advance draws a bar of this colour in the left margin.
+    bar: Option<Rgb>,
+}
+
+impl Doc {
+    fn new() -> Doc {
+        Doc {
+            pages: Vec::new(),
+            cur: Vec::with_capacity(16 * 1024),
+            y: TOP,
+            bar: None,
+        }
+    }
+
+    fn break_page(&mut self) {
+        let page = std::mem::take(&mut self.cur);
+        self.pages.push(page);
+        self.y = TOP;
+    }
+
+    /// Starts a new page unless `h` points still fit (or the page is empty).
+    fn need(&mut self, h: f32) {
+        if self.y - h < MB && self.y < TOP {
+            self.break_page();
+        }
+    }
+
+    fn op(&mut self, s: &str) {
+        self.cur.extend_from_slice(s.as_bytes());
+    }
+
+    fn text_bytes(&mut self, x: f32, y: f32, font: Font, size: f32, color: Rgb, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let head = format!(
+            "{} {} {} rg BT {} {} Tf {} {} Td ",
+            n(color.0),
+            n(color.1),
+            n(color.2),
+            font.resource(),
+            n(size),
+            n(x),
+            n(y)
+        );
+        self.cur.extend_from_slice(head.as_bytes());
+        push_pdf_string(&mut self.cur, bytes);
+        self.cur.extend_from_slice(b" Tj ET\n");
+    }
+
+    fn text(&mut self, x: f32, y: f32, font: Font, size: f32, color: Rgb, s: &str) {
+        self.text_bytes(x, y, font, size, color, &to_winansi(s));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text_fit(
+        &mut self,
+        x: f32,
+        y: f32,
+        font: Font,
+        size: f32,
+        color: Rgb,
+        s: &str,
+        maxw: f32,
+    ) -> f32 {
+        let b = fit(&to_winansi(s), font, size, maxw);
+        self.text_bytes(x, y, font, size, color, &b);
+        text_width(font, &b, size)
+    }
+
+    fn text_right(&mut self, xr: f32, y: f32, font: Font, size: f32, color: Rgb, s: &str) {
+        let b = to_winansi(s);
+        let w = text_width(font, &b, size);
+        self.text_bytes(xr - w, y, font, size, color, &b);
+    }
+
+    fn text_center(&mut self, xc: f32, y: f32, font: Font, size: f32, color: Rgb, s: &str) {
+        let b = to_winansi(s);
+        let w = text_width(font, &b, size);
+        self.text_bytes(xc - w / 2.0, y, font, size, color, &b);
+    }
+
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, c: Rgb) {
+        let s = format!(
+            "{} {} {} rg {} {} {} {} re f\n",
+            n(c.0),
+            n(c.1),
+            n(c.2),
+            n(x),
+            n(y),
+            n(w),
+            n(h)
+        );
+        self.op(&s);
+    }
+
+    fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, c: Rgb, width: f32) {
+        let s = format!(
+            "{} {} {} RG {} w {} {} m {} {} l S\n",
+            n(c.0),
+            n(c.1),
+            n(c.2),
+            n(width),
+            n(x1),
+            n(y1),
+            n(x2),
+            n(y2)
+        );
+        self.op(&s);
+    }
+
+    /// Reserves a line of height `h` (breaking the page if needed); returns its baseline.
+    fn advance(&mut self, h: f32, size: f32) -> f32 {
+        self.need(h);
+        if let Some(c) = self.bar {
+            self.rect(ML, self.y - h, 2.5, h, c);
+        }
+        self.y -= h;
+        self.y + (h - size) / 2.0 + size * 0.22
+    }
+
+    /// A wrapped paragraph flowing across pages.
+    #[allow(clippy::too_many_arguments)]
+    fn para(&mut self, x: f32, w: f32, font: Font, size: f32, leading: f32, color: Rgb, s: &str) {
+        for line in wrap(&to_winansi(s), font, size, w) {
+            let base = self.advance(leading, size);
+            self.text_bytes(x, base, font, size, color, &line);
+        }
+    }
+
+    fn gap(&mut self, h: f32) {
+        self.y -= h;
+    }
+
+    /// A section heading, kept with at least `keep` points of what follows.
+    fn heading(&mut self, s: &str, keep: f32) {
+        self.need(34.0 + keep);
+        if self.y < TOP {
+            self.gap(14.0);
+        }
+        let base = self.advance(18.0, 13.0);
+        self.text(ML, base, Font::Bold, 13.0, INK, s);
+        self.line(ML, self.y - 2.0, ML + CW, self.y - 2.0, LINE, 0.8);
+        self.gap(8.0);
+    }
+
+    fn muted_note(&mut self, s: &str) {
+        let base = self.advance(14.0, 9.5);
+        self.text(ML, base, Font::Regular, 9.5, MUTED, s);
+    }
+
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        if !self.cur.is_empty() || self.pages.is_empty() {
+            self.break_page();
+        }
+        self.pages
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report sections
+// ---------------------------------------------------------------------------------------------
+
+struct Jpeg<'a> {
+    bytes: &'a [u8],
+    width: u32,
+    height: u32,
+    components: u8,
+}
+
+/// Dimensions of a baseline/progressive 8-bit gray or RGB JPEG; None for anything else.
+fn jpeg_info(b: &[u8]) -> Option<Jpeg<'_>> {
+    if b.len() < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+        return None;
+    }
+    let mut i = 2;
+    while i + 3 < b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let m = b[i + 1];
+        if m == 0xFF {
+            i += 1;
+            continue;
+        }
+        if m == 0x01 || (0xD0..=0xD8).contains(&m) {
+            i += 2;
+            continue;
+        }
+        if m == 0xD9 || m == 0xDA {
+            return None;
+        }
+        let len = u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize;
+        if len < 2 {
+            return None;
+        }
+        if matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC) {
+            if !matches!(m, 0xC0..=0xC2) || i + 9 >= b.len() {
+                return None;
+            }
+            let precision = b[i + 4];
+            let height = u16::from_be_bytes([b[i + 5], b[i + 6]]) as u32;
+            let width = u16::from_be_bytes([b[i + 7], b[i + 8]]) as u32;
+            let components = b[i + 9];
+            if precision != 8 || width == 0 || height == 0 || !matches!(components, 1 | 3) {
+                return None;
+            }
+            return Some(Jpeg {
+                bytes: b,
+                width,
+                height,
+                components,
+            });
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+fn logo_jpeg(d: &ReportData) -> Option<Jpeg<'_>> {
+    d.logo.as_ref().and_then(|(_, bytes)| jpeg_info(bytes))
+}
+
+fn header(doc: &mut Doc, d: &ReportData, logo: Option<&Jpeg>) {
+    let mut text_w = CW;
+    let mut logo_bottom = TOP;
+    if let Some(j) = logo {
+        let (mut w, mut h) = (j.width as f32 * 48.0 / j.height as f32, 48.0);
+        if w > 140.0 {
+            h = h * 140.0 / w;
+            w = 140.0;
+        }
+        let (x, y) = (ML + CW - w, TOP - h);
+        doc.op(&format!(
+            "q {} 0 0 {} {} {} cm /Im1 Do Q\n",
+            n(w),
+            n(h),
+            n(x),
+            n(y)
+        ));
+        text_w = CW - w - 14.0;
+        logo_bottom = y;
+    }
+    if let Some(b) = d
+        .brand_name
+        .as_deref()
+        .filter(|b| !clean_text(b).is_empty())
+    {
+        let base = doc.advance(14.0, 10.0);
+        doc.text_fit(ML, base, Font::Bold, 10.0, ACCENT, b, text_w);
+    }
+    doc.para(ML, text_w, Font::Bold, 18.0, 22.0, INK, &d.title);
+    doc.gap(2.0);
+    for (label, value) in [
+        ("Query: ", clean_text(&d.query)),
+        ("Period: ", d.period_label()),
+        ("Generated: ", fmt_time(&d.generated_at)),
+    ] {
+        doc.para(
+            ML,
+            text_w,
+            Font::Regular,
+            10.0,
+            13.5,
+            MUTED,
+            &format!("{label}{value}"),
+        );
+    }
+    doc.y = doc.y.min(logo_bottom - 4.0);
+}
+
+fn kpis(doc: &mut Doc, d: &ReportData) {
+    doc.heading("Key figures", 60.0);
+    let cards = d.kpi_cards();
+    let (gap, h) = (10.0, 56.0);
+    let w = (CW - 2.0 * gap) / 3.0;
+    for row in cards.chunks(3) {
+        doc.need(h + gap);
+        let top = doc.y;
+        for (i, c) in row.iter().enumerate() {
+            let x = ML + i as f32 * (w + gap);
+            doc.rect(x, top - h, w, h, CARD);
+            doc.text(
+                x + 9.0,
+                top - 14.0,
+                Font::Regular,
+                8.5,
+                MUTED,
+                &c.label.to_uppercase(),
+            );
+            let color = match c.label {
+                "Negative" => NEG,
+                "Positive" => POS,
+                _ => INK,
+            };
+            doc.text_fit(
+                x + 9.0,
+                top - 34.0,
+                Font::Bold,
+                17.0,
+                color,
+                &c.value,
+                w - 18.0,
+            );
+            doc.text_fit(
+                x + 9.0,
+                top - 48.0,
+                Font::Regular,
+                8.0,
+                MUTED,
+                &c.note,
+                w - 18.0,
+            );
+        }
+        doc.y = top - h - gap;
+    }
+}
+
+fn volume_chart(doc: &mut Doc, d: &ReportData) {
+    let plot_h = 140.0;
+    doc.heading("Volume by sentiment", plot_h + 44.0);
+    if d.series.is_empty() {
+        doc.muted_note("No data for this period.");
+        return;
+    }
+    let x0 = ML + 36.0;
+    let pw = ML + CW - x0;
+    let ytop = doc.y - 6.0;
+    let ybot = ytop - plot_h;
+    let max = d
+        .series
+        .iter()
+        .map(|b| b.negative + b.neutral + b.positive)
+        .max()
+        .unwrap_or(0);
+    let (top, step) = nice_axis(max);
+    let yv = |v: u64| ybot + v as f32 / top as f32 * plot_h;
+    let mut v = 0;
+    while v <= top {
+        let yy = yv(v);
+        doc.line(x0, yy, x0 + pw, yy, LINE, 0.5);
+        doc.text_right(x0 - 4.0, yy - 2.5, Font::Regular, 7.0, MUTED, &fmt_int(v));
+        v += step;
+    }
+    let count = d.series.len();
+    let slot = pw / count as f32;
+    let bw = (slot * 0.78).max(0.3);
+    for (i, b) in d.series.iter().enumerate() {
+        let x = x0 + slot * i as f32 + (slot - bw) / 2.0;
+        let mut base = 0;
+        for (c, color) in [(b.negative, NEG), (b.neutral, NEU), (b.positive, POS)] {
+            if c > 0 {
+                let (y0, y1) = (yv(base), yv(base + c));
+                doc.rect(x, y0, bw, y1 - y0, color);
+            }
+            base += c;
+        }
+    }
+    doc.line(x0, ybot, x0 + pw, ybot, MUTED, 0.8);
+    doc.line(x0, ybot, x0, ytop, MUTED, 0.8);
+    let max_labels = if d.interval == "hour" { 6 } else { 9 };
+    let every = label_every(count, &d.interval, max_labels);
+    for (i, b) in d.series.iter().enumerate().step_by(every) {
+        let cx = x0 + slot * (i as f32 + 0.5);
+        doc.line(cx, ybot, cx, ybot - 3.0, MUTED, 0.5);
+        doc.text_center(
+            cx,
+            ybot - 12.0,
+            Font::Regular,
+            7.0,
+            MUTED,
+            &bucket_label(b, &d.interval),
+        );
+    }
+    // Legend.
+    let ly = ybot - 28.0;
+    let mut lx = x0;
+    for (label, color) in [("Negative", NEG), ("Neutral", NEU), ("Positive", POS)] {
+        doc.rect(lx, ly, 8.0, 8.0, color);
+        doc.text(lx + 12.0, ly + 1.0, Font::Regular, 8.5, INK, label);
+        lx += 12.0 + text_width(Font::Regular, label.as_bytes(), 8.5) + 18.0;
+    }
+    doc.y = ly - 8.0;
+}
+
+fn share_of_voice(doc: &mut Doc, d: &ReportData) {
+    doc.heading("Share of voice", 22.0);
+    if d.share_of_voice.is_empty() {
+        doc.muted_note("No comparison data.");
+        return;
+    }
+    let total: u64 = d.share_of_voice.iter().map(|s| s.mentions).sum();
+    let max = d
+        .share_of_voice
+        .iter()
+        .map(|s| s.mentions)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (label_w, bar_x, bar_max) = (130.0, ML + 140.0, CW - 140.0 - 175.0);
+    for (i, s) in d.share_of_voice.iter().enumerate() {
+        let base = doc.advance(20.0, 9.0);
+        let font = if i == 0 { Font::Bold } else { Font::Regular };
+        doc.text_fit(ML, base, font, 9.0, INK, &s.query, label_w);
+        let w = s.mentions as f32 / max as f32 * bar_max;
+        let w = if s.mentions > 0 { w.max(1.0) } else { 0.0 };
+        doc.rect(
+            bar_x,
+            doc.y + 4.0,
+            w,
+            12.0,
+            if i == 0 { ACCENT } else { ACCENT_LIGHT },
+        );
+        let share = if total == 0 {
+            0.0
+        } else {
+            s.mentions as f64 / total as f64
+        };
+        let label = format!(
+            "{} mentions · {} · net {}",
+            fmt_int(s.mentions),
+            fmt_share(share),
+            fmt_signed(s.net_sentiment)
+        );
+        doc.text(bar_x + w + 6.0, base, Font::Regular, 8.5, INK, &label);
+    }
+}
+
+fn table_header(doc: &mut Doc, cols: &[(&str, f32, bool)]) {
+    let base = doc.advance(15.0, 8.0);
+    for (label, x, right) in cols {
+        if *right {
+            doc.text_right(*x, base, Font::Bold, 8.0, MUTED, label);
+        } else {
+            doc.text(*x, base, Font::Bold, 8.0, MUTED, label);
+        }
+    }
+    doc.line(ML, doc.y, ML + CW, doc.y, LINE, 0.6);
+}
+
+fn sources(doc: &mut Doc, d: &ReportData) {
+    doc.heading("Sources", 30.0);
+    if d.sources.is_empty() {
+        doc.muted_note("No sources.");
+        return;
+    }
+    let total: u64 = d.sources.iter().map(|s| s.1).sum();
+    let max = d.sources.iter().map(|s| s.1).max().unwrap_or(0).max(1);
+    let cols = [
+        ("Source", ML, false),
+        ("Mentions", ML + 290.0, true),
+        ("Share", ML + 350.0, true),
+    ];
+    table_header(doc, &cols);
+    let (bar_x, bar_max) = (ML + 365.0, CW - 365.0);
+    for (name, count) in &d.sources {
+        if doc.y - 15.0 < MB {
+            doc.break_page();
+            table_header(doc, &cols);
+        }
+        let base = doc.advance(15.0, 9.0);
+        doc.text_fit(ML, base, Font::Regular, 9.0, INK, name, 225.0);
+        doc.text_right(ML + 290.0, base, Font::Regular, 9.0, INK, &fmt_int(*count));
+        let share = if total == 0 {
+            0.0
+        } else {
+            *count as f64 / total as f64
+        };
+        doc.text_right(ML + 350.0, base, Font::Regular, 9.0, INK, &fmt_share(share));
+        let w = (*count as f32 / max as f32 * bar_max).max(if *count > 0 { 1.0 } else { 0.0 });
+        doc.rect(bar_x, doc.y + 4.0, w, 7.0, ACCENT);
+        doc.line(ML, doc.y, ML + CW, doc.y, LINE, 0.3);
+    }
+}
+
+fn mention_block(doc: &mut Doc, m: &Mention, fallback: Rgb) {
+    let color = match m.sentiment.as_ref().map(|s| s.label) {
+        Some(Label::Negative) => NEG,
+        Some(Label::Positive) => POS,
+        Some(Label::Neutral) => NEU,
+        None => fallback,
+    };
+    let x = ML + 10.0;
+    let w = CW - 10.0;
+    doc.need(52.0);
+    doc.bar = Some(color);
+    let base = doc.advance(14.0, 8.5);
+    let author = mention_author(m);
+    let aw = doc.text_fit(x, base, Font::Bold, 8.5, INK, &author, w * 0.45);
+    let meta = format!(
+        " · {} · {} · reach {} · sentiment {}",
+        mention_source(m),
+        fmt_time(&m.published_at),
+        fmt_int(mention_reach(m)),
+        mention_sentiment(m)
+    );
+    doc.text_fit(x + aw, base, Font::Regular, 8.5, MUTED, &meta, w - aw);
+    if let Some(t) = mention_title(m) {
+        doc.para(x, w, Font::Bold, 10.0, 13.0, INK, &t);
+    }
+    let text = excerpt(&m.text, EXCERPT_CHARS);
+    if !text.is_empty() {
+        doc.para(x, w, Font::Regular, 9.5, 12.5, INK, &text);
+    }
+    if let Some(u) = m.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        if is_http_url(u) {
+            doc.para(x, w, Font::Regular, 8.0, 10.5, ACCENT, u);
+        } else {
+            doc.para(
+                x,
+                w,
+                Font::Regular,
+                8.0,
+                10.5,
+                MUTED,
+                &format!("{} (not linked)", excerpt(u, 200)),
+            );
+        }
+    }
+    doc.bar = None;
+    doc.gap(9.0);
+}
+
+fn mentions(doc: &mut Doc, heading: &str, list: &[Mention], fallback: Rgb) {
+    doc.heading(heading, 52.0);
+    if list.is_empty() {
+        doc.muted_note("No mentions.");
+        return;
+    }
+    for m in list {
+        mention_block(doc, m, fallback);
+    }
+}
+
+fn authors(doc: &mut Doc, d: &ReportData) {
+    doc.heading("Top authors", 30.0);
+    if d.top_authors.is_empty() {
+        doc.muted_note("No authors.");
+        return;
+    }
+    let cols = [
+        ("#", ML + 14.0, true),
+        ("Author", ML + 26.0, false),
+        ("Mentions", ML + 380.0, true),
+        ("Reach", ML + CW, true),
+    ];
+    table_header(doc, &cols);
+    for (i, a) in d.top_authors.iter().enumerate() {
+        if doc.y - 15.0 < MB {
+            doc.break_page();
+            table_header(doc, &cols);
+        }
+        let base = doc.advance(15.0, 9.0);
+        doc.text_right(
+            ML + 14.0,
+            base,
+            Font::Regular,
+            9.0,
+            MUTED,
+            &(i + 1).to_string(),
+        );
+        doc.text_fit(ML + 26.0, base, Font::Regular, 9.0, INK, &a.name, 290.0);
+        doc.text_right(
+            ML + 380.0,
+            base,
+            Font::Regular,
+            9.0,
+            INK,
+            &fmt_int(a.mentions),
+        );
+        doc.text_right(ML + CW, base, Font::Regular, 9.0, INK, &fmt_int(a.reach));
+        doc.line(ML, doc.y, ML + CW, doc.y, LINE, 0.3);
+    }
+}
+
+fn alerts(doc: &mut Doc, d: &ReportData) {
+    doc.heading("Alerts in this period", 30.0);
+    if d.alerts.is_empty() {
+        doc.muted_note("No alerts.");
+        return;
+    }
+    let cols = [
+        ("Fired (UTC)", ML, false),
+        ("Rule", ML + 80.0, false),
+        ("Kind", ML + 250.0, false),
+        ("Observed", ML + 400.0, true),
+        ("Expected", ML + CW, true),
+    ];
+    table_header(doc, &cols);
+    for a in &d.alerts {
+        if doc.y - 28.0 < MB {
+            doc.break_page();
+            table_header(doc, &cols);
+        }
+        let base = doc.advance(14.0, 9.0);
+        doc.text(
+            ML,
+            base,
+            Font::Regular,
+            9.0,
+            INK,
+            &a.fired_at.format("%Y-%m-%d %H:%M").to_string(),
+        );
+        doc.text_fit(ML + 80.0, base, Font::Bold, 9.0, INK, &a.rule, 160.0);
+        doc.text_fit(ML + 250.0, base, Font::Regular, 9.0, INK, &a.kind, 90.0);
+        doc.text_right(
+            ML + 400.0,
+            base,
+            Font::Regular,
+            9.0,
+            INK,
+            &fmt_value(a.observed),
+        );
+        doc.text_right(
+            ML + CW,
+            base,
+            Font::Regular,
+            9.0,
+            INK,
+            &fmt_value(a.expected),
+        );
+        doc.para(
+            ML + 80.0,
+            CW - 80.0,
+            Font::Regular,
+            8.5,
+            11.0,
+            MUTED,
+            &a.summary,
+        );
+        doc.gap(3.0);
+        doc.line(ML, doc.y, ML + CW, doc.y, LINE, 0.3);
+    }
+}
+
+fn footer(page: &mut Vec<u8>, left: &[u8], i: usize, count: usize) {
+    let mut doc = Doc {
+        pages: Vec::new(),
+        cur: std::mem::take(page),
+        y: TOP,
+        bar: None,
+    };
+    let y = MB - 26.0;
+    doc.line(ML, y + 11.0, ML + CW, y + 11.0, LINE, 0.6);
+    let right = format!("Page {i} of {count}");
+    let rw = text_width(Font::Regular, right.as_bytes(), 8.0);
+    let left = fit(left, Font::Regular, 8.0, CW - rw - 20.0);
+    doc.text_bytes(ML, y, Font::Regular, 8.0, MUTED, &left);
+    doc.text_bytes(ML + CW - rw, y, Font::Regular, 8.0, MUTED, right.as_bytes());
+    *page = doc.cur;
+}
+
+// ---------------------------------------------------------------------------------------------
+// File structure
+// ---------------------------------------------------------------------------------------------
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 3 + 64),
+        Compression::default(),
+    );
+    e.write_all(data).expect("writing to a Vec cannot fail");
+    e.finish().expect("writing to a Vec cannot fail")
+}
+
+fn stream_object(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut o = Vec::with_capacity(data.len() + 100);
+    let _ = write!(o, "<< {dict} /Length {} >>\nstream\n", data.len());
+    o.extend_from_slice(data);
+    o.extend_from_slice(b"\nendstream");
+    o
+}
+
+/// A PDF text string (document information) as UTF-16BE hex.
+fn utf16_hex(s: &str) -> String {
+    let mut out = String::from("<FEFF");
+    for u in clean_text(s).encode_utf16() {
+        let _ = write!(out, "{u:04X}");
+    }
+    out.push('>');
+    out
+}
+
+/// The report as a PDF 1.4 file.
+pub fn render_pdf(d: &ReportData) -> Vec<u8> {
+    let logo = logo_jpeg(d);
+    let mut doc = Doc::new();
+    header(&mut doc, d, logo.as_ref());
+    kpis(&mut doc, d);
+    volume_chart(&mut doc, d);
+    share_of_voice(&mut doc, d);
+    sources(&mut doc, d);
+    mentions(&mut doc, "Top negative mentions", &d.top_negative, NEG);
+    mentions(&mut doc, "Top positive mentions", &d.top_positive, POS);
+    authors(&mut doc, d);
+    alerts(&mut doc, d);
+    let mut pages = doc.finish();
+
+    let brand = d
+        .brand_name
+        .as_deref()
+        .map(clean_text)
+        .filter(|b| !b.is_empty());
+    let left = match &brand {
+        Some(b) => format!("{b} · {}", clean_text(&d.title)),
+        None => clean_text(&d.title),
+    };
+    let left = to_winansi(&left);
+    let count = pages.len();
+    for (i, p) in pages.iter_mut().enumerate() {
+        footer(p, &left, i + 1, count);
+    }
+
+    // Object numbers: 1 catalog, 2 page tree, 3-4 fonts, 5 info, [6 logo], then page/content pairs.
+    let first_page = if logo.is_some() { 7 } else { 6 };
+    let mut objects: Vec<Vec<u8>> = Vec::with_capacity(first_page + 2 * count);
+    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    let kids: Vec<String> = (0..count)
+        .map(|i| format!("{} 0 R", first_page + 2 * i))
+        .collect();
+    objects.push(
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {count} >>",
+            kids.join(" ")
+        )
+        .into_bytes(),
+    );
+    for base in ["Helvetica", "Helvetica-Bold"] {
+        objects.push(
+            format!(
+                "<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"
+            )
+            .into_bytes(),
+        );
+    }
+    objects.push(
+        format!(
+            "<< /Title {} /Producer (hark) /Creator (hark report) /CreationDate (D:{}Z) >>",
+            utf16_hex(&d.title),
+            d.generated_at.format("%Y%m%d%H%M%S")
+        )
+        .into_bytes(),
+    );
+    let mut resources = String::from("<< /Font << /F1 3 0 R /F2 4 0 R >>");
+    if let Some(j) = &logo {
+        let cs = if j.components == 1 {
+            "/DeviceGray"
+        } else {
+            "/DeviceRGB"
+        };
+        objects.push(stream_object(
+            &format!(
+                "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace {cs} /BitsPerComponent 8 /Filter /DCTDecode",
+                j.width, j.height
+            ),
+            j.bytes,
+        ));
+        resources.push_str(" /XObject << /Im1 6 0 R >>");
+    }
+    resources.push_str(" >>");
+    for (i, content) in pages.iter().enumerate() {
+        let page_obj = first_page + 2 * i;
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources {resources} /Contents {} 0 R >>",
+                n(PAGE_W),
+                n(PAGE_H),
+                page_obj + 1
+            )
+            .into_bytes(),
+        );
+        objects.push(stream_object("/Filter /FlateDecode", &deflate(content)));
+    }
+
+    let mut out: Vec<u8> = Vec::with_capacity(objects.iter().map(Vec::len).sum::<usize>() + 4096);
+    out.extend_from_slice(b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n");
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        let _ = writeln!(out, "{} 0 obj", i + 1);
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for off in &offsets {
+        let _ = writeln!(out, "{off:010} 00000 n ");
+    }
+    let _ = write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF",
+        objects.len() + 1
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::html::tests::{TOP_NEG_TEXT, empty_fixture, fixture};
+    use flate2::read::ZlibDecoder;
+    use std::io::Read as _;
+
+    fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+        hay[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    }
+
+    fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).rposition(|w| w == needle)
+    }
+
+    /// Checks the xref table against the objects; returns the number of objects (without 0).
+    fn check_xref(pdf: &[u8]) -> usize {
+        let sx = rfind(pdf, b"startxref\n").expect("startxref");
+        let tail = std::str::from_utf8(&pdf[sx + 10..]).unwrap();
+        let xref: usize = tail.lines().next().unwrap().trim().parse().unwrap();
+        assert!(
+            pdf[xref..].starts_with(b"xref\n0 "),
+            "startxref points at the xref table"
+        );
+        let head_end = find(pdf, b"\n", xref + 5).unwrap();
+        let size: usize = std::str::from_utf8(&pdf[xref + 7..head_end])
+            .unwrap()
+            .parse()
+            .unwrap();
+        let entries = head_end + 1;
+        assert_eq!(&pdf[entries..entries + 20], b"0000000000 65535 f \n");
+        for num in 1..size {
+            let e = &pdf[entries + 20 * num..entries + 20 * (num + 1)];
+            assert_eq!(&e[10..], b" 00000 n \n", "entry {num} is 20 bytes");
+            let off: usize = std::str::from_utf8(&e[..10]).unwrap().parse().unwrap();
+            let want = format!("{num} 0 obj\n");
+            assert!(
+                pdf[off..].starts_with(want.as_bytes()),
+                "xref entry {num} -> {off}"
+            );
+            assert!(off == 15 || pdf[off - 1] == b'\n');
+        }
+        assert!(
+            pdf[entries + 20 * size..].starts_with(format!("trailer\n<< /Size {size} ").as_bytes())
+        );
+        size - 1
+    }
+
+    /// All content streams, decompressed (checking /Length on the way).
+    fn content_streams(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(p) = find(pdf, b"<< /Filter /FlateDecode /Length ", at) {
+            let num_start = p + 32;
+            let num_end = find(pdf, b" ", num_start).unwrap();
+            let len: usize = std::str::from_utf8(&pdf[num_start..num_end])
+                .unwrap()
+                .parse()
+                .unwrap();
+            let data_start = find(pdf, b"stream\n", num_end).unwrap() + 7;
+            assert!(
+                pdf[data_start + len..].starts_with(b"\nendstream"),
+                "exact /Length"
+            );
+            let mut s = Vec::new();
+            ZlibDecoder::new(&pdf[data_start..data_start + len])
+                .read_to_end(&mut s)
+                .unwrap();
+            out.push(s);
+            at = data_start + len;
+        }
+        out
+    }
+
+    fn page_count(pdf: &[u8]) -> usize {
+        let p = find(pdf, b"/Type /Pages", 0).unwrap();
+        let c = find(pdf, b"/Count ", p).unwrap() + 7;
+        let e = find(pdf, b" ", c).unwrap();
+        std::str::from_utf8(&pdf[c..e]).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn structure_is_valid_with_exact_xref() {
+        let pdf = render_pdf(&fixture());
+        assert!(pdf.starts_with(b"%PDF-1.4\n"));
+        assert!(pdf.ends_with(b"%%EOF"));
+        let objects = check_xref(&pdf);
+        let pages = page_count(&pdf);
+        // The long fixture (90 buckets, 5+5 mentions two of which are 280-char excerpts,
+        // 10 authors, 12 alerts) takes exactly 3 A4 pages.
+        assert_eq!(pages, 3);
+        assert_eq!(
+            objects,
+            5 + 2 * pages,
+            "no JPEG logo: catalog, pages, 2 fonts, info + pairs"
+        );
+        let streams = content_streams(&pdf);
+        assert_eq!(streams.len(), pages);
+        for (i, s) in streams.iter().enumerate() {
+            let footer = format!("(Page {} of {pages}) Tj", i + 1);
+            assert!(
+                find(s, footer.as_bytes(), 0).is_some(),
+                "footer on page {}",
+                i + 1
+            );
+            // Balanced text objects.
+            let bt = s.windows(3).filter(|w| w == b"BT ").count();
+            let et = s.windows(3).filter(|w| w == b"ET\n").count();
+            assert_eq!(bt, et);
+        }
+        assert!(find(&pdf, b"/BaseFont /Helvetica /Encoding /WinAnsiEncoding", 0).is_some());
+        assert!(
+            find(
+                &pdf,
+                b"/BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding",
+                0
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn content_has_kpis_and_escaped_winansi_text() {
+        let pdf = render_pdf(&fixture());
+        let all: Vec<u8> = content_streams(&pdf).concat();
+        for needle in [
+            &b"(1,234) Tj"[..],
+            b"(5,678,901) Tj",
+            b"(+0.01) Tj",
+            b"(24.3 %) Tj",
+            b"(+12 % vs previous 30 days) Tj",
+            b"(-5 % vs previous 30 days) Tj",
+            b"(+0.19 vs previous 30 days) Tj",
+            // "Café Zürich — “quoted”" in cp1252.
+            b"Caf\xE9 Z\xFCrich \x97 \x93quoted\x94 service",
+            // Parentheses escaped.
+            b"alert\\(1\\)",
+            b"(Privet, otlichnyy servis! Gr\xFC\xDFe aus M\xFCnchen.) Tj",
+            b"(javascript:alert\\(1\\) \\(not linked\\)) Tj",
+            b"(Volume by sentiment) Tj",
+            b"(Oct 27) Tj",
+            b"(No alerts.) Tj",
+        ] {
+            if needle == b"(No alerts.) Tj" {
+                assert!(find(&all, needle, 0).is_none());
+            } else {
+                assert!(
+                    find(&all, needle, 0).is_some(),
+                    "missing {}",
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+        // Control characters never reach a string.
+        assert!(find(&all, b"\x07", 0).is_none() && find(&all, b"\x1b", 0).is_none());
+        // 90 buckets × up to 3 stacked rectangles are drawn as filled rects.
+        assert!(all.windows(4).filter(|w| w == b" re ").count() > 200);
+    }
+
+    #[test]
+    fn winansi_conversion_and_widths() {
+        assert_eq!(
+            to_winansi("Café Zürich — “quoted” ‘x’ …"),
+            b"Caf\xE9 Z\xFCrich \x97 \x93quoted\x94 \x91x\x92 \x85"
+        );
+        assert_eq!(to_winansi("Łódź – Straße"), b"L\xF3dz \x96 Stra\xDFe");
+        assert_eq!(to_winansi("Щука Ёж"), b"Shchuka Ezh");
+        assert_eq!(to_winansi("e\u{301} 😀 中"), b"e ? ?");
+        assert_eq!(to_winansi("a\u{0}b\tc\u{202E}d"), b"ab cd");
+        let mut s = Vec::new();
+        push_pdf_string(&mut s, b"a(b)c\\d");
+        assert_eq!(s, b"(a\\(b\\)c\\\\d)");
+        // AFM widths: "Hello" = 722+556+222+222+556 = 2278 units.
+        assert!((text_width(Font::Regular, b"Hello", 10.0) - 22.78).abs() < 1e-4);
+        assert!((text_width(Font::Bold, b"Hello", 10.0) - 24.45).abs() < 1e-4);
+        assert_eq!(text_width(Font::Regular, b"\xE9", 1000.0), 556.0);
+        // Wrapping respects the width and keeps every word.
+        let text = to_winansi(&"lorem ipsum dolor ".repeat(30));
+        let lines = wrap(&text, Font::Regular, 9.5, 200.0);
+        assert!(lines.len() > 5);
+        assert!(
+            lines
+                .iter()
+                .all(|l| text_width(Font::Regular, l, 9.5) <= 200.0)
+        );
+        assert_eq!(lines.join(&b' '), text.trim_ascii_end());
+        let url = to_winansi(&format!("https://example.com/{}", "x".repeat(300)));
+        let lines = wrap(&url, Font::Regular, 8.0, 100.0);
+        assert!(
+            lines
+                .iter()
+                .all(|l| text_width(Font::Regular, l, 8.0) <= 100.0)
+        );
+        assert_eq!(lines.concat(), url);
+        let f = fit(b"a long author name indeed", Font::Bold, 9.0, 50.0);
+        assert!(text_width(Font::Bold, &f, 9.0) <= 50.0 && f.ends_with(b"\x85"));
+    }
+
+    #[test]
+    fn empty_report_is_one_page() {
+        let pdf = render_pdf(&empty_fixture());
+        check_xref(&pdf);
+        assert_eq!(page_count(&pdf), 1);
+        let s = content_streams(&pdf).concat();
+        for needle in [
+            &b"(No data for this period.) Tj"[..],
+            b"(No alerts.) Tj",
+            b"(Page 1 of 1) Tj",
+            b"(0.00) Tj",
+        ] {
+            assert!(
+                find(&s, needle, 0).is_some(),
+                "{}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+
+    /// A minimal JPEG header (SOI, APP0, SOF0 for 4×2 RGB, EOI): enough for embedding.
+    fn tiny_jpeg_header() -> Vec<u8> {
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        j.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        j.extend_from_slice(&[
+            0xFF, 0xC0, 0x00, 0x11, 8, 0, 2, 0, 4, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1,
+        ]);
+        j.extend_from_slice(&[0xFF, 0xD9]);
+        j
+    }
+
+    #[test]
+    fn jpeg_logo_is_embedded_other_logos_are_not() {
+        let j = tiny_jpeg_header();
+        let info = jpeg_info(&j).unwrap();
+        assert_eq!((info.width, info.height, info.components), (4, 2, 3));
+        assert!(jpeg_info(b"\x89PNG\r\n\x1a\n").is_none());
+        let mut d = fixture();
+        d.logo = Some(("image/jpeg".into(), j.clone()));
+        let pdf = render_pdf(&d);
+        let objects = check_xref(&pdf);
+        assert_eq!(objects, 6 + 2 * page_count(&pdf));
+        let dict = format!(
+            "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
+            j.len()
+        );
+        let at = find(&pdf, dict.as_bytes(), 0).expect("image XObject") + dict.len();
+        assert_eq!(&pdf[at..at + j.len()], &j[..]);
+        let first = &content_streams(&pdf)[0];
+        assert!(find(first, b"/Im1 Do", 0).is_some());
+        // The PNG of the fixture is not embedded.
+        assert!(find(&render_pdf(&fixture()), b"/Subtype /Image", 0).is_none());
+    }
+
+    #[test]
+    fn pdftotext_extracts_kpis_and_mentions() {
+        let pdf = render_pdf(&fixture());
+        let path =
+            std::env::temp_dir().join(format!("hark-report-test-{}.pdf", std::process::id()));
+        std::fs::write(&path, &pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(&path)
+            .arg("-")
+            .output();
+        let _ = std::fs::remove_file(&path);
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!(
+                    "NOTE: pdftotext not available ({e}); skipping the text extraction check"
+                );
+                return;
+            }
+        };
+        assert!(
+            out.status.success(),
+            "pdftotext failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in [
+            "1,234",
+            "5,678,901",
+            "+0.01",
+            "24.3 %",
+            "51.4 %",
+            "25.3 %",
+            "+12 % vs previous 30 days",
+            "-5 % vs previous 30 days",
+            "+0.19 vs previous 30 days",
+            TOP_NEG_TEXT,
+            "Café",
+            "Terrible <b>visit</b>",
+            "https://example.com/a?x=1&y=2",
+            "<script>alert(1)</script>",
+            "Privet, otlichnyy servis!",
+            "Page 3 of 3",
+            "Agency & Co's \"Best\"",
+        ] {
+            assert!(
+                flat.contains(needle),
+                "pdftotext output lacks {needle:?}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn pdf_renders_fast() {
+        let d = fixture();
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            std::hint::black_box(render_pdf(&d));
+        }
+        let per = start.elapsed() / 10;
+        eprintln!("per render: {per:?}");
+        assert!(per < std::time::Duration::from_millis(50), "{per:?}");
+    }
+}
+
+#[cfg(test)]
+mod dump {
+    /// `HARK_REPORT_DUMP=dir [HARK_REPORT_LOGO=file.jpg] cargo test dump_samples` writes
+    /// sample renderings for inspection; does nothing otherwise.
+    #[test]
+    fn dump_samples() {
+        if let Ok(dir) = std::env::var("HARK_REPORT_DUMP") {
+            let mut d = crate::report::html::tests::fixture();
+            if let Ok(logo) = std::env::var("HARK_REPORT_LOGO") {
+                d.logo = Some(("image/jpeg".into(), std::fs::read(logo).unwrap()));
+            }
+            std::fs::write(format!("{dir}/sample.pdf"), super::render_pdf(&d)).unwrap();
+            std::fs::write(
+                format!("{dir}/sample.html"),
+                crate::report::html::render_html(&d),
+            )
+            .unwrap();
+        }
+    }
+}
