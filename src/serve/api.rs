@@ -491,37 +491,82 @@ async fn share_handler(
 
 /// Top authors or sources of the mentions a request selects: (name, mentions, reach),
 /// ordered by reach (authors) or mention count (sources).
+///
+/// Reads the stored documents segment by segment in doc-id order (so each compressed store
+/// block is decompressed once), segments in parallel, and parses only the three fields it
+/// needs.
 pub fn top(
     index: &crate::index::MentionIndex,
     req: &SearchRequest,
     by_authors: bool,
     limit: usize,
 ) -> Result<Vec<(String, u64, u64)>, crate::index::IndexError> {
+    use rayon::prelude::*;
+    use tantivy::schema::document::Value as _;
+    #[derive(serde::Deserialize)]
+    struct Slim<'a> {
+        #[serde(borrow, default)]
+        author: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        source: std::borrow::Cow<'a, str>,
+        #[serde(default)]
+        reach: Option<u64>,
+    }
+    let tv = |e: tantivy::TantivyError| crate::index::IndexError::Tantivy {
+        path: std::path::PathBuf::new(),
+        source: e,
+    };
     let filter = filter_query(index, req)?;
     let searcher = index.reader.searcher();
     let docs = searcher
         .search(&*filter, &tantivy::collector::DocSetCollector)
-        .map_err(|e| crate::index::IndexError::Tantivy {
-            path: std::path::PathBuf::new(),
-            source: e,
-        })?;
-    let mut agg: HashMap<String, (u64, u64)> = HashMap::new();
+        .map_err(tv)?;
+    let mut by_segment: Vec<Vec<u32>> = vec![Vec::new(); searcher.segment_readers().len()];
     for addr in docs {
-        let Ok(doc) = searcher.doc::<tantivy::TantivyDocument>(addr) else {
-            continue;
-        };
-        let Ok(m) = index.mention(&doc) else { continue };
-        let key = if by_authors {
-            m.author.clone()
-        } else {
-            Some(m.source.clone())
-        };
-        let Some(key) = key.filter(|k| !k.is_empty()) else {
-            continue;
-        };
-        let e = agg.entry(key).or_default();
-        e.0 += 1;
-        e.1 += m.reach.unwrap_or(0);
+        by_segment[addr.segment_ord as usize].push(addr.doc_id);
+    }
+    let json_field = index.fields.json;
+    let parts: Vec<HashMap<String, (u64, u64)>> = by_segment
+        .into_par_iter()
+        .enumerate()
+        .map(|(seg, mut ids)| {
+            ids.sort_unstable();
+            let mut agg: HashMap<String, (u64, u64)> = HashMap::new();
+            let Ok(store) = searcher.segment_reader(seg as u32).get_store_reader(64) else {
+                return agg;
+            };
+            for id in ids {
+                let Ok(doc) = store.get::<tantivy::TantivyDocument>(id) else {
+                    continue;
+                };
+                let Some(json) = doc.get_first(json_field).and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let Ok(m) = serde_json::from_str::<Slim>(json) else {
+                    continue;
+                };
+                let key = if by_authors {
+                    m.author.map(|a| a.into_owned())
+                } else {
+                    Some(m.source.into_owned())
+                };
+                let Some(key) = key.filter(|k| !k.is_empty()) else {
+                    continue;
+                };
+                let e = agg.entry(key).or_default();
+                e.0 += 1;
+                e.1 += m.reach.unwrap_or(0);
+            }
+            agg
+        })
+        .collect();
+    let mut agg: HashMap<String, (u64, u64)> = HashMap::new();
+    for part in parts {
+        for (k, (n, r)) in part {
+            let e = agg.entry(k).or_default();
+            e.0 += n;
+            e.1 += r;
+        }
     }
     let mut rows: Vec<(String, u64, u64)> = agg.into_iter().map(|(k, (n, r))| (k, n, r)).collect();
     if by_authors {
