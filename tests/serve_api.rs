@@ -318,3 +318,58 @@ fn token_auth() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("without a token"), "{}", stderr(&o));
 }
+
+#[test]
+fn alert_history_with_delivery_state() {
+    // A feed with an outage post, a keyword rule delivering to a local webhook: `hark run
+    // --once` raises and delivers the alert; `hark serve` lists it with its delivery state.
+    let server = TestServer::start();
+    let now = chrono::Utc::now().to_rfc2822();
+    server.route(
+        "/feed.xml",
+        Route::Script(vec![Reply::ok(
+            format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+                 <item><title>Acme outage</title><link>https://example.com/o</link><guid>o1</guid>\
+                 <pubDate>{now}</pubDate><description>acme outage everywhere, terrible</description></item>\
+                 </channel></rss>"
+            ),
+            "application/rss+xml",
+        )]),
+    );
+    server.route("/hook", Route::Script(vec![Reply::status(200)]));
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"{}\"]\n",
+            server.url("/feed.xml")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    write(
+        dir.path(),
+        "alerts/acme-outage.toml",
+        &format!(
+            "query = \"acme\"\nkind = \"keyword\"\nmatch = 'outage'\n\n[[channels]]\ntype = \"webhook\"\nurl = \"{}\"\nformat = \"json\"\n",
+            server.url("/hook")
+        ),
+    );
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = serve(dir.path(), &[], "127.0.0.1:0");
+    let alerts = get_json(&format!("{}/api/alerts?query=acme", s.base));
+    let list = alerts.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{alerts}");
+    assert_eq!(list[0]["rule"], "acme-outage");
+    assert_eq!(list[0]["kind"], "keyword");
+    assert_eq!(list[0]["deliveries"][0]["state"], "delivered", "{alerts}");
+    assert_eq!(list[0]["deliveries"][0]["attempts"], 1);
+    assert_eq!(list[0]["mentions"].as_array().unwrap().len(), 1);
+    let (_, _, metrics) = get(&format!("{}/metrics", s.base), None);
+    assert!(
+        metrics.contains("hark_alert_deliveries{state=\"delivered\"} 1"),
+        "{metrics}"
+    );
+}
