@@ -107,6 +107,66 @@ pub fn build(config: &SourceConfig, queries: &[QueryConfig]) -> Result<Box<dyn S
     })
 }
 
+/// Runs every API kind's response mapper on `data`, for every stream kind it has (the fuzz
+/// target `api_json` calls this). Credentials point at `$PATH`, which is always set.
+/// Returns how many items were mapped.
+#[doc(hidden)]
+pub fn fuzz_api_mappers(data: &[u8]) -> usize {
+    use api::{Api, PageQuery};
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return 0;
+    };
+    let config = |kind: &str| {
+        let mut c = SourceConfig {
+            name: kind.into(),
+            kind: kind.into(),
+            interval: std::time::Duration::from_secs(60),
+            base_url: url::Url::parse("https://forum.example.org").ok(),
+            enabled: true,
+            urls: vec![],
+            api: Default::default(),
+            web: Default::default(),
+        };
+        c.api.token_env = Some("PATH".into());
+        c.api.key_env = Some("PATH".into());
+        c.api.subreddits = vec!["rust".into()];
+        c.api.tags = vec!["acme".into()];
+        c
+    };
+    let mut apis: Vec<Box<dyn Api>> = Vec::new();
+    macro_rules! add {
+        ($e:expr) => {
+            if let Ok(a) = $e {
+                apis.push(Box::new(a));
+            }
+        };
+    }
+    add!(reddit::Reddit::new(&config("reddit")));
+    add!(hackernews::HackerNews::new(&config("hackernews")));
+    add!(mastodon::Mastodon::new(&config("mastodon")));
+    add!(bluesky::Bluesky::new(&config("bluesky")));
+    add!(x::X::new(&config("x")));
+    add!(youtube::YouTube::new(&config("youtube")));
+    add!(vk::Vk::new(&config("vk")));
+    add!(stackexchange::StackExchange::new(&config("stackexchange")));
+    add!(discourse::Discourse::new(&config("discourse")));
+    let mut n = 0;
+    for a in &apis {
+        let _ = a.inspect(&body);
+        for stream in a.streams(&["acme corp".into()]) {
+            if let Ok(page) = a.parse(&PageQuery::first_page(&stream), &body) {
+                n += page.items.len();
+                for f in &page.follow {
+                    if let Ok(p) = a.parse(&PageQuery::first_page(f), &body) {
+                        n += p.items.len();
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
 /// The search terms of the queries that use `source` (their `sources` filter is empty or
 /// names it or its kind), deduplicated case-insensitively, in query order.
 pub fn search_terms(source: &SourceConfig, queries: &[QueryConfig]) -> Vec<String> {
@@ -184,6 +244,15 @@ pub fn rebase(url: &str, base: Option<&url::Url>) -> Result<url::Url, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fuzz_helper_maps_real_responses() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/hackernews/algolia_search_by_date_story_q-apple_2014.json");
+        assert!(fuzz_api_mappers(&std::fs::read(p).unwrap()) >= 1);
+        assert_eq!(fuzz_api_mappers(b"not json"), 0);
+        assert_eq!(fuzz_api_mappers(b"[1, {\"a\": null}, \"x\"]"), 0);
+    }
 
     #[test]
     fn rebase_keeps_path_and_query() {
