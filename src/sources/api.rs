@@ -742,6 +742,37 @@ pub mod pick {
     }
 }
 
+/// A search term as most APIs take a phrase: multi-word terms in double quotes.
+pub fn phrase(term: &str) -> String {
+    if term.contains(char::is_whitespace) {
+        format!("\"{term}\"")
+    } else {
+        term.to_string()
+    }
+}
+
+/// One `search` stream per distinct term, in order (stream keys must be unique: each has
+/// its own cursor).
+pub fn search_streams(terms: &[String]) -> Vec<Stream> {
+    let mut seen = std::collections::HashSet::new();
+    terms
+        .iter()
+        .filter(|t| seen.insert(t.as_str()))
+        .map(|t| Stream::new("search", t))
+        .collect()
+}
+
+/// A recorded response from `../shared/fixtures/KIND/NAME`, for the kinds' tests.
+#[cfg(test)]
+pub fn fixture(kind: &str, name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(kind)
+        .join(name);
+    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
+}
+
 /// Percent-encodes a query-string value.
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -75,16 +75,12 @@ impl Api for Bluesky {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        terms.iter().map(|t| Stream::new("search", t)).collect()
+        super::api::search_streams(terms)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
         let term = &q.stream.arg;
-        let query = if term.contains(char::is_whitespace) {
-            format!("\"{term}\"")
-        } else {
-            term.clone()
-        };
+        let query = super::api::phrase(term);
         let base = if self.login.is_some() { PDS } else { PUBLIC };
         let mut url = format!(
             "{base}/xrpc/app.bsky.feed.searchPosts?q={}&sort=latest&limit={}&since={}",
@@ -216,10 +212,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/bluesky")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("bluesky", name)
     }
 
     fn logged_in() -> Bluesky {

@@ -138,7 +138,7 @@ impl Api for Discourse {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        let mut out: Vec<Stream> = terms.iter().map(|t| Stream::new("search", t)).collect();
+        let mut out: Vec<Stream> = super::api::search_streams(terms);
         if self.latest {
             out.push(Stream::new("posts", "latest"));
         }
@@ -153,11 +153,7 @@ impl Api for Discourse {
         let url = match q.stream.endpoint {
             "search" => {
                 let term = &q.stream.arg;
-                let term = if term.contains(char::is_whitespace) {
-                    format!("\"{term}\"")
-                } else {
-                    term.clone()
-                };
+                let term = super::api::phrase(term);
                 let page = q.page.map(number).transpose()?.unwrap_or(1);
                 format!(
                     "{BASE}/search.json?q={}&page={page}",
@@ -398,10 +394,7 @@ mod tests {
     use std::time::Duration;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/discourse")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("discourse", name)
     }
 
     fn forum(base: &str) -> Discourse {

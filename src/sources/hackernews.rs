@@ -31,16 +31,12 @@ impl Api for HackerNews {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        terms.iter().map(|t| Stream::new("search", t)).collect()
+        super::api::search_streams(terms)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
         let term = &q.stream.arg;
-        let query = if term.contains(char::is_whitespace) {
-            format!("\"{term}\"")
-        } else {
-            term.clone()
-        };
+        let query = super::api::phrase(term);
         let tags = if self.comments {
             "(story,comment)"
         } else {
@@ -132,10 +128,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/hackernews")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("hackernews", name)
     }
 
     #[test]

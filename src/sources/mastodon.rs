@@ -99,11 +99,7 @@ impl Api for Mastodon {
         let url = match q.stream.endpoint {
             "search" => {
                 let term = &q.stream.arg;
-                let query = if term.contains(char::is_whitespace) {
-                    format!("\"{term}\"")
-                } else {
-                    term.clone()
-                };
+                let query = super::api::phrase(term);
                 format!(
                     "{BASE}/api/v2/search?q={}&type=statuses&limit={limit}&min_id={since_id}{page}",
                     enc(&query)
@@ -209,10 +205,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/mastodon")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("mastodon", name)
     }
 
     fn api(token: Option<&str>, tags: &[&str]) -> Mastodon {

@@ -93,7 +93,7 @@ impl Api for Reddit {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        let mut s: Vec<Stream> = terms.iter().map(|t| Stream::new("search", t)).collect();
+        let mut s: Vec<Stream> = super::api::search_streams(terms);
         for sub in &self.subreddits {
             s.push(Stream::new("new", sub));
             if self.comments {
@@ -113,11 +113,7 @@ impl Api for Reddit {
         let arg = &q.stream.arg;
         let url = match q.stream.endpoint {
             "search" => {
-                let term = if arg.contains(char::is_whitespace) {
-                    format!("\"{arg}\"")
-                } else {
-                    arg.clone()
-                };
+                let term = super::api::phrase(arg);
                 format!(
                     "{host}/search.json?q={}&sort=new&t={}&type=link&limit={limit}&raw_json=1{after}",
                     enc(&term),
@@ -280,10 +276,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/reddit")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("reddit", name)
     }
 
     fn reddit() -> Reddit {

@@ -158,11 +158,7 @@ impl Api for StackExchange {
         let mut url = match q.stream.endpoint {
             "search" => {
                 let term = &q.stream.arg;
-                let query = if term.contains(char::is_whitespace) {
-                    format!("\"{term}\"")
-                } else {
-                    term.clone()
-                };
+                let query = super::api::phrase(term);
                 format!(
                     "{BASE}/2.3/search/advanced?q={}&site={site}&sort=creation&order=desc&fromdate={}&pagesize={size}&filter=withbody",
                     enc(&query),
@@ -351,10 +347,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/stackexchange")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("stackexchange", name)
     }
 
     fn so() -> StackExchange {

@@ -57,14 +57,7 @@ impl Api for Vk {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        let mut out: Vec<Stream> = Vec::new();
-        for t in terms {
-            let s = Stream::new("search", t);
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-        out
+        super::api::search_streams(terms)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
@@ -235,10 +228,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/vk")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("vk", name)
     }
 
     fn vk() -> Vk {

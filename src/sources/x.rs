@@ -94,7 +94,7 @@ impl Api for X {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        terms.iter().map(|t| Stream::new("search", t)).collect()
+        super::api::search_streams(terms)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {

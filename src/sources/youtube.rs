@@ -66,14 +66,7 @@ impl Api for YouTube {
     }
 
     fn streams(&self, terms: &[String]) -> Vec<Stream> {
-        let mut out: Vec<Stream> = Vec::new();
-        for t in terms {
-            let s = Stream::new("search", t);
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-        out
+        super::api::search_streams(terms)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
@@ -84,11 +77,7 @@ impl Api for YouTube {
         let url = match q.stream.endpoint {
             "search" => {
                 let term = &q.stream.arg;
-                let query = if term.contains(char::is_whitespace) {
-                    format!("\"{term}\"")
-                } else {
-                    term.clone()
-                };
+                let query = super::api::phrase(term);
                 format!(
                     "{BASE}/youtube/v3/search?part=snippet&type=video&order=date&q={}&maxResults={}&publishedAfter={}{page}&key={}",
                     enc(&query),
@@ -259,10 +248,7 @@ mod tests {
     use std::time::Duration;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/youtube")
-            .join(name);
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        crate::sources::api::fixture("youtube", name)
     }
 
     fn yt(comments: bool) -> YouTube {
