@@ -390,21 +390,6 @@ const KIND_FIELDS: &[(&str, &[&str])] = &[
         "comments",
         &["reddit", "hackernews", "youtube", "stackexchange"],
     ),
-    (
-        "max_pages",
-        &[
-            "reddit",
-            "hackernews",
-            "mastodon",
-            "bluesky",
-            "x",
-            "youtube",
-            "vk",
-            "stackexchange",
-            "discourse",
-            "web",
-        ],
-    ),
     ("seeds", &["web"]),
     ("allow", &["web"]),
     ("max_depth", &["web"]),
@@ -414,22 +399,21 @@ const KIND_FIELDS: &[(&str, &[&str])] = &[
     ("max_page_size", &["web"]),
     ("forum", &["web"]),
     ("selectors", &["web"]),
-    // Discourse pages are fixed by the forum.
-    (
-        "page_size",
-        &[
-            "reddit",
-            "hackernews",
-            "mastodon",
-            "bluesky",
-            "x",
-            "youtube",
-            "vk",
-            "stackexchange",
-        ],
-    ),
     ("backfill", API_KINDS),
 ];
+
+/// Whether a kind-specific setting applies to `kind`.
+fn field_applies(field: &str, kind: &str) -> bool {
+    let api = API_KINDS.contains(&kind);
+    match field {
+        "max_pages" => api || kind == "web",
+        // Discourse pages are sized by the forum.
+        "page_size" => api && kind != "discourse",
+        _ => KIND_FIELDS
+            .iter()
+            .any(|(f, kinds)| *f == field && kinds.contains(&kind)),
+    }
+}
 const API_KINDS: &[&str] = &[
     "reddit",
     "hackernews",
@@ -1052,16 +1036,17 @@ fn build_source(
         return Err(file.error_at(Some(s.name.span().start), "source `name` is empty"));
     }
     for (field, at) in s.kind_fields() {
-        let kinds = KIND_FIELDS
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map_or(&[][..], |(_, k)| *k);
-        if !kinds.contains(&kind) {
+        if !field_applies(field, kind) {
+            let users: Vec<&str> = SOURCE_KINDS
+                .iter()
+                .copied()
+                .filter(|k| field_applies(field, k))
+                .collect();
             return Err(file.error_at(
                 Some(at),
                 format!(
                     "`{field}` is not a setting of `{kind}` sources (it is used by: {})",
-                    kinds.join(", ")
+                    users.join(", ")
                 ),
             ));
         }
@@ -1691,5 +1676,14 @@ mod tests {
         );
         let e = Config::load(&p).unwrap_err();
         assert!(e.message.contains("did you mean `news`"), "{e}");
+    }
+
+    #[test]
+    fn kind_specific_settings_are_checked_per_kind() {
+        assert!(field_applies("max_pages", "web") && field_applies("max_pages", "discourse"));
+        assert!(!field_applies("max_pages", "feed"));
+        assert!(field_applies("page_size", "reddit") && !field_applies("page_size", "discourse"));
+        assert!(field_applies("urls", "feed") && !field_applies("urls", "web"));
+        assert!(field_applies("backfill", "x") && !field_applies("backfill", "web"));
     }
 }

@@ -5,9 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 const HOSTILE: &str = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) *bold* <!channel>";
 
@@ -63,43 +61,8 @@ fn deployment(extra: &str) -> tempfile::TempDir {
     dir
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path, env: &[(&str, &str)], listen: &str) -> Server {
-    let mut child = Command::new(hark_bin())
-        .current_dir(dir)
-        .args(["serve", "--listen", listen])
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "hark serve exited");
-        if let Some(i) = line.find("http://") {
-            break line[i..].trim().trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while err.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
-    Server { child, base }
+fn serve(dir: &Path, env: &[(&str, &str)], listen: &str) -> Served {
+    hark_serve(dir, env, listen)
 }
 
 fn get(url: &str, token: Option<&str>) -> (u16, String, String) {

@@ -10,7 +10,6 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,32 +74,6 @@ fn deployment() -> tempfile::TempDir {
     let o = hark(dir.path(), &["import", "mentions.jsonl"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     dir
-}
-
-fn serve(dir: &Path) -> (Kill, String) {
-    let mut child = Command::new(hark_bin())
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "hark serve exited");
-        if let Some(i) = line.find("http://") {
-            break line[i..].trim().trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while err.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
-    (Kill(child), base)
 }
 
 /// A minimal WebDriver client.
@@ -197,7 +170,8 @@ fn search_and_dashboard_in_headless_chromium() {
         return;
     };
     let dir = deployment();
-    let (_server, base) = serve(dir.path());
+    let server = hark_serve(dir.path(), &[], "127.0.0.1:0");
+    let base = server.base.clone();
     let port = free_port();
     let _driver = Kill(
         Command::new(&chromedriver)

@@ -262,27 +262,13 @@ async fn mention_handler(
 ) -> Result<axum::Json<Mention>, ApiError> {
     let app2 = app.clone();
     let found = blocking(move || {
-        use tantivy::collector::TopDocs;
-        use tantivy::query::TermQuery;
-        let searcher = app2.index.reader.searcher();
-        let q = TermQuery::new(
-            tantivy::Term::from_field_text(app2.index.fields.id, &id),
-            tantivy::schema::IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(1))
-            .map_err(ApiError::internal)?;
-        match top.first() {
-            None => Err(ApiError {
+        app2.index
+            .get(&id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError {
                 status: StatusCode::NOT_FOUND,
                 body: json!({"error": format!("no mention with id `{id}`")}),
-            }),
-            Some((_, addr)) => {
-                let doc: tantivy::TantivyDocument =
-                    searcher.doc(*addr).map_err(ApiError::internal)?;
-                app2.index.mention(&doc).map_err(ApiError::internal)
-            }
-        }
+            })
     })
     .await?;
     Ok(axum::Json(found))

@@ -264,3 +264,47 @@ pub fn header_map(h: &HashMap<String, String>) -> HeaderMap {
     }
     m
 }
+
+/// A running `hark serve`, killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, read from the line the server prints on stderr.
+    pub base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `hark serve --listen LISTEN` in `dir` and waits until it announces its address.
+pub fn hark_serve(dir: &Path, env: &[(&str, &str)], listen: &str) -> Served {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(hark_bin())
+        .current_dir(dir)
+        .args(["serve", "--listen", listen])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "hark serve exited");
+        if let Some(i) = line.find("http://") {
+            break line[i..].trim().trim_end_matches('/').to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while err.read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+    });
+    Served { child, base }
+}
