@@ -84,10 +84,56 @@ impl Enricher {
     /// mention matches no query and `unmatched` is `Drop`.
     pub fn enrich(
         &self,
-        mut m: Mention,
+        m: Mention,
         lang_hint: Option<&str>,
         unmatched: Unmatched,
     ) -> Option<Mention> {
+        self.enrich_many(vec![m], lang_hint, unmatched).pop()
+    }
+
+    /// [`enrich`](Self::enrich) for many mentions, in order, dropping the unmatched ones when
+    /// `unmatched` is `Drop`. Language and matching run in parallel; sentiment is scored in
+    /// one batch call, which batching classifiers (`bert`) need to be fast.
+    pub fn enrich_many(
+        &self,
+        mentions: Vec<Mention>,
+        lang_hint: Option<&str>,
+        unmatched: Unmatched,
+    ) -> Vec<Mention> {
+        use rayon::prelude::*;
+        let prepared: Vec<(Mention, String, Vec<Vec<String>>)> = mentions
+            .into_par_iter()
+            .filter_map(|m| self.prepare(m, lang_hint, unmatched))
+            .collect();
+        let todo: Vec<(&str, &[Vec<String>])> = prepared
+            .iter()
+            .filter(|(m, _, _)| m.sentiment.is_none())
+            .map(|(_, content, neutral)| (content.as_str(), neutral.as_slice()))
+            .collect();
+        let mut scores = self.classifier.classify_batch(&todo).into_iter();
+        let model = self.classifier.model();
+        prepared
+            .into_iter()
+            .map(|(mut m, _, _)| {
+                if m.sentiment.is_none() {
+                    let s = scores
+                        .next()
+                        .expect("one score per mention without sentiment");
+                    m.sentiment = Some(s.to_sentiment(model));
+                }
+                m.finish();
+                m
+            })
+            .collect()
+    }
+
+    /// Language and queries of a mention, with its text and the brand terms to mask.
+    fn prepare(
+        &self,
+        mut m: Mention,
+        lang_hint: Option<&str>,
+        unmatched: Unmatched,
+    ) -> Option<(Mention, String, Vec<Vec<String>>)> {
         let content = m.content();
         if m.lang.is_none() {
             m.lang = lang::detect(&content, lang_hint);
@@ -114,16 +160,11 @@ impl Enricher {
                 .map(|&i| self.queries[i].name.clone())
                 .collect();
         }
-        if m.sentiment.is_none() {
-            let neutral: Vec<Vec<String>> = matched
-                .iter()
-                .flat_map(|&i| self.neutral[i].iter().cloned())
-                .collect();
-            let scores = self.classifier.classify(&content, &neutral);
-            m.sentiment = Some(scores.to_sentiment(self.classifier.model()));
-        }
-        m.finish();
-        Some(m)
+        let neutral: Vec<Vec<String>> = matched
+            .iter()
+            .flat_map(|&i| self.neutral[i].iter().cloned())
+            .collect();
+        Some((m, content, neutral))
     }
 
     /// The query's own `sources` and `languages` filters.

@@ -71,35 +71,40 @@ pub fn import_file(
     let mut process = |rows: Vec<(u64, Result<Value, String>)>,
                        summary: &mut ImportSummary|
      -> anyhow::Result<()> {
-        let results: Vec<Result<(String, bool, tantivy::TantivyDocument), LineError>> = rows
+        let parsed: Vec<Result<Mention, LineError>> = rows
             .into_par_iter()
             .map(|(line, v)| {
-                let m = v
-                    .and_then(row_to_mention)
-                    .map_err(|error| LineError { line, error })?;
-                let m = enricher
-                    .enrich(m, None, Unmatched::Keep)
-                    .expect("Keep never drops");
-                let existed = index.contains_id_in(&before, &m.id);
-                Ok((m.id.clone(), existed, index.document(&m)))
+                v.and_then(row_to_mention)
+                    .map_err(|error| LineError { line, error })
             })
             .collect();
-        let mut errs = Vec::new();
-        for r in results {
+        let mut ok: Vec<Mention> = Vec::with_capacity(parsed.len());
+        let mut errs: Vec<LineError> = Vec::new();
+        for r in parsed {
             match r {
-                Ok((id, existed, doc)) => {
-                    // Replace, never duplicate: delete only ids the index already had or this
-                    // file already added (tantivy keeps every delete until the commit, so a
-                    // delete per document would cost ~1 KB each).
-                    if existed || !added.insert(id.clone()) {
-                        writer.delete_term(tantivy::Term::from_field_text(index.fields.id, &id));
-                        deletes_since_commit += 1;
-                    }
-                    writer.add_document(doc).map_err(|e| index.tantivy_err(e))?;
-                    summary.imported += 1;
-                }
+                Ok(m) => ok.push(m),
                 Err(e) => errs.push(e),
             }
+        }
+        // One batch per chunk: `bert` classifies it in length-sorted batches.
+        let enriched = enricher.enrich_many(ok, None, Unmatched::Keep);
+        let results: Vec<(String, bool, tantivy::TantivyDocument)> = enriched
+            .into_par_iter()
+            .map(|m| {
+                let existed = index.contains_id_in(&before, &m.id);
+                (m.id.clone(), existed, index.document(&m))
+            })
+            .collect();
+        for (id, existed, doc) in results {
+            // Replace, never duplicate: delete only ids the index already had or this file
+            // already added (tantivy keeps every delete until the commit, so a delete per
+            // document would cost ~1 KB each).
+            if existed || !added.insert(id.clone()) {
+                writer.delete_term(tantivy::Term::from_field_text(index.fields.id, &id));
+                deletes_since_commit += 1;
+            }
+            writer.add_document(doc).map_err(|e| index.tantivy_err(e))?;
+            summary.imported += 1;
         }
         record(errs, summary);
         // Committing drains tantivy's delete queue: keeps a re-import's memory bounded.

@@ -13,7 +13,6 @@ use crate::index::{IndexError, MentionIndex};
 use crate::mention::Mention;
 use crate::sources::{self, Batch, PollReport, Source, SourceContext};
 use crate::state::{StateStore, StateUpdate};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,7 +142,8 @@ impl Runtime {
         let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
         let state = Arc::new(StateStore::open(&data.join("state.redb"))?);
         let classifier: Arc<dyn crate::sentiment::Classifier> = Arc::from(
-            crate::sentiment::by_name(&config.sentiment.model).map_err(anyhow::Error::msg)?,
+            crate::sentiment::load(&config.sentiment.model, &config.sentiment, &config.root)
+                .map_err(anyhow::Error::msg)?,
         );
         let enricher = Arc::new(Enricher::new(&config.queries, classifier));
         let fetcher = Fetcher::new(&config.http).context("cannot build the HTTP client")?;
@@ -206,10 +206,7 @@ fn enrich_batch(
         .collect();
     let n = fresh.len();
     let hint = batch.lang_hint.as_deref();
-    let mentions: Vec<Mention> = fresh
-        .into_par_iter()
-        .filter_map(|m| enricher.enrich(m, hint, Unmatched::Drop))
-        .collect();
+    let mentions: Vec<Mention> = enricher.enrich_many(fresh, hint, Unmatched::Drop);
     counts.unmatched += (n - mentions.len()) as u64;
     checkpoint.extend(batch.checkpoint);
     Ok(Enriched {

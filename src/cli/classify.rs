@@ -3,7 +3,6 @@
 use super::{Cli, load_config, usage};
 use crate::sentiment;
 use clap::Args;
-use rayon::prelude::*;
 use std::io::{BufRead, Write};
 
 #[derive(Args, Debug)]
@@ -27,7 +26,7 @@ pub enum Format {
 pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     let model = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
-    let classifier = sentiment::by_name(&model).map_err(usage)?;
+    let classifier = sentiment::load(&model, &cfg.sentiment, &cfg.root).map_err(usage)?;
     let neutral = match &a.query_name {
         Some(name) => match cfg.query(name) {
             Some(q) => q.neutral_terms(),
@@ -48,7 +47,7 @@ pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut lines = stdin.lock().split(b'\n');
     loop {
-        // Chunks keep memory bounded on endless input while using every core.
+        // Chunks keep memory bounded on endless input; each is classified in one batch call.
         let mut chunk: Vec<String> = Vec::with_capacity(8192);
         for l in lines.by_ref().take(8192) {
             let mut bytes = l?;
@@ -60,10 +59,11 @@ pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
         if chunk.is_empty() {
             break;
         }
-        let results: Vec<sentiment::Scores> = chunk
-            .par_iter()
-            .map(|t| classifier.classify(t, &neutral))
+        let items: Vec<(&str, &[Vec<String>])> = chunk
+            .iter()
+            .map(|t| (t.as_str(), neutral.as_slice()))
             .collect();
+        let results = classifier.classify_batch(&items);
         for s in results {
             match a.format {
                 Format::Jsonl => {

@@ -6,6 +6,7 @@ mod classify;
 mod demo;
 mod import;
 mod init;
+mod model;
 pub mod output;
 mod report;
 mod run;
@@ -46,6 +47,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Score texts read from stdin, one per line.
     Classify(classify::ClassifyArgs),
+    /// Train the transformer classifier, or evaluate a classifier on labelled data.
+    Model(model::ModelArgs),
     /// Search the mention index.
     Search(search::SearchArgs),
     /// Mention counts per sentiment label and reach, in time buckets.
@@ -105,6 +108,7 @@ pub fn init_logging(cli: &Cli) {
     } else {
         match (cli.verbose, &cli.command) {
             (0, Command::Run(_)) | (0, Command::Demo(_)) => "info",
+            (0, Command::Model(m)) if matches!(m.command, model::ModelCommand::Train(_)) => "info",
             (0, _) => "warn",
             (1, _) => "info",
             _ => "debug",
@@ -130,6 +134,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => demo::run(&cli, a),
         Command::Run(a) => run::run(&cli, a),
         Command::Classify(a) => classify::run(&cli, a),
+        Command::Model(a) => model::run(&cli, a),
         Command::Search(a) => search::run_search(&cli, a),
         Command::Stats(a) => search::run_stats(&cli, a),
         Command::Import(a) => import::run(&cli, a),

@@ -5,11 +5,18 @@
 //! terms (given as folded token sequences, see [`crate::text`]) are neutral, so that
 //! "@united my bag is lost" is negative although VADER's lexicon scores "united" +1.8.
 
+#[cfg(feature = "bert")]
+pub mod bert;
+pub mod eval;
 pub mod lexicon;
+pub mod transformer;
 pub mod vader;
 
+use crate::config::SentimentConfig;
 use crate::mention::{Label, Sentiment};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// A classifier's full answer, as `hark classify` prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -32,21 +39,88 @@ impl Scores {
     }
 }
 
-/// One text at a time; implementations are shared across threads.
+/// Scores texts; implementations are shared across threads.
 pub trait Classifier: Send + Sync {
     /// The model name recorded with each mention (`lexicon`, `bert`, ...).
     fn model(&self) -> &str;
     /// Scores `text`; the token sequences in `neutral` (brand terms) carry no sentiment.
     fn classify(&self, text: &str, neutral: &[Vec<String>]) -> Scores;
+    /// Scores many texts, each with its own brand terms; results in input order. Models that
+    /// run in batches (`bert`) override this; the default spreads single calls over cores.
+    fn classify_batch(&self, items: &[(&str, &[Vec<String>])]) -> Vec<Scores> {
+        items
+            .par_iter()
+            .map(|(text, neutral)| self.classify(text, neutral))
+            .collect()
+    }
 }
 
-/// The classifier named in the config.
-pub fn by_name(name: &str) -> Result<Box<dyn Classifier>, String> {
+/// The directory a `bert` model loads from: `[sentiment].bert_model` (relative to the
+/// config's directory), falling back to the model shipped in the checkout when the default
+/// path is used and absent.
+pub fn bert_model_dir(settings: &SentimentConfig, root: &Path) -> PathBuf {
+    let configured = root.join(&settings.bert_model);
+    if !configured.exists() && settings.bert_model == Path::new(crate::config::DEFAULT_BERT_MODEL) {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::config::DEFAULT_BERT_MODEL);
+        if shipped.exists() {
+            return shipped;
+        }
+    }
+    configured
+}
+
+/// The classifier for `name`: `lexicon`, `bert` (the model of `[sentiment].bert_model`), or a
+/// model directory (hark's own or a Hugging Face classifier; needs the `bert` feature).
+pub fn load(
+    name: &str,
+    settings: &SentimentConfig,
+    root: &Path,
+) -> Result<Box<dyn Classifier>, String> {
     match name {
         "lexicon" | "vader" => Ok(Box::new(lexicon::Lexicon::new())),
-        "bert" => Err("the `bert` model needs a build with `--features bert` (see README)".into()),
-        other => Err(format!(
-            "unknown sentiment model `{other}` (use `lexicon` or `bert`)"
-        )),
+        _ => load_bert(name, settings, root),
+    }
+}
+
+#[cfg(feature = "bert")]
+fn load_bert(
+    name: &str,
+    settings: &SentimentConfig,
+    root: &Path,
+) -> Result<Box<dyn Classifier>, String> {
+    let dir = if name == "bert" {
+        bert_model_dir(settings, root)
+    } else if Path::new(name).is_dir() {
+        PathBuf::from(name)
+    } else if root.join("models").join(name).is_dir() {
+        root.join("models").join(name)
+    } else {
+        return Err(format!(
+            "unknown sentiment model `{name}` (use lexicon, bert or a model directory)"
+        ));
+    };
+    let defaults = bert::Options::default();
+    let opts = bert::Options {
+        threads: settings.threads.unwrap_or(defaults.threads),
+        batch_tokens: settings.batch_tokens.unwrap_or(defaults.batch_tokens),
+        device: settings.device.clone().unwrap_or(defaults.device),
+    };
+    bert::BertClassifier::load(&dir, &opts)
+        .map(|c| Box::new(c) as Box<dyn Classifier>)
+        .map_err(|e| format!("cannot load the bert model: {e}"))
+}
+
+#[cfg(not(feature = "bert"))]
+fn load_bert(
+    name: &str,
+    _settings: &SentimentConfig,
+    _root: &Path,
+) -> Result<Box<dyn Classifier>, String> {
+    if name == "bert" || Path::new(name).is_dir() {
+        Err("the `bert` model needs a build with `--features bert` (see README: Transformer sentiment)".into())
+    } else {
+        Err(format!(
+            "unknown sentiment model `{name}` (use lexicon, bert or a model directory)"
+        ))
     }
 }
