@@ -7,6 +7,8 @@ use rust_tokenizers::tokenizer::{
 };
 use std::path::Path;
 
+// One per loaded model: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Tokenizer {
     WordPiece(BertTokenizer),
     Bpe(RobertaTokenizer),
