@@ -271,6 +271,9 @@ pub struct SentimentConfig {
     /// `auto` (CUDA when available), `cpu` or `cuda`.
     #[serde(default)]
     pub device: Option<String>,
+    /// `int8` (the default; hark's own model on CPU) or `f32`.
+    #[serde(default)]
+    pub precision: Option<String>,
 }
 
 /// Where `hark model train` puts, and `model = "bert"` finds, the shipped model.
@@ -292,6 +295,7 @@ impl Default for SentimentConfig {
             threads: None,
             batch_tokens: None,
             device: None,
+            precision: None,
         }
     }
 }

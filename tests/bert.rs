@@ -81,6 +81,54 @@ fn shipped_model_reaches_the_quality_target_on_dev() {
         .map(|c| c.as_u64().unwrap())
         .sum();
     assert_eq!(total, 2000);
+    // Exact f32 arithmetic (the default is int8 weights on CPU) scores the same within noise
+    // and labels nearly every text the same.
+    write(
+        dir.path(),
+        "hark.toml",
+        "[sentiment]\nmodel = \"bert\"\nprecision = \"f32\"\n",
+    );
+    let o = hark(
+        dir.path(),
+        &[
+            "model",
+            "eval",
+            "--format",
+            "json",
+            "--data",
+            dev.to_str().unwrap(),
+        ],
+        None,
+    );
+    let f32: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let f32_recall = f32["metrics"]["macro_recall"].as_f64().unwrap();
+    assert!(
+        f32_recall >= 0.72 && (f32_recall - recall).abs() < 0.01,
+        "f32 {f32_recall} vs int8 {recall}"
+    );
+    let texts: String = std::fs::read_to_string(&dev)
+        .unwrap()
+        .lines()
+        .take(400)
+        .map(|l| l.split_once('\t').unwrap().1.to_string() + "\n")
+        .collect();
+    let exact = jsonl(&hark(dir.path(), &["classify"], Some(&texts)));
+    std::fs::remove_file(dir.path().join("hark.toml")).unwrap();
+    let quick = jsonl(&hark(
+        dir.path(),
+        &["classify", "--model", "bert"],
+        Some(&texts),
+    ));
+    let same = exact
+        .iter()
+        .zip(&quick)
+        .filter(|(a, b)| a["label"] == b["label"])
+        .count();
+    assert!(
+        same * 100 >= 92 * exact.len(),
+        "int8 and f32 agree on {same}/{} labels",
+        exact.len()
+    );
     // The lexicon, for scale, on the same data and the same code path.
     let o = hark(
         dir.path(),
@@ -318,6 +366,12 @@ fn training_writes_a_loadable_model_with_its_manifest() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&dev64, dev).unwrap();
+    // Training evaluated in f32; int8 inference is checked on the shipped model.
+    write(
+        dir.path(),
+        "hark.toml",
+        "[sentiment]\nprecision = \"f32\"\n",
+    );
     let o = hark(
         dir.path(),
         &[

@@ -104,6 +104,7 @@ fn load_bert(
         threads: settings.threads.unwrap_or(defaults.threads),
         batch_tokens: settings.batch_tokens.unwrap_or(defaults.batch_tokens),
         device: settings.device.clone().unwrap_or(defaults.device),
+        precision: settings.precision.clone().unwrap_or(defaults.precision),
     };
     bert::BertClassifier::load(&dir, &opts)
         .map(|c| Box::new(c) as Box<dyn Classifier>)

@@ -44,8 +44,8 @@ pub struct EncoderLayer {
     dropout: f64,
     attention_dropout: f64,
     gelu: &'static str,
-    /// Queries, keys and values stacked into one weight and bias, made once for inference.
-    fused: std::sync::OnceLock<(Tensor, Tensor)>,
+    /// The dense layers for inference, made once (see [`EncoderLayer::prepare`]).
+    infer: std::sync::OnceLock<Inference>,
 }
 
 impl EncoderLayer {
@@ -82,42 +82,70 @@ impl EncoderLayer {
             } else {
                 "none"
             },
-            fused: std::sync::OnceLock::new(),
+            infer: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The stacked query/key/value weight and bias.
+    fn qkv(&self) -> (Tensor, Tensor) {
+        let bias = |l: &nn::Linear| {
+            l.bs.as_ref()
+                .expect("BERT linears have biases")
+                .shallow_clone()
+        };
+        (
+            Tensor::cat(&[&self.query.ws, &self.key.ws, &self.value.ws], 0),
+            Tensor::cat(&[bias(&self.query), bias(&self.key), bias(&self.value)], 0),
+        )
+    }
+
+    /// Freezes the layer for inference: the query/key/value weights stacked once, and with
+    /// `int8` every matrix product done by fbgemm on int8 weights (dynamic quantization: the
+    /// activations are quantized per batch), which runs about twice as fast on CPUs with
+    /// VNNI instructions.
+    pub fn prepare(&self, int8: bool) {
+        let _ = self.infer.set(tch::no_grad(|| {
+            let (w, b) = self.qkv();
+            let lin = |w: Tensor, b: Tensor| {
+                if int8 {
+                    Dense::int8(&w, b)
+                } else {
+                    Dense::F32 { w, b }
+                }
+            };
+            let of = |l: &nn::Linear| {
+                lin(
+                    l.ws.shallow_clone(),
+                    l.bs.as_ref().expect("bias").shallow_clone(),
+                )
+            };
+            Inference {
+                qkv: lin(w, b),
+                attention_out: of(&self.attention_out),
+                intermediate: of(&self.intermediate),
+                out: of(&self.out),
+            }
+        }));
     }
 
     /// `x`: [batch, tokens, hidden]; `mask`: additive, [batch, 1, 1, tokens].
     pub fn forward(&self, x: &Tensor, mask: &Tensor, train: bool) -> Tensor {
         let (b, t, h) = x.size3().expect("[batch, tokens, hidden]");
-        let qkv = if train {
-            // Training updates the three weights separately: stack them per step.
-            let w = Tensor::cat(&[&self.query.ws, &self.key.ws, &self.value.ws], 0);
-            let bias = Tensor::cat(
-                &[
-                    self.query.bs.as_ref().expect("bias"),
-                    self.key.bs.as_ref().expect("bias"),
-                    self.value.bs.as_ref().expect("bias"),
-                ],
-                0,
-            );
-            x.linear(&w, Some(&bias))
+        let inf = if train {
+            None
         } else {
-            let (w, bias) = self.fused.get_or_init(|| {
-                tch::no_grad(|| {
-                    (
-                        Tensor::cat(&[&self.query.ws, &self.key.ws, &self.value.ws], 0),
-                        Tensor::cat(
-                            &[
-                                self.query.bs.as_ref().expect("bias"),
-                                self.key.bs.as_ref().expect("bias"),
-                                self.value.bs.as_ref().expect("bias"),
-                            ],
-                            0,
-                        ),
-                    )
-                })
-            });
-            x.linear(w, Some(bias))
+            if self.infer.get().is_none() {
+                self.prepare(false);
+            }
+            self.infer.get()
+        };
+        let qkv = match inf {
+            // Training updates the three weights separately: stack them per step.
+            None => {
+                let (w, bias) = self.qkv();
+                x.linear(&w, Some(&bias))
+            }
+            Some(inf) => inf.qkv.apply(x),
         };
         // [batch, tokens, 3, heads, head_dim] → three [batch, heads, tokens, head_dim]
         let qkv = qkv
@@ -128,14 +156,101 @@ impl EncoderLayer {
         let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), p, false, None)
             .transpose(1, 2)
             .reshape([b, t, h]);
-        let a = (ctx.apply(&self.attention_out).dropout(self.dropout, train) + x)
-            .apply(&self.attention_norm);
-        let f = a
-            .apply(&self.intermediate)
-            .gelu(self.gelu)
-            .apply(&self.out)
-            .dropout(self.dropout, train);
-        (f + a).apply(&self.out_norm)
+        match inf {
+            None => {
+                let a = (ctx.apply(&self.attention_out).dropout(self.dropout, train) + x)
+                    .apply(&self.attention_norm);
+                let f = a
+                    .apply(&self.intermediate)
+                    .gelu(self.gelu)
+                    .apply(&self.out)
+                    .dropout(self.dropout, train);
+                (f + a).apply(&self.out_norm)
+            }
+            Some(inf) => {
+                let a = (inf.attention_out.apply(&ctx) + x).apply(&self.attention_norm);
+                let f = inf.out.apply(&inf.intermediate.apply(&a).gelu(self.gelu));
+                (f + a).apply(&self.out_norm)
+            }
+        }
+    }
+}
+
+/// The dense layers of an [`EncoderLayer`] prepared for inference.
+struct Inference {
+    qkv: Dense,
+    attention_out: Dense,
+    intermediate: Dense,
+    out: Dense,
+}
+
+/// A dense layer for inference: f32, or int8 weights for fbgemm.
+enum Dense {
+    F32 {
+        w: Tensor,
+        b: Tensor,
+    },
+    Int8 {
+        q: Tensor,
+        packed: Tensor,
+        col_offsets: Tensor,
+        scale: f64,
+        zero_point: i64,
+        b: Tensor,
+    },
+}
+
+impl Dense {
+    /// Per-tensor asymmetric int8 quantization of `w` ([out, in]), as fbgemm expects it:
+    /// `col_offsets[i] = Σ_k q[i][k] − zero_point · in`.
+    fn int8(w: &Tensor, b: Tensor) -> Dense {
+        let (qmin, qmax) = (-128.0, 127.0);
+        let min = w.min().double_value(&[]).min(0.0);
+        let max = w.max().double_value(&[]).max(0.0);
+        let scale = ((max - min) / (qmax - qmin)).max(f64::MIN_POSITIVE);
+        let zero_point = (qmin - min / scale).round().clamp(qmin, qmax);
+        let q = (w / scale + zero_point)
+            .round()
+            .clamp(qmin, qmax)
+            .to_kind(Kind::Int8)
+            .contiguous();
+        let k = w.size()[1];
+        let col_offsets =
+            (q.to_kind(Kind::Int)
+                .sum_dim_intlist([1i64].as_slice(), false, Kind::Int)
+                - (zero_point as i64) * k)
+                .to_kind(Kind::Int)
+                .contiguous();
+        let packed = q.fbgemm_pack_quantized_matrix();
+        Dense::Int8 {
+            q,
+            packed,
+            col_offsets,
+            scale,
+            zero_point: zero_point as i64,
+            b,
+        }
+    }
+
+    fn apply(&self, x: &Tensor) -> Tensor {
+        match self {
+            Dense::F32 { w, b } => x.linear(w, Some(b)),
+            Dense::Int8 {
+                q,
+                packed,
+                col_offsets,
+                scale,
+                zero_point,
+                b,
+            } => x.contiguous().fbgemm_linear_int8_weight_fp32_activation(
+                q,
+                packed,
+                col_offsets,
+                tch::Scalar::float(*scale),
+                tch::Scalar::int(*zero_point),
+                b,
+            ),
+        }
     }
 }
 
@@ -204,6 +319,13 @@ impl HarkNet {
         mean_pool(&h.to_kind(self.head.ws.kind()), mask)
             .dropout(self.dropout, train)
             .apply(&self.head)
+    }
+
+    /// Freezes every layer for inference (see [`EncoderLayer::prepare`]).
+    pub fn prepare(&self, int8: bool) {
+        for l in &self.layers {
+            l.prepare(int8);
+        }
     }
 
     pub fn logits(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
