@@ -21,6 +21,7 @@ ap.add_argument("--hark", required=True)
 ap.add_argument("--texts", required=True)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--precision", default="int8", choices=["int8", "f32"])
 ap.add_argument("--base", default="models/base/all-MiniLM-L6-v2")
 args = ap.parse_args()
 
@@ -37,7 +38,8 @@ st.encode(texts[:64], batch_size=32)  # warm-up
 cfg_dir = tempfile.mkdtemp()
 cfg = os.path.join(cfg_dir, "hark.toml")
 with open(cfg, "w") as f:
-    f.write(f'[sentiment]\nmodel = "bert"\nthreads = {args.threads}\n')
+    f.write(f'[sentiment]\nmodel = "bert"\nthreads = {args.threads}\n'
+            f'precision = "{args.precision}"\n')
 
 
 def run_hark(payload=data, lines=len(texts)):
@@ -70,6 +72,7 @@ start = statistics.median(start_s)
 result = {
     "texts": len(texts),
     "threads": args.threads,
+    "hark_precision": args.precision,
     "hark_classify_s": round(h, 3),
     "hark_texts_per_s": round(len(texts) / h),
     "sentence_transformers_encode_s": round(s, 3),
