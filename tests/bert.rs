@@ -29,6 +29,15 @@ fn venv_python() -> PathBuf {
     py
 }
 
+/// `hark model eval --format json` on `data`, with `--model` when given.
+fn eval_json(dir: &Path, model: Option<&str>, data: &str) -> std::process::Output {
+    let mut args = vec!["model", "eval", "--format", "json", "--data", data];
+    if let Some(m) = model {
+        args.extend(["--model", m]);
+    }
+    hark(dir, &args, None)
+}
+
 fn jsonl(o: &std::process::Output) -> Vec<Value> {
     assert!(o.status.success(), "hark failed: {}", stderr(o));
     stdout(o)
@@ -41,20 +50,7 @@ fn jsonl(o: &std::process::Output) -> Vec<Value> {
 fn shipped_model_reaches_the_quality_target_on_dev() {
     let dir = tempfile::tempdir().unwrap();
     let dev = shared("data/sentiment/dev.tsv");
-    let o = hark(
-        dir.path(),
-        &[
-            "model",
-            "eval",
-            "--model",
-            "bert",
-            "--format",
-            "json",
-            "--data",
-            dev.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = eval_json(dir.path(), Some("bert"), dev.to_str().unwrap());
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let m = &v["metrics"];
@@ -88,18 +84,7 @@ fn shipped_model_reaches_the_quality_target_on_dev() {
         "hark.toml",
         "[sentiment]\nmodel = \"bert\"\nprecision = \"f32\"\n",
     );
-    let o = hark(
-        dir.path(),
-        &[
-            "model",
-            "eval",
-            "--format",
-            "json",
-            "--data",
-            dev.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = eval_json(dir.path(), None, dev.to_str().unwrap());
     let f32: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let f32_recall = f32["metrics"]["macro_recall"].as_f64().unwrap();
     assert!(
@@ -130,20 +115,7 @@ fn shipped_model_reaches_the_quality_target_on_dev() {
         exact.len()
     );
     // The lexicon, for scale, on the same data and the same code path.
-    let o = hark(
-        dir.path(),
-        &[
-            "model",
-            "eval",
-            "--model",
-            "lexicon",
-            "--format",
-            "json",
-            "--data",
-            dev.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = eval_json(dir.path(), Some("lexicon"), dev.to_str().unwrap());
     let lex: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert!(lex["metrics"]["macro_recall"].as_f64().unwrap() < recall - 0.08);
 }
@@ -372,19 +344,10 @@ fn training_writes_a_loadable_model_with_its_manifest() {
         "hark.toml",
         "[sentiment]\nprecision = \"f32\"\n",
     );
-    let o = hark(
+    let o = eval_json(
         dir.path(),
-        &[
-            "model",
-            "eval",
-            "--format",
-            "json",
-            "--model",
-            out.to_str().unwrap(),
-            "--data",
-            dev64.to_str().unwrap(),
-        ],
-        None,
+        Some(out.to_str().unwrap()),
+        dev64.to_str().unwrap(),
     );
     let e: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert!(

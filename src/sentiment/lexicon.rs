@@ -90,12 +90,7 @@ pub fn brand_mask(words: &[&str], neutral: &[Vec<String>]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn terms(ts: &[&str]) -> Vec<Vec<String>> {
-        ts.iter()
-            .map(|t| t.split(' ').map(str::to_string).collect())
-            .collect()
-    }
+    use crate::sentiment::test_terms as terms;
 
     #[test]
     fn brand_named_like_a_sentiment_word_is_neutral() {

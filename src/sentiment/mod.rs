@@ -125,3 +125,11 @@ fn load_bert(
         ))
     }
 }
+
+/// Brand terms as the pipeline passes them: folded words, one list per term.
+#[cfg(test)]
+pub(crate) fn test_terms(ts: &[&str]) -> Vec<Vec<String>> {
+    ts.iter()
+        .map(|t| t.split(' ').map(str::to_string).collect())
+        .collect()
+}

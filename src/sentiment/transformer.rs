@@ -150,12 +150,7 @@ pub fn scores(p: [f32; 3]) -> Scores {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn terms(ts: &[&str]) -> Vec<Vec<String>> {
-        ts.iter()
-            .map(|t| t.split(' ').map(str::to_string).collect())
-            .collect()
-    }
+    use crate::sentiment::test_terms as terms;
 
     #[test]
     fn brand_terms_become_the_account_placeholder() {
