@@ -425,6 +425,24 @@ fn a_missing_or_mismatched_model_file_is_a_start_up_error_naming_it() {
         "{}",
         stderr(&o)
     );
+    // A SentencePiece model (XLM-R) is refused by name, not half-loaded.
+    let xlmr = dir.path().join("xlmr");
+    write(
+        &xlmr,
+        "config.json",
+        r#"{"model_type":"xlm-roberta","id2label":{"0":"negative","1":"positive"}}"#,
+    );
+    let o = hark(
+        dir.path(),
+        &["classify", "--model", xlmr.to_str().unwrap()],
+        Some("x\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("model_type `xlm-roberta` is not supported"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -392,12 +392,12 @@ impl Family {
         match (model_type, arch) {
             ("bert", _) => Some(Family::Bert),
             ("distilbert", _) => Some(Family::DistilBert),
-            ("roberta" | "xlm-roberta" | "camembert", _) => Some(Family::Roberta),
-            (_, a) if a.starts_with("DistilBert") => Some(Family::DistilBert),
-            (_, a) if a.starts_with("Roberta") || a.starts_with("XLMRoberta") => {
-                Some(Family::Roberta)
-            }
-            (_, a) if a.starts_with("Bert") => Some(Family::Bert),
+            // XLM-R and CamemBERT share RoBERTa's layers but use SentencePiece vocabularies,
+            // which are not supported.
+            ("roberta", _) => Some(Family::Roberta),
+            ("", a) if a.starts_with("DistilBert") => Some(Family::DistilBert),
+            ("", a) if a.starts_with("Roberta") => Some(Family::Roberta),
+            ("", a) if a.starts_with("Bert") => Some(Family::Bert),
             _ => None,
         }
     }
