@@ -78,12 +78,7 @@ pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
             let local = listener.local_addr()?;
             eprintln!("hark: serving the demo's web UI and API on http://{local}/ (Ctrl-C stops)");
-            let (tx, mut rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(crate::pipeline::forward_signals(tx));
-            crate::serve::serve(listener, app, async move {
-                let _ = rx.changed().await;
-            })
-            .await?;
+            crate::serve::serve_until_signal(listener, app).await?;
             anyhow::Ok(())
         })?;
     }

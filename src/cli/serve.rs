@@ -88,12 +88,7 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
                 let _ = index.reload();
             }
         });
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(crate::pipeline::forward_signals(tx));
-        crate::serve::serve(listener, app, async move {
-            let _ = rx.changed().await;
-        })
-        .await?;
+        crate::serve::serve_until_signal(listener, app).await?;
         anyhow::Ok(())
     })
 }

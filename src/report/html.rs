@@ -605,14 +605,7 @@ fn share_of_voice(h: &mut String, d: &ReportData) {
         h.push_str("<p class=\"empty\">No comparison data.</p>\n</section>\n");
         return;
     }
-    let total: u64 = d.share_of_voice.iter().map(|s| s.mentions).sum();
-    let max = d
-        .share_of_voice
-        .iter()
-        .map(|s| s.mentions)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let (total, max) = d.share_of_voice_scale();
     // One row per query: the figures as text (so that it reflows on phones), then the bar
     // as a small inline SVG stretched to the row's width.
     h.push_str("<div class=\"sov\">\n");

@@ -42,6 +42,15 @@ pub struct ReportData {
     pub alerts: Vec<AlertLine>,
 }
 
+impl ReportData {
+    /// Mentions over all share-of-voice rows, and the largest row (at least 1, so it can
+    /// scale bars): what both renderers need to draw the chart.
+    pub fn share_of_voice_scale(&self) -> (u64, u64) {
+        let rows = self.share_of_voice.iter().map(|s| s.mentions);
+        (rows.clone().sum(), rows.max().unwrap_or(0).max(1))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Kpis {
     pub mentions: u64,

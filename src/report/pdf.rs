@@ -707,14 +707,7 @@ fn share_of_voice(doc: &mut Doc, d: &ReportData) {
         doc.muted_note("No comparison data.");
         return;
     }
-    let total: u64 = d.share_of_voice.iter().map(|s| s.mentions).sum();
-    let max = d
-        .share_of_voice
-        .iter()
-        .map(|s| s.mentions)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let (total, max) = d.share_of_voice_scale();
     let (label_w, bar_x, bar_max) = (130.0, ML + 140.0, CW - 140.0 - 175.0);
     for (i, s) in d.share_of_voice.iter().enumerate() {
         let base = doc.advance(20.0, 9.0);

@@ -87,6 +87,19 @@ async fn auth(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Res
 }
 
 /// Serves until `shutdown` resolves.
+/// [`serve`] until SIGINT or SIGTERM (the standalone `hark serve` and `hark demo --serve`).
+pub async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    app: Arc<AppState>,
+) -> std::io::Result<()> {
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::pipeline::forward_signals(tx));
+    serve(listener, app, async move {
+        let _ = rx.changed().await;
+    })
+    .await
+}
+
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<AppState>,
