@@ -194,6 +194,7 @@ struct HttpFile {
     retry_base: Option<Spanned<String>>,
     max_retry_wait: Option<Spanned<String>>,
     per_host_concurrency: Option<usize>,
+    allow_private_networks: Option<bool>,
 }
 
 /// Shared HTTP fetching settings (see `http.rs`).
@@ -210,6 +211,9 @@ pub struct HttpConfig {
     /// tries again on its next poll.
     pub max_retry_wait: Duration,
     pub per_host_concurrency: usize,
+    /// Turns the outbound policy's address checks off (see `http/policy.rs`): for
+    /// deployments that crawl an intranet.
+    pub allow_private_networks: bool,
 }
 
 impl Default for HttpConfig {
@@ -227,6 +231,7 @@ impl Default for HttpConfig {
             retry_base: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(120),
             per_host_concurrency: 2,
+            allow_private_networks: false,
         }
     }
 }
@@ -1030,6 +1035,9 @@ fn build_http(file: &SourceFile, h: HttpFile) -> Result<HttpConfig, ConfigError>
     }
     if let Some(v) = h.per_host_concurrency {
         c.per_host_concurrency = v.max(1);
+    }
+    if let Some(v) = h.allow_private_networks {
+        c.allow_private_networks = v;
     }
     Ok(c)
 }

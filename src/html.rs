@@ -1,9 +1,26 @@
 //! HTML reduced to readable text: entities decoded, scripts and styles dropped, block
 //! elements turned into line breaks so that words from adjacent paragraphs don't merge.
+//!
+//! # Hostile markup
+//!
+//! Mention bodies are attacker-controlled, so nothing here may cost more than linear time or
+//! stack in the size of the input:
+//! - the DOM is walked iteratively ([`render_text`]), never recursively: 20,000 nested
+//!   `<div>`s in one feed item used to overflow a tokio worker's stack and abort the daemon;
+//! - html5ever's tree builder scans the stack of open elements for every start tag, so a
+//!   document nested `d` levels deep costs `O(n·d)` (100,000 nested `<div>`s: 45 s of CPU).
+//!   [`nesting_exceeds`] estimates the nesting in one linear pass over the raw text, and a
+//!   document deeper than [`MAX_NESTING`] is not parsed at all: [`to_text`] strips its tags
+//!   with a linear scanner instead ([`strip_tags`]), and the crawler skips the page with a
+//!   logged, counted error. Real pages nest a few dozen levels.
 
-use scraper::{Html, Node};
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node};
 
-const BLOCKS: &[&str] = &[
+/// The deepest element nesting handed to the HTML parser (see the module docs).
+pub const MAX_NESTING: usize = 512;
+
+pub(crate) const BLOCKS: &[&str] = &[
     "p",
     "div",
     "br",
@@ -39,62 +56,282 @@ pub fn to_text(input: &str) -> String {
     if !input.contains('<') && !input.contains('&') {
         return normalise_ws(input);
     }
+    if nesting_exceeds(input, MAX_NESTING) {
+        tracing::debug!(
+            bytes = input.len(),
+            "HTML nested deeper than {MAX_NESTING} elements: tags stripped without parsing"
+        );
+        return normalise_ws(&strip_tags(input));
+    }
     let doc = Html::parse_fragment(input);
-    let mut out = String::with_capacity(input.len());
-    walk(doc.tree.root(), &mut out);
+    render_text(doc.tree.root(), |e| SKIP.contains(&e.value().name()))
+}
+
+/// The text under `root`: text nodes in document order, block elements (and skipped
+/// subtrees) as line breaks, table cells separated by a space, `<img alt>` kept, whitespace
+/// normalised. Subtrees whose element `skip` accepts are left out (`root` itself is never
+/// skipped). Iterative: no input depth can overflow the stack.
+pub fn render_text(
+    root: ego_tree::NodeRef<'_, Node>,
+    skip: impl Fn(ElementRef<'_>) -> bool,
+) -> String {
+    let mut out = String::new();
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(t) => out.push_str(t),
+                    Node::Element(e) => {
+                        let el = ElementRef::wrap(node).expect("element node");
+                        if node.id() != root.id() && skip(el) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        let name = e.name();
+                        if BLOCKS.contains(&name) {
+                            out.push('\n');
+                        }
+                        if name == "img"
+                            && let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty())
+                        {
+                            out.push(' ');
+                            out.push_str(alt);
+                            out.push(' ');
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && let Node::Element(e) = node.value()
+                {
+                    if BLOCKS.contains(&e.name()) {
+                        out.push('\n');
+                    } else if matches!(e.name(), "td" | "th") {
+                        out.push(' ');
+                    }
+                }
+            }
+        }
+    }
     normalise_ws(&out)
 }
 
-fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
-    for child in node.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if SKIP.contains(&name) {
-                    continue;
-                }
-                let block = BLOCKS.contains(&name);
-                if block {
-                    out.push('\n');
-                }
-                if name == "img"
-                    && let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty())
-                {
-                    out.push(' ');
-                    out.push_str(alt);
-                    out.push(' ');
-                }
-                walk(child, out);
-                if block {
-                    out.push('\n');
-                } else if matches!(name, "td" | "th") {
-                    out.push(' ');
-                }
+/// Elements that never hold children, and the ones whose end tag is usually left out and
+/// that the parser closes by itself when a sibling starts (`<p>a<p>b` is two paragraphs,
+/// not two levels): neither kind deepens the tree.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th", "tbody", "thead", "tfoot",
+    "colgroup", "optgroup", "rb", "rt", "rp", "!doctype",
+];
+
+/// Whether the element nesting of `html` (start tags minus end tags, as a linear scan of the
+/// raw text estimates it) ever goes beyond `limit`. Comments and the contents of `script`,
+/// `style` and `textarea` are skipped; self-closing and void elements don't count.
+pub fn nesting_exceeds(html: &str, limit: usize) -> bool {
+    let b = html.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&b[i..]) {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(b, i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let name_len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b':' | b'!'))
+            .count();
+        if name_len == 0 || !b[start].is_ascii_alphabetic() && b[start] != b'!' {
+            continue;
+        }
+        let name = html[start..start + name_len].to_ascii_lowercase();
+        let end = find(b, start + name_len, b">").unwrap_or(b.len());
+        if closing {
+            if !NOT_NESTING.contains(&name.as_str()) {
+                depth = depth.saturating_sub(1);
             }
-            _ => walk(child, out),
+            i = end;
+            continue;
+        }
+        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
+        if matches!(
+            name.as_str(),
+            "script" | "style" | "textarea" | "title" | "xmp"
+        ) {
+            let closer = format!("</{name}");
+            i = find_ignore_case(b, end, closer.as_bytes()).unwrap_or(b.len());
+            continue;
+        }
+        if !self_closing && !NOT_NESTING.contains(&name.as_str()) {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+        }
+        i = end;
+    }
+    false
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'<')
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from >= hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn find_ignore_case(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from >= hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| p + from)
+}
+
+/// Text of `html` without parsing it: tags removed (block tags become line breaks), comments
+/// and `script`/`style` contents dropped, character references decoded. Linear time; used
+/// for documents too deeply nested to parse.
+pub fn strip_tags(html: &str) -> String {
+    let b = html.as_bytes();
+    let mut text = String::with_capacity(html.len() / 2);
+    let mut i = 0;
+    let mut copied = 0;
+    while let Some(off) = memchr_lt(&b[i..]) {
+        let lt = i + off;
+        text.push_str(&html[copied..lt]);
+        i = lt + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(b, i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            copied = i;
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let name_len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !(b[start].is_ascii_alphabetic() || b[start] == b'!') {
+            // A lone `<` (as in "a < b") is text.
+            text.push('<');
+            copied = i;
+            continue;
+        }
+        let name = html[start..start + name_len].to_ascii_lowercase();
+        let end = find(b, start, b">").map_or(b.len(), |e| e + 1);
+        i = end;
+        if !closing && matches!(name.as_str(), "script" | "style") {
+            let closer = format!("</{name}");
+            let close = find_ignore_case(b, end, closer.as_bytes()).unwrap_or(b.len());
+            i = find(b, close, b">").map_or(b.len(), |e| e + 1);
+        }
+        if BLOCKS.contains(&name.as_str()) {
+            text.push('\n');
+        }
+        copied = i;
+    }
+    text.push_str(&html[copied.min(html.len())..]);
+    decode_entities(&text)
+}
+
+/// Decodes numeric character references and the common named ones; anything else is kept
+/// as written.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let end = after
+            .char_indices()
+            .take(32)
+            .find(|(_, c)| *c == ';')
+            .map(|(i, _)| i);
+        let decoded = end.and_then(|e| decode_entity(&after[..e]).map(|c| (c, e)));
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
         }
     }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse::<u32>().ok()?,
+        };
+        return Some(
+            char::from_u32(code)
+                .filter(|c| *c != '\0')
+                .unwrap_or('\u{FFFD}'),
+        );
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        "mdash" => '—',
+        "ndash" => '–',
+        "hellip" => '…',
+        "rsquo" => '’',
+        "lsquo" => '‘',
+        "rdquo" => '”',
+        "ldquo" => '“',
+        "copy" => '©',
+        "reg" => '®',
+        "euro" => '€',
+        _ => return None,
+    })
 }
 
 /// Collapses runs of spaces, keeps single line breaks between paragraphs.
-fn normalise_ws(s: &str) -> String {
+pub(crate) fn normalise_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for line in s.lines() {
-        let mut first = true;
-        let mut line_out = String::new();
-        for w in line.split_whitespace() {
-            if !first {
-                line_out.push(' ');
-            }
-            line_out.push_str(w);
-            first = false;
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if !out.is_empty() {
+            out.push('\n');
         }
-        if !line_out.is_empty() {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(&line_out);
+        out.push_str(first);
+        for w in words {
+            out.push(' ');
+            out.push_str(w);
         }
     }
     out
@@ -123,5 +360,74 @@ mod tests {
     fn adjacent_blocks_do_not_merge_words() {
         assert_eq!(to_text("<div>one</div><div>two</div>"), "one\ntwo");
         assert_eq!(to_text("line<br>break"), "line\nbreak");
+    }
+
+    #[test]
+    fn image_alt_text_and_table_cells() {
+        assert_eq!(
+            to_text("<table><tr><td>a</td><td>b</td></tr></table><img alt='logo'>"),
+            "a b\nlogo"
+        );
+    }
+
+    #[test]
+    fn nesting_estimate() {
+        assert!(!nesting_exceeds("<div><p>a<p>b<p>c</div>", 1));
+        assert!(nesting_exceeds("<div><div>x</div></div>", 1));
+        assert!(!nesting_exceeds(&"<p>para".repeat(10_000), 10));
+        assert!(!nesting_exceeds(
+            &"<li>item<br><img src=x>".repeat(10_000),
+            10
+        ));
+        assert!(!nesting_exceeds(&"<div>x</div>".repeat(10_000), 1));
+        assert!(!nesting_exceeds(&"<div/>".repeat(10_000), 1));
+        assert!(!nesting_exceeds(
+            "<script>if (a<b) { '<div><div><div>' }</script>",
+            1
+        ));
+        assert!(!nesting_exceeds("<!-- <div><div><div> -->", 1));
+        assert!(nesting_exceeds(&"<b>".repeat(600), MAX_NESTING));
+        assert!(!nesting_exceeds("a < b and 1<2", 0));
+    }
+
+    #[test]
+    fn stripping_without_a_parser() {
+        assert_eq!(
+            normalise_ws(&strip_tags(
+                "<div><p>Fish &amp; chips</p><script>x<y</script><!-- c --><p>a < b &#x41;&bogus;</p></div>"
+            )),
+            "Fish & chips\na < b A&bogus;"
+        );
+    }
+
+    /// Regression (hardening #1): an RSS description nesting 20,000 `<div>`s overflowed the
+    /// stack of the recursive walker and aborted the daemon.
+    #[test]
+    fn deeply_nested_feed_item_does_not_overflow_the_stack() {
+        let body = format!(
+            "{}Acme broke my router{}",
+            "<div>".repeat(20_000),
+            "</div>".repeat(20_000)
+        );
+        // A thread with a small stack, like a tokio worker's.
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || to_text(&body))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(text, "Acme broke my router");
+        // Just under the limit it is parsed, iteratively, on the same small stack.
+        let body = format!(
+            "{}<b>Acme</b> broke my router",
+            "<div>".repeat(MAX_NESTING - 10)
+        );
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || to_text(&body))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(text, "Acme broke my router");
     }
 }

@@ -390,6 +390,7 @@ pub fn row_to_mention(v: Value) -> Result<Mention, String> {
         sentiment,
         engagement,
         reach: opt_u64(&o, "reach")?,
+        duplicates: Vec::new(),
         parent_id: opt_str(&o, "parent_id")?.filter(|p| !p.is_empty()),
     })
 }

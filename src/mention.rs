@@ -39,6 +39,43 @@ pub struct Mention {
     /// so that threads can be reassembled. Absent for top-level items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// Other sources that later carried the same item (the same `id`). The first source's
+    /// copy is kept — its text, sentiment and engagement — and the others are only recorded
+    /// here: a source can never replace another source's mention (see `IndexSink`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// One sighting of a stored mention by another source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Duplicate {
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(with = "rfc3339")]
+    pub seen_at: DateTime<Utc>,
+}
+
+impl Mention {
+    /// Records that `other` (another source's copy of this item) was seen, once per source;
+    /// false when that source was already recorded. Queries `other` matched are added, so
+    /// the item still counts for every query either copy matched; nothing else changes.
+    pub fn record_duplicate(&mut self, other: &Mention) -> bool {
+        for q in &other.queries {
+            if !self.queries.contains(q) {
+                self.queries.push(q.clone());
+            }
+        }
+        if other.source == self.source || self.duplicates.iter().any(|d| d.source == other.source) {
+            return false;
+        }
+        self.duplicates.push(Duplicate {
+            source: other.source.clone(),
+            url: other.url.clone(),
+            seen_at: other.fetched_at.unwrap_or_else(Utc::now),
+        });
+        true
+    }
 }
 
 /// Sentiment as the classifier gave it.

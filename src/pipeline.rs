@@ -14,6 +14,7 @@ use crate::mention::Mention;
 use crate::sources::{self, Batch, PollReport, Source, SourceContext};
 use crate::state::{StateStore, StateUpdate};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tantivy::IndexWriter;
@@ -28,15 +29,43 @@ pub struct Enriched {
     pub retract: Vec<String>,
 }
 
+/// One index operation since the last commit, kept until that commit is durable so that a
+/// failed commit (a full disk) can be replayed on a fresh writer without losing anything.
+#[derive(Debug, Clone)]
+enum Op {
+    Delete(String),
+    Upsert(Mention),
+}
+
 /// Writes enriched batches to the index and commits them together with their checkpoints.
+///
+/// **Sources own their mentions.** A mention whose id is already stored by *another* source
+/// never replaces it: the stored copy keeps its text, sentiment and engagement, and the
+/// newcomer is recorded in its `duplicates` (see [`Mention::record_duplicate`]).
+///
+/// **Failures.** If a write or commit fails (a full disk, typically), nothing of the
+/// uncommitted work is marked done in the state store; [`IndexSink::commit_until_durable`]
+/// then retries on a fresh writer, replaying the kept operations, until it succeeds or the
+/// process shuts down (the sources were never told their items are stored, so a restart
+/// collects them again).
 pub struct IndexSink {
     index: Arc<MentionIndex>,
-    writer: IndexWriter,
+    writer: Option<IndexWriter>,
+    threads: usize,
+    memory_mb: usize,
     state: Option<Arc<StateStore>>,
+    pending_ops: Vec<Op>,
+    /// Latest pending upsert per id (index into `pending_ops`).
+    pending_by_id: HashMap<String, usize>,
     pending_updates: Vec<StateUpdate>,
-    pending_docs: usize,
+    /// The index part of the pending work is committed; only the state store is left.
+    index_committed: bool,
+    /// A write failed: the writer must be rebuilt before the next commit.
+    broken: Option<String>,
     pub indexed: u64,
     pub commits: u64,
+    /// Mentions another source already stored: recorded as duplicates, not written.
+    pub duplicates: u64,
 }
 
 impl IndexSink {
@@ -49,59 +78,222 @@ impl IndexSink {
         let writer = index.writer(threads, memory_mb)?;
         Ok(IndexSink {
             index,
-            writer,
+            writer: Some(writer),
+            threads,
+            memory_mb,
             state,
+            pending_ops: Vec::new(),
+            pending_by_id: HashMap::new(),
             pending_updates: Vec::new(),
-            pending_docs: 0,
+            index_committed: false,
+            broken: None,
             indexed: 0,
             commits: 0,
+            duplicates: 0,
         })
     }
 
-    pub fn write(&mut self, batch: Enriched) -> Result<(), IndexError> {
-        for id in &batch.retract {
-            self.index.delete(&self.writer, id);
+    /// The stored (or pending) mention with this id, if another source's.
+    fn owner_of(&self, searcher: &tantivy::Searcher, m: &Mention) -> Option<Mention> {
+        let existing = match self.pending_by_id.get(&m.id) {
+            Some(&i) => match &self.pending_ops[i] {
+                Op::Upsert(p) => Some(p.clone()),
+                Op::Delete(_) => None,
+            },
+            None if self.index.contains_id_in(searcher, &m.id) => {
+                self.index.get(&m.id).ok().flatten()
+            }
+            None => None,
+        };
+        existing.filter(|e| e.source != m.source && !m.source.is_empty())
+    }
+
+    /// Queues a batch for the next commit. Never fails: a failing writer is noted and the
+    /// batch kept, to be replayed by [`IndexSink::commit_until_durable`].
+    pub fn write(&mut self, batch: Enriched) {
+        for id in batch.retract {
+            self.pending_by_id.remove(&id);
+            self.apply(Op::Delete(id));
         }
-        self.pending_docs += batch.retract.len();
-        for m in &batch.mentions {
-            self.index.upsert(&self.writer, m)?;
+        let searcher = self.index.reader.searcher();
+        for m in batch.mentions {
+            let op = match self.owner_of(&searcher, &m) {
+                Some(mut owner) => {
+                    self.duplicates += 1;
+                    let before = owner.queries.len();
+                    let recorded = owner.record_duplicate(&m);
+                    tracing::info!(id = %m.id, source = %m.source, stored_by = %owner.source,
+                        "already stored by another source: recorded as a duplicate, not replaced");
+                    if !recorded && owner.queries.len() == before {
+                        continue;
+                    }
+                    Op::Upsert(owner)
+                }
+                None => {
+                    self.indexed += 1;
+                    Op::Upsert(m)
+                }
+            };
+            if let Op::Upsert(m) = &op {
+                self.pending_by_id
+                    .insert(m.id.clone(), self.pending_ops.len());
+            }
+            self.apply(op);
         }
-        self.pending_docs += batch.mentions.len();
-        self.indexed += batch.mentions.len() as u64;
         self.pending_updates.extend(batch.checkpoint);
-        Ok(())
+    }
+
+    /// Records `op` and hands it to the writer (unless the writer already failed).
+    fn apply(&mut self, op: Op) {
+        if self.broken.is_none()
+            && let Err(e) = self.send_to_writer(&op)
+        {
+            self.broken = Some(e.to_string());
+        }
+        self.pending_ops.push(op);
+        self.index_committed = false;
+    }
+
+    fn send_to_writer(&self, op: &Op) -> Result<(), IndexError> {
+        let Some(writer) = &self.writer else {
+            return Err(IndexError::Corrupt("no index writer".into()));
+        };
+        match op {
+            Op::Delete(id) => {
+                self.index.delete(writer, id);
+                Ok(())
+            }
+            Op::Upsert(m) => self.index.upsert(writer, m),
+        }
     }
 
     pub fn pending(&self) -> usize {
-        self.pending_docs
+        self.pending_ops.len()
     }
 
-    /// Commits the index, then persists the checkpoints of everything committed.
+    /// Commits the index, then persists the checkpoints of everything committed. On error
+    /// nothing is lost: call it again (after [`IndexSink::rebuild`] for an index error).
     pub fn commit(&mut self) -> anyhow::Result<()> {
-        if self.pending_docs == 0 && self.pending_updates.is_empty() {
+        if self.pending_ops.is_empty() && self.pending_updates.is_empty() {
             return Ok(());
         }
-        if self.pending_docs > 0 {
-            self.writer
-                .commit()
-                .map_err(|e| self.index.tantivy_err(e))?;
+        if let Some(e) = &self.broken {
+            anyhow::bail!("{}", self.with_disk_diagnosis(e));
+        }
+        if !self.pending_ops.is_empty() && !self.index_committed {
+            let writer = self
+                .writer
+                .as_mut()
+                .expect("writer present when not broken");
+            if let Err(e) = writer.commit() {
+                let e = self.index.tantivy_err(e).to_string();
+                self.broken = Some(e.clone());
+                anyhow::bail!("{}", self.with_disk_diagnosis(&e));
+            }
+            self.index_committed = true;
             self.commits += 1;
         }
         if let Some(state) = &self.state {
-            state.apply(&self.pending_updates)?;
+            state
+                .apply(&self.pending_updates)
+                .map_err(|e| anyhow::anyhow!("{}", self.with_disk_diagnosis(&e.to_string())))?;
         }
         self.pending_updates.clear();
-        self.pending_docs = 0;
+        self.pending_ops.clear();
+        self.pending_by_id.clear();
+        self.index_committed = false;
         self.index.reload()?;
         Ok(())
+    }
+
+    /// The error, with what a write probe of the index's directory says about its disk
+    /// (tantivy reports a full disk as "an index writer was killed").
+    fn with_disk_diagnosis(&self, e: &str) -> String {
+        match crate::index::probe_disk(self.index.path()) {
+            Some(disk) => format!("{disk} (index error: {e})"),
+            None => e.to_string(),
+        }
+    }
+
+    /// Drops a failed writer, opens a new one and replays the uncommitted operations.
+    pub fn rebuild(&mut self) -> Result<(), IndexError> {
+        if self.broken.is_none() || self.index_committed {
+            return Ok(());
+        }
+        if let Some(w) = self.writer.take() {
+            // The failed writer's work is discarded; ours is kept in `pending_ops`.
+            drop(w);
+        }
+        let writer = self.index.writer(self.threads, self.memory_mb)?;
+        self.writer = Some(writer);
+        self.broken = None;
+        for op in &self.pending_ops {
+            self.send_to_writer(op)?;
+        }
+        Ok(())
+    }
+
+    /// [`IndexSink::commit`], retried until it succeeds: the fault is reported in `health`
+    /// (and so in `/healthz` and `/metrics`) and logged once a minute, and the writer is
+    /// rebuilt between tries. Meanwhile nothing is read from the channels, so the sources
+    /// wait. Gives up only when `stop` turns true, with the uncommitted mentions not marked
+    /// as collected (the next run collects them again).
+    pub fn commit_until_durable(
+        &mut self,
+        stop: &watch::Receiver<bool>,
+        health: &crate::serve::metrics::Metrics,
+    ) -> anyhow::Result<()> {
+        let mut attempt: u32 = 0;
+        let mut last_log: Option<std::time::Instant> = None;
+        loop {
+            let result = self.commit();
+            let err = match result {
+                Ok(()) => {
+                    if attempt > 0 {
+                        tracing::info!(
+                            attempts = attempt + 1,
+                            "indexing resumed: commit succeeded"
+                        );
+                    }
+                    health.clear_index_fault();
+                    return Ok(());
+                }
+                Err(e) => e,
+            };
+            health.set_index_fault(&err.to_string());
+            if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                tracing::error!(error = %err, pending = self.pending(),
+                    "cannot commit the index: sources paused, retrying until it succeeds");
+                last_log = Some(std::time::Instant::now());
+            }
+            let wait = Duration::from_millis(500)
+                .saturating_mul(1 << attempt.min(6))
+                .min(Duration::from_secs(30));
+            let deadline = std::time::Instant::now() + wait;
+            while std::time::Instant::now() < deadline {
+                if *stop.borrow() {
+                    return Err(err.context(format!(
+                        "shutting down with {} uncommitted index operations; they were not \
+                         marked as collected and will be collected again",
+                        self.pending()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            attempt += 1;
+            if let Err(e) = self.rebuild() {
+                tracing::debug!(error = %e, "index writer could not be reopened yet");
+            }
+        }
     }
 
     /// Waits for merges to finish so the index is compact when the process exits.
     pub fn finish(mut self) -> anyhow::Result<()> {
         self.commit()?;
-        self.writer
-            .wait_merging_threads()
-            .map_err(|e| self.index.tantivy_err(e))?;
+        if let Some(w) = self.writer.take() {
+            w.wait_merging_threads()
+                .map_err(|e| self.index.tantivy_err(e))?;
+        }
         Ok(())
     }
 }
@@ -115,6 +307,9 @@ pub struct RunSummary {
     pub unmatched: u64,
     pub indexed: u64,
     pub commits: u64,
+    /// Mentions another source had already stored (same id): recorded in that mention's
+    /// `duplicates`, not written over it.
+    pub duplicates: u64,
     /// Sources that could not be started (e.g. a kind this build does not have).
     pub disabled: Vec<String>,
     /// Alerts raised by rule evaluation, and what happened to their deliveries.
@@ -146,7 +341,8 @@ impl Runtime {
                 .map_err(anyhow::Error::msg)?,
         );
         let enricher = Arc::new(Enricher::new(&config.queries, classifier));
-        let fetcher = Fetcher::new(&config.http).context("cannot build the HTTP client")?;
+        let policy = crate::http::OutboundPolicy::from_config(&config);
+        let fetcher = Fetcher::new(&config.http, policy).context("cannot build the HTTP client")?;
         Ok(Runtime {
             config,
             index,
@@ -178,11 +374,17 @@ fn enrich_batch(
         .iter()
         .map(|m| enricher.fingerprint(m))
         .collect();
-    let keys: Vec<(&str, u64)> = batch
+    // Seen per source: another source's copy of a stored item must still reach the sink,
+    // to be recorded as a duplicate.
+    let seen_keys: Vec<String> = batch
         .mentions
         .iter()
+        .map(|m| format!("{}\u{1f}{}", m.source, m.id))
+        .collect();
+    let keys: Vec<(&str, u64)> = seen_keys
+        .iter()
         .zip(&fps)
-        .map(|(m, f)| (m.id.as_str(), *f))
+        .map(|(k, f)| (k.as_str(), *f))
         .collect();
     let seen = state.seen_many(&keys)?;
     let mut checkpoint = Vec::new();
@@ -191,13 +393,14 @@ fn enrich_batch(
         .into_iter()
         .zip(fps)
         .zip(seen)
-        .filter_map(|((m, fp), seen)| {
+        .zip(seen_keys.iter())
+        .filter_map(|(((m, fp), seen), key)| {
             if seen {
                 counts.skipped_unchanged += 1;
                 None
             } else {
                 checkpoint.push(StateUpdate::Seen {
-                    id: m.id.clone(),
+                    id: key.clone(),
                     fingerprint: fp,
                 });
                 Some(m)
@@ -320,31 +523,35 @@ pub async fn run(
     let index = rt.index.clone();
     let state = rt.state.clone();
     let batch_limit = rt.config.pipeline.commit_batch.max(1);
-    let sink_task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, u64)> {
+    let sink_stop = shutdown.clone();
+    let health = rt.metrics.clone();
+    let sink_task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, u64, u64)> {
         let mut sink = IndexSink::new(index.clone(), Some(state), 1, 64)?;
         while let Some(b) = enr_rx.blocking_recv() {
-            sink.write(b)?;
+            sink.write(b);
             // Commit when the input runs dry (low latency when idle) or the batch is full.
             if sink.pending() >= batch_limit || enr_rx.is_empty() {
-                sink.commit()?;
+                sink.commit_until_durable(&sink_stop, &health)?;
                 on_commit(&index);
             }
         }
-        let (indexed, commits) = (sink.indexed, sink.commits);
+        sink.commit_until_durable(&sink_stop, &health)?;
+        let counts = (sink.indexed, sink.commits, sink.duplicates);
         sink.finish()?;
-        Ok((indexed, commits))
+        Ok(counts)
     });
 
     for t in source_tasks {
         summary.sources.extend(t.await?);
     }
     let counts = enrich_task.await??;
-    let (indexed, commits) = sink_task.await??;
+    let (indexed, commits, duplicates) = sink_task.await??;
     summary.collected = counts.collected;
     summary.skipped_unchanged = counts.skipped_unchanged;
     summary.unmatched = counts.unmatched;
     summary.indexed = indexed;
     summary.commits = commits;
+    summary.duplicates = duplicates;
     Ok(summary)
 }
 

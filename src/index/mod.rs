@@ -270,4 +270,27 @@ impl MentionIndex {
     pub(crate) fn tantivy_err(&self, e: tantivy::TantivyError) -> IndexError {
         self.err(e)
     }
+
+    /// The index's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Whether `dir` can take a write right now: writes and syncs a 64 KiB probe file there and
+/// removes it. `None` when it can; otherwise what went wrong, naming the directory ("no
+/// space left on device"). Used to explain index errors: tantivy reports a write that
+/// failed in an indexing thread only as "an index writer was killed".
+pub fn probe_disk(dir: &Path) -> Option<String> {
+    use std::io::Write;
+    let path = dir.join(".hark-disk-probe");
+    let result = (|| {
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    })();
+    let _ = std::fs::remove_file(&path);
+    result
+        .err()
+        .map(|e| format!("cannot write to {}: {e}", dir.display()))
 }

@@ -488,6 +488,7 @@ mod tests {
                 }),
                 engagement: Engagement::default(),
                 reach: Some(i),
+                duplicates: Vec::new(),
                 parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();
@@ -563,6 +564,7 @@ mod tests {
                 }),
                 engagement: Engagement::default(),
                 reach: Some(1000 - i),
+                duplicates: Vec::new(),
                 parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();

@@ -799,6 +799,7 @@ pub(crate) mod tests {
             }),
             engagement: Engagement::default(),
             reach: Some(reach),
+            duplicates: Vec::new(),
             parent_id: None,
         }
     }

@@ -29,6 +29,9 @@ struct Inner {
     classify_seconds: f64,
     searches: u64,
     search_seconds: f64,
+    /// The pipeline cannot commit to the index (e.g. a full disk): the error, and since when.
+    index_fault: Option<(String, std::time::SystemTime)>,
+    index_faults: u64,
 }
 
 impl Metrics {
@@ -44,6 +47,31 @@ impl Metrics {
         let mut m = self.inner.lock().expect("metrics");
         m.classified += texts as u64;
         m.classify_seconds += took.as_secs_f64();
+    }
+
+    /// The pipeline's last commit failed with `error`; `/healthz` answers 503 until
+    /// [`Metrics::clear_index_fault`].
+    pub fn set_index_fault(&self, error: &str) {
+        let mut m = self.inner.lock().expect("metrics");
+        m.index_faults += 1;
+        let since = m
+            .index_fault
+            .as_ref()
+            .map_or_else(std::time::SystemTime::now, |(_, t)| *t);
+        m.index_fault = Some((error.to_string(), since));
+    }
+
+    pub fn clear_index_fault(&self) {
+        self.inner.lock().expect("metrics").index_fault = None;
+    }
+
+    /// Why the pipeline cannot make progress, if it cannot: what `/healthz` reports.
+    pub fn unhealthy(&self) -> Option<String> {
+        let m = self.inner.lock().expect("metrics");
+        m.index_fault.as_ref().map(|(e, since)| {
+            let secs = since.elapsed().map_or(0, |d| d.as_secs());
+            format!("indexing stalled for {secs} s: {e}")
+        })
     }
 
     pub fn observe_search(&self, took: Duration) {
@@ -172,6 +200,20 @@ fn render(app: &AppState) -> String {
             "# HELP hark_api_search_seconds_total Time spent in searches.\n# TYPE hark_api_search_seconds_total counter"
         );
         let _ = writeln!(out, "hark_api_search_seconds_total {:.6}", m.search_seconds);
+        let _ = writeln!(
+            out,
+            "# HELP hark_pipeline_healthy 1 when the pipeline can commit to the index, 0 while commits fail (e.g. a full disk).\n# TYPE hark_pipeline_healthy gauge"
+        );
+        let _ = writeln!(
+            out,
+            "hark_pipeline_healthy {}",
+            u8::from(m.index_fault.is_none())
+        );
+        let _ = writeln!(
+            out,
+            "# HELP hark_index_commit_failures_total Failed index commits (each retried).\n# TYPE hark_index_commit_failures_total counter"
+        );
+        let _ = writeln!(out, "hark_index_commit_failures_total {}", m.index_faults);
     }
     if let Some(state) = &app.state
         && let Ok(list) = crate::alerts::outbox::Outbox::new(state).list()

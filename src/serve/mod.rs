@@ -41,8 +41,21 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(ui::routes())
         .route("/metrics", axum::routing::get(metrics::handler))
         .layer(middleware::from_fn_with_state(app.clone(), auth))
-        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .route("/healthz", axum::routing::get(healthz))
         .with_state(app)
+}
+
+/// `GET /healthz`: 200 "ok" while the process can make progress; 503 with the reason when
+/// the pipeline in this process cannot commit (e.g. its disk is full).
+async fn healthz(State(app): State<Arc<AppState>>) -> Response {
+    match app.metrics.unhealthy() {
+        None => "ok\n".into_response(),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("unhealthy: {why}\n"),
+        )
+            .into_response(),
+    }
 }
 
 /// Constant-time equality (no early exit on the first differing byte).

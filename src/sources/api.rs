@@ -326,6 +326,7 @@ impl<A: Api> ApiSource<A> {
             headers: req.headers.clone(),
             validators: None,
             max_bytes: None,
+            scope: None,
         };
         let mut retries = 0;
         loop {

@@ -201,6 +201,7 @@ fn map_post(post: &Value) -> Result<Mention, String> {
             followers: None,
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: pick::str_at(post, "/record/reply/parent/uri").map(|p| format!("bluesky:{p}")),
     })
 }

@@ -382,6 +382,7 @@ impl Discourse {
             },
             reach: None,
             parent_id,
+            duplicates: Vec::new(),
         })
     }
 }

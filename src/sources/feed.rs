@@ -61,6 +61,7 @@ impl FeedSource {
             )],
             validators,
             max_bytes: None,
+            scope: None,
         };
         report.requests += 1;
         let fetched = match ctx
@@ -77,23 +78,30 @@ impl FeedSource {
             Outcome::Fetched(f) => f,
         };
         let charset = fetched.content_type().and_then(charset_of);
-        let feed = parse_feed(
-            &fetched.body,
-            fetched.final_url.as_str(),
-            charset.as_deref(),
-        )
-        .map_err(|e| format!("{url}: {e}"))?;
-        let fetched_at = Utc::now();
-        let mentions: Vec<Mention> = feed
-            .entries
-            .iter()
-            .map(|e| entry_to_mention(e, &self.name, &fetched.final_url, fetched_at))
-            .collect();
+        // Parsing and HTML-to-text are CPU work on attacker-controlled bytes: off the async
+        // threads, so that one hostile feed cannot stall the others or `/healthz`.
+        let scope = id_scope(url);
+        let source = self.name.clone();
+        let final_url = fetched.final_url.clone();
+        let body = fetched.body.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let feed = parse_feed(&body, final_url.as_str(), charset.as_deref())?;
+            let fetched_at = Utc::now();
+            let mentions: Vec<Mention> = feed
+                .entries
+                .iter()
+                .map(|e| entry_to_mention(e, &source, &scope, &final_url, fetched_at))
+                .collect();
+            Ok::<_, String>((mentions, feed.language))
+        })
+        .await
+        .map_err(|e| format!("{url}: feed parser failed: {e}"))?;
+        let (mentions, language) = parsed.map_err(|e| format!("{url}: {e}"))?;
         report.items += mentions.len();
         let batch = Batch {
             source: self.name.clone(),
             mentions,
-            lang_hint: feed.language.clone(),
+            lang_hint: language,
             checkpoint: vec![StateUpdate::Validators {
                 source: self.name.clone(),
                 url: key.to_string(),
@@ -355,9 +363,24 @@ fn close_truncated(doc: &[u8]) -> Option<Vec<u8>> {
     Some(fixed.into_bytes())
 }
 
+/// What a feed's entry ids are scoped by: the host (and non-default port) of the feed's
+/// configured URL. Entry ids (`<guid>`, `<id>`) are chosen by whoever publishes the feed, so
+/// an id is only trusted within its publisher's host: a second feed publishing the same
+/// guid gets a different mention id and can never replace the first feed's mention. Feeds
+/// of one host (several Google News searches, say) still share their entries' ids, so an
+/// article they both carry is stored once.
+fn id_scope(feed_url: &Url) -> String {
+    let host = feed_url.host_str().unwrap_or("").to_ascii_lowercase();
+    match feed_url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
 fn entry_to_mention(
     e: &feed_rs::model::Entry,
     source: &str,
+    scope: &str,
     feed_url: &Url,
     fetched_at: chrono::DateTime<Utc>,
 ) -> Mention {
@@ -395,7 +418,7 @@ fn entry_to_mention(
         .and_then(|a| a.name.as_deref().map(|n| n.trim().to_string()))
         .filter(|a| !a.is_empty());
     Mention {
-        id: format!("feed:{}", e.id),
+        id: format!("feed:{scope}/{}", e.id),
         queries: vec![],
         source: source.to_string(),
         source_kind: "feed".into(),
@@ -409,6 +432,7 @@ fn entry_to_mention(
         sentiment: None,
         engagement: media_engagement(e),
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     }
 }
@@ -461,9 +485,29 @@ mod tests {
         let doc = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><link>/posts/1</link><description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</description></item></channel></rss>"#;
         let base = Url::parse("http://example.com/feeds/rss.xml").unwrap();
         let f = parse_feed(doc, base.as_str(), None).unwrap();
-        let m = entry_to_mention(&f.entries[0], "news", &base, Utc::now());
+        let m = entry_to_mention(&f.entries[0], "news", &id_scope(&base), &base, Utc::now());
         assert_eq!(m.url.as_deref(), Some("http://example.com/posts/1"));
         assert_eq!(m.text, "Hello world");
-        assert!(m.id.starts_with("feed:"));
+        assert!(m.id.starts_with("feed:example.com/"), "{}", m.id);
+    }
+
+    /// Regression (hardening #3): a second feed publishing a trusted outlet's guid got the
+    /// same mention id (`feed:<guid>`) and so replaced its mention.
+    #[test]
+    fn the_same_guid_from_two_publishers_gives_two_ids() {
+        let doc = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><guid>urn:story:1</guid><description>text</description></item></channel></rss>"#;
+        let trusted = Url::parse("https://news.example.com/rss").unwrap();
+        let other = Url::parse("http://127.0.0.1:8081/rss").unwrap();
+        let id = |u: &Url| {
+            let f = parse_feed(doc, u.as_str(), None).unwrap();
+            entry_to_mention(&f.entries[0], "news", &id_scope(u), u, Utc::now()).id
+        };
+        assert_eq!(id(&trusted), "feed:news.example.com/urn:story:1");
+        assert_eq!(id(&other), "feed:127.0.0.1:8081/urn:story:1");
+        // Another feed of the same host shares the scope: one story, one mention.
+        assert_eq!(
+            id(&Url::parse("https://news.example.com/world/rss?x=1").unwrap()),
+            id(&trusted)
+        );
     }
 }

@@ -115,6 +115,7 @@ fn map_hit(hit: &Value) -> Result<Mention, String> {
             ..Default::default()
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: if is_comment {
             pick::str_at(hit, "/parent_id").map(|p| format!("hackernews:{p}"))
         } else {

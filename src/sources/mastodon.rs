@@ -193,6 +193,7 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
             followers: pick::u64_at(s, "/account/followers_count"),
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     })
 }

@@ -55,6 +55,14 @@ pub struct PollReport {
     pub not_modified: usize,
     pub items: usize,
     pub errors: Vec<String>,
+    /// Pages fetched that yielded no mention (the crawler: too little main text, or not
+    /// HTML); each is logged at debug level with the reason.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub empty_pages: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A collector of mentions.

@@ -267,6 +267,7 @@ fn mention(id: String, published_at: chrono::DateTime<chrono::Utc>) -> Mention {
         sentiment: None,
         engagement: Engagement::default(),
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     }
 }

@@ -304,6 +304,7 @@ impl StackExchange {
                 ..Default::default()
             },
             reach: None,
+            duplicates: Vec::new(),
             parent_id: None,
         })
     }
@@ -335,6 +336,7 @@ impl StackExchange {
                 ..Default::default()
             },
             reach: None,
+            duplicates: Vec::new(),
             parent_id: pick::str_at(a, "/question_id").map(|q| self.question_id(&q)),
         })
     }

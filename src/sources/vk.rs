@@ -217,6 +217,7 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
             followers,
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     })
 }

@@ -38,7 +38,7 @@ use crate::crawl::robots::Robots;
 use crate::crawl::simhash::{self, NearDupIndex};
 use crate::crawl::sitemap::{self, Sitemap};
 use crate::crawl::{charset, extract};
-use crate::http::{FetchError, Outcome, RequestOptions};
+use crate::http::{FetchError, Outcome, RedirectScope, RequestOptions};
 use crate::mention::Mention;
 use crate::state::StateUpdate;
 use chrono::{DateTime, Utc};
@@ -113,6 +113,8 @@ struct Done {
     error: Option<String>,
     /// The URL was not fetched: robots or scope said no, or it was fetched recently.
     skipped: bool,
+    /// Fetched, but yielded no mention (logged with the reason).
+    empty: bool,
 }
 
 /// Host state during a cycle.
@@ -297,6 +299,11 @@ impl WebSource {
             )],
             validators,
             max_bytes: Some(self.max_page_bytes),
+            // A redirect out of the scope is not followed (not even requested).
+            scope: Some(RedirectScope(Arc::new({
+                let allow = self.allow.clone();
+                move |u: &Url| allow.iter().any(|a| a.covers(u))
+            }))),
         };
         done.requests += 1;
         let fetched_at = Utc::now();
@@ -311,6 +318,11 @@ impl WebSource {
                 return done;
             }
             Ok(Outcome::Fetched(f)) => f,
+            Err(e @ FetchError::OutOfScope { .. }) => {
+                tracing::debug!(source = %self.name, error = %e, "skipped");
+                done.skipped = true;
+                return done;
+            }
             Err(e) => {
                 done.error = Some(e.to_string());
                 return done;
@@ -353,6 +365,7 @@ impl WebSource {
         }
         if !charset::is_html(content_type.as_deref()) {
             tracing::debug!(source = %self.name, url = %task.url, content_type = ?content_type, "not HTML: skipped");
+            done.empty = task.kind != TaskKind::Sitemap;
             return done;
         }
         let body = fetched.body.clone();
@@ -367,7 +380,11 @@ impl WebSource {
         })
         .await;
         let mut processed = match processed {
-            Ok(p) => p,
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                done.error = Some(format!("{}: {e}", task.url));
+                return done;
+            }
             Err(e) => {
                 done.error = Some(format!("{}: extraction failed: {e}", task.url));
                 return done;
@@ -379,7 +396,12 @@ impl WebSource {
         if let Some(next) = processed.next_page.take() {
             done.found.push((next, TaskKind::ThreadPage));
         }
+        let why_empty = processed.why_empty();
         done.mentions = processed.into_mentions(&final_url, fetched_at);
+        if done.mentions.is_empty() {
+            tracing::debug!(source = %self.name, url = %task.url, reason = %why_empty, "page yielded no mention");
+            done.empty = true;
+        }
         done
     }
 
@@ -471,8 +493,22 @@ struct Processed {
     article: Option<extract::Article>,
 }
 
-fn process_page(body: &[u8], content_type: Option<&str>, url: &Url, mode: &PageMode) -> Processed {
+/// Parses and extracts one page. A page nested deeper than [`crate::html::MAX_NESTING`]
+/// elements is refused before parsing (the parser's cost grows with the nesting depth; see
+/// `html.rs`).
+fn process_page(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: &Url,
+    mode: &PageMode,
+) -> Result<Processed, String> {
     let (text, _) = charset::decode_html(body, content_type);
+    if crate::html::nesting_exceeds(&text, crate::html::MAX_NESTING) {
+        return Err(format!(
+            "page nested deeper than {} elements: not parsed",
+            crate::html::MAX_NESTING
+        ));
+    }
     let doc = scraper::Html::parse_document(&text);
     let canonical = extract::canonical_url(&doc)
         .and_then(|c| canon::resolve(url, &c))
@@ -505,16 +541,28 @@ fn process_page(body: &[u8], content_type: Option<&str>, url: &Url, mode: &PageM
         Some(_) => None,
         None => Some(extract::extract_article(&doc)),
     };
-    Processed {
+    Ok(Processed {
         links,
         next_page,
         canonical,
         thread,
         article,
-    }
+    })
 }
 
 impl Processed {
+    /// Why [`Processed::into_mentions`] would yield nothing (for the debug log).
+    fn why_empty(&self) -> String {
+        match (&self.thread, &self.article) {
+            (Some(_), _) => "forum posts without text".into(),
+            (None, Some(a)) => format!(
+                "main text of {} characters, under the {MIN_ARTICLE_CHARS}-character minimum",
+                a.text.chars().count()
+            ),
+            (None, None) => "no article found".into(),
+        }
+    }
+
     fn into_mentions(self, page_url: &Url, fetched_at: DateTime<Utc>) -> Vec<Mention> {
         let page = self.canonical.unwrap_or_else(|| page_url.clone());
         if let Some(thread) = self.thread {
@@ -594,6 +642,7 @@ fn web_mention(
         sentiment: None,
         engagement: Default::default(),
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     }
 }
@@ -762,6 +811,9 @@ impl Source for WebSource {
                 }
                 if done.not_modified {
                     report.not_modified += 1;
+                }
+                if done.empty {
+                    report.empty_pages += 1;
                 }
                 if let Some(e) = done.error {
                     tracing::warn!(source = %self.name, url = %task.url, error = %e, "page failed");

@@ -203,6 +203,7 @@ fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, Stri
             followers: user.and_then(|u| pick::u64_at(u, "/public_metrics/followers_count")),
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: parent.map(|p| format!("x:{p}")),
     })
 }

@@ -175,6 +175,7 @@ fn map_video(item: &Value) -> Result<(String, Mention), String> {
         sentiment: None,
         engagement: Engagement::default(),
         reach: None,
+        duplicates: Vec::new(),
         parent_id: None,
     };
     Ok((id, mention))
@@ -235,6 +236,7 @@ fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, St
             ..Default::default()
         },
         reach: None,
+        duplicates: Vec::new(),
         parent_id: Some(parent_id.to_string()),
     })
 }

@@ -1,6 +1,14 @@
 //! Shared HTTP fetching: the one place every source goes through, so timeouts, body limits,
 //! compression, redirects, the User-Agent, per-host concurrency, retries with backoff that
-//! honour `Retry-After`, and conditional requests behave the same everywhere.
+//! honour `Retry-After`, and conditional requests behave the same everywhere. Redirects are
+//! followed here, hop by hop, so that every hop passes the outbound-connection policy
+//! ([`policy`]) and the caller's scope before it is requested; URLs in errors and logs have
+//! their credentials masked ([`redact`]).
+
+pub mod policy;
+pub mod redact;
+
+pub use policy::OutboundPolicy;
 
 use crate::config::HttpConfig;
 use bytes::Bytes;
@@ -56,20 +64,36 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("GET {url}: HTTP {status}")]
+    #[error("GET {}: HTTP {status}", redact::url(url))]
     Status { url: Url, status: StatusCode },
-    #[error("GET {url}: response larger than the {limit}-byte limit")]
+    #[error(
+        "GET {}: response larger than the {limit}-byte limit",
+        redact::url(url)
+    )]
     TooLarge { url: Url, limit: u64 },
     #[error(
-        "GET {url}: rate limited; server asks to wait {wait:?}, longer than allowed (max_retry_wait)"
+        "GET {}: rate limited; server asks to wait {wait:?}, longer than allowed (max_retry_wait)",
+        redact::url(url)
     )]
     RateLimited { url: Url, wait: Duration },
-    #[error("GET {url}: timed out")]
+    #[error("GET {}: timed out", redact::url(url))]
     Timeout { url: Url },
-    #[error("GET {url}: {message}")]
+    #[error("GET {}: {message}", redact::url(url))]
     Network { url: Url, message: String },
-    #[error("invalid URL `{0}`: only http and https can be fetched")]
+    #[error("invalid URL `{}`: only http and https can be fetched", redact::url_str(.0))]
     BadUrl(String),
+    /// The outbound policy refused the address (see [`policy`]).
+    #[error("GET {}: {reason}", redact::url(url))]
+    Refused { url: Url, reason: String },
+    /// A redirect led outside what the caller allows (the crawler's scope).
+    #[error(
+        "GET {}: redirect to {} is outside the allowed scope: not followed",
+        redact::url(url),
+        redact::url(to)
+    )]
+    OutOfScope { url: Url, to: Url },
+    #[error("GET {}: more than {limit} redirects", redact::url(url))]
+    TooManyRedirects { url: Url, limit: usize },
 }
 
 impl FetchError {
@@ -93,7 +117,19 @@ pub struct Fetcher {
 struct Inner {
     client: reqwest::Client,
     config: HttpConfig,
+    policy: Arc<OutboundPolicy>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Which redirect targets a request may follow (beyond the outbound policy, which always
+/// applies): the crawler passes its `allow` scope.
+#[derive(Clone)]
+pub struct RedirectScope(pub Arc<dyn Fn(&Url) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for RedirectScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedirectScope")
+    }
 }
 
 /// A request beyond a plain GET: extra headers (auth, Accept) and validators.
@@ -103,15 +139,28 @@ pub struct RequestOptions {
     pub validators: Option<Validators>,
     /// A body limit lower than the configured `max_body` (the crawler's `max_page_size`).
     pub max_bytes: Option<u64>,
+    /// Redirect targets outside this scope are not requested.
+    pub scope: Option<RedirectScope>,
 }
 
+/// Headers that are sent to another origin after a redirect; every other header of
+/// [`RequestOptions::headers`] (authorisation, API keys, cookies) stays with the origin it
+/// was meant for.
+const CROSS_ORIGIN_HEADERS: &[header::HeaderName] = &[header::ACCEPT, header::ACCEPT_LANGUAGE];
+
 impl Fetcher {
-    pub fn new(config: &HttpConfig) -> Result<Fetcher, reqwest::Error> {
+    /// A fetcher under `policy` (see [`policy`]); build it with
+    /// [`OutboundPolicy::from_config`](crate::config::Config::outbound_policy) for a
+    /// deployment.
+    pub fn new(config: &HttpConfig, policy: OutboundPolicy) -> Result<Fetcher, reqwest::Error> {
+        let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            // Followed by `send_once`, hop by hop, under the policy.
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(policy.resolver())
             .gzip(true)
             .brotli(true)
             .deflate(true)
@@ -120,6 +169,7 @@ impl Fetcher {
             inner: Arc::new(Inner {
                 client,
                 config: config.clone(),
+                policy,
                 hosts: Mutex::new(HashMap::new()),
             }),
         })
@@ -192,18 +242,106 @@ impl Fetcher {
                 Some(ra) => ra.max(backoff / 2),
                 None => backoff,
             };
-            tracing::warn!(%url, error = %err, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
+            tracing::warn!(url = %redact::url(url), error = %err, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
     }
 
+    /// One attempt: the request and the redirects it leads to, each hop checked against
+    /// the outbound policy and the caller's scope before it is sent.
     async fn send_once(
         &self,
         url: &Url,
         opts: &RequestOptions,
         post: Option<&(&str, Bytes)>,
     ) -> Result<Outcome, (FetchError, Option<Duration>)> {
+        let max_hops = self.inner.config.max_redirects;
+        let mut current = url.clone();
+        let mut post = post.cloned();
+        let mut hops = 0usize;
+        let resp = loop {
+            if let Err(reason) = self.inner.policy.check(&current).await {
+                return Err((
+                    FetchError::Refused {
+                        url: current,
+                        reason,
+                    },
+                    None,
+                ));
+            }
+            let same_origin = current.origin() == url.origin();
+            let resp = self
+                .request(&current, opts, post.as_ref(), same_origin, hops == 0)
+                .await?;
+            let status = resp.status();
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let (true, Some(location)) = (
+                status.is_redirection() && status != StatusCode::NOT_MODIFIED,
+                location,
+            ) else {
+                break resp;
+            };
+            let next = current.join(&location).map_err(|e| {
+                (
+                    FetchError::Network {
+                        url: current.clone(),
+                        message: format!("redirect to an invalid URL: {e}"),
+                    },
+                    None,
+                )
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err((FetchError::BadUrl(next.to_string()), None));
+            }
+            if hops >= max_hops {
+                return Err((
+                    FetchError::TooManyRedirects {
+                        url: url.clone(),
+                        limit: max_hops,
+                    },
+                    None,
+                ));
+            }
+            if let Some(scope) = &opts.scope
+                && !(scope.0)(&next)
+            {
+                return Err((
+                    FetchError::OutOfScope {
+                        url: current,
+                        to: next,
+                    },
+                    None,
+                ));
+            }
+            // 303, and 301/302 after a POST, continue as a GET without a body (as browsers do).
+            if status == StatusCode::SEE_OTHER
+                || (post.is_some()
+                    && matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND))
+            {
+                post = None;
+            }
+            tracing::debug!(from = %redact::url(&current), to = %redact::url(&next), %status, "redirect");
+            current = next;
+            hops += 1;
+        };
+        self.read_response(resp, url, current, opts).await
+    }
+
+    /// Sends one request (no redirects followed). Headers of `opts` that may carry
+    /// credentials go only to the original origin; validators only with the first hop.
+    async fn request(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+        post: Option<&(&str, Bytes)>,
+        same_origin: bool,
+        first_hop: bool,
+    ) -> Result<reqwest::Response, (FetchError, Option<Duration>)> {
         let permits = self.host_permits(url);
         let _permit = permits
             .acquire_owned()
@@ -219,9 +357,11 @@ impl Fetcher {
                 .body(body.clone()),
         };
         for (k, v) in &opts.headers {
-            req = req.header(k, v);
+            if same_origin || CROSS_ORIGIN_HEADERS.contains(k) {
+                req = req.header(k, v);
+            }
         }
-        if let Some(v) = &opts.validators {
+        if first_hop && let Some(v) = &opts.validators {
             if let Some(etag) = &v.etag {
                 req = req.header(header::IF_NONE_MATCH, etag);
             }
@@ -229,18 +369,18 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let net = |e: reqwest::Error| {
-            let err = if e.is_timeout() {
-                FetchError::Timeout { url: url.clone() }
-            } else {
-                FetchError::Network {
-                    url: url.clone(),
-                    message: error_chain(&e),
-                }
-            };
-            (err, None)
-        };
-        let resp = req.send().await.map_err(net)?;
+        req.send().await.map_err(|e| network_error(url, e))
+    }
+
+    /// Status handling and the size-limited body of the final response.
+    async fn read_response(
+        &self,
+        resp: reqwest::Response,
+        url: &Url,
+        final_url: Url,
+        opts: &RequestOptions,
+    ) -> Result<Outcome, (FetchError, Option<Duration>)> {
+        let net = |e: reqwest::Error| network_error(url, e);
         let status = resp.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Outcome::NotModified);
@@ -273,7 +413,6 @@ impl Fetcher {
                 None,
             ));
         }
-        let final_url = resp.url().clone();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
@@ -308,6 +447,20 @@ impl Fetcher {
             validators,
         })))
     }
+}
+
+/// A transport error as a [`FetchError`]; the URL is left out of reqwest's message (it is
+/// in ours, with its credentials masked).
+fn network_error(url: &Url, e: reqwest::Error) -> (FetchError, Option<Duration>) {
+    let err = if e.is_timeout() {
+        FetchError::Timeout { url: url.clone() }
+    } else {
+        FetchError::Network {
+            url: url.clone(),
+            message: error_chain(&e.without_url()),
+        }
+    };
+    (err, None)
 }
 
 /// `base × 2^attempt`, with ±50 % jitter so that many clients do not retry in lock-step.
