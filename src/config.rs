@@ -255,7 +255,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
             ));
         }
     };
-    Ok(n * mult)
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("invalid size `{s}`: too large"))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -725,7 +726,10 @@ impl Channel {
     pub fn describe(&self) -> String {
         match self {
             Channel::Email { to } => format!("email {}", to.join(",")),
-            Channel::Webhook { url, format, .. } => format!("webhook {format} {url}"),
+            // The path of a webhook URL is its credential (Slack, Discord, Teams).
+            Channel::Webhook { url, format, .. } => {
+                format!("webhook {format} {}", crate::http::redact::webhook(url))
+            }
         }
     }
 }
@@ -977,6 +981,13 @@ impl Config {
             ));
         }
         let default_interval = parse_duration(&main.pipeline.default_interval)
+            .and_then(|d| {
+                if d < Duration::from_secs(1) {
+                    Err("`default_interval` must be at least 1s".to_string())
+                } else {
+                    Ok(d)
+                }
+            })
             .map_err(|e| file.error_at(text.find("default_interval"), e))?;
         let mut sources: Vec<SourceConfig> = Vec::new();
         for entry in &main.sources {
@@ -1101,7 +1112,16 @@ fn build_source(
         ));
     }
     let interval = match &s.interval {
-        Some(v) => parse_duration_at(file, v, "interval")?,
+        Some(v) => {
+            let d = parse_duration_at(file, v, "interval")?;
+            if d < Duration::from_secs(1) {
+                return Err(file.error_at(
+                    Some(v.span().start),
+                    "`interval` must be at least 1s (a source polled without pause would hammer its server)",
+                ));
+            }
+            d
+        }
         None => default_interval,
     };
     let base_url = match &s.base_url {
@@ -1477,6 +1497,13 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
     let window = dur(&a.window, "window", "1h")?;
     let baseline = dur(&a.baseline, "baseline", "7d")?;
     let cooldown = dur(&a.cooldown, "cooldown", "6h")?;
+    // The detector counts mentions in 5-minute buckets: a shorter window tests nothing.
+    if window < Duration::from_secs(300) {
+        return Err(file.error_at(
+            a.window.as_ref().map(|w| w.span().start),
+            "`window` must be at least 5m (mentions are counted in 5-minute buckets)",
+        ));
+    }
     if baseline < window {
         return Err(file.error_at(
             a.baseline.as_ref().map(|b| b.span().start),

@@ -39,6 +39,10 @@ pub struct ImportSummary {
 const CHUNK: usize = 4096;
 const MAX_REPORTED: usize = 100;
 
+/// The longest JSON line accepted (a mention with a 4 MB text is not a mention): a longer
+/// line is reported and skipped without being read into memory whole.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Imports `path` into `index`. `progress` is told how many bytes were consumed.
 pub fn import_file(
     path: &Path,
@@ -103,13 +107,13 @@ pub fn import_file(
                 writer.delete_term(tantivy::Term::from_field_text(index.fields.id, &id));
                 deletes_since_commit += 1;
             }
-            writer.add_document(doc).map_err(|e| index.tantivy_err(e))?;
+            writer.add_document(doc).map_err(|e| index.explain(e))?;
             summary.imported += 1;
         }
         record(errs, summary);
         // Committing drains tantivy's delete queue: keeps a re-import's memory bounded.
         if deletes_since_commit >= 50_000 {
-            writer.commit().map_err(|e| index.tantivy_err(e))?;
+            writer.commit().map_err(|e| index.explain(e))?;
             deletes_since_commit = 0;
         }
         Ok(())
@@ -124,10 +128,42 @@ pub fn import_file(
                 let mut rows = Vec::with_capacity(CHUNK);
                 while rows.len() < CHUNK {
                     buf.clear();
-                    if reader.read_until(b'\n', &mut buf)? == 0 {
+                    let n = (&mut reader)
+                        .take(MAX_LINE_BYTES as u64 + 1)
+                        .read_until(b'\n', &mut buf)?;
+                    if n == 0 {
                         break;
                     }
                     line_no += 1;
+                    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                        // Skip the rest of the line without holding it in memory.
+                        let mut rest = 0u64;
+                        loop {
+                            let chunk = reader.fill_buf()?;
+                            if chunk.is_empty() {
+                                break;
+                            }
+                            match chunk.iter().position(|b| *b == b'\n') {
+                                Some(i) => {
+                                    reader.consume(i + 1);
+                                    break;
+                                }
+                                None => {
+                                    let l = chunk.len();
+                                    rest += l as u64;
+                                    reader.consume(l);
+                                }
+                            }
+                        }
+                        rows.push((
+                            line_no,
+                            Err(format!(
+                                "line of {} bytes is longer than the {MAX_LINE_BYTES}-byte limit: skipped",
+                                buf.len() as u64 + rest
+                            )),
+                        ));
+                        continue;
+                    }
                     let Ok(text) = std::str::from_utf8(&buf) else {
                         rows.push((line_no, Err("line is not valid UTF-8".to_string())));
                         continue;
@@ -179,10 +215,10 @@ pub fn import_file(
             process(rows, &mut summary)?;
         }
     }
-    writer.commit().map_err(|e| index.tantivy_err(e))?;
+    writer.commit().map_err(|e| index.explain(e))?;
     writer
         .wait_merging_threads()
-        .map_err(|e| index.tantivy_err(e))?;
+        .map_err(|e| index.explain(e))?;
     index.reload()?;
     Ok(summary)
 }
@@ -197,6 +233,11 @@ fn csv_row(headers: &csv::StringRecord, rec: &csv::StringRecord) -> Value {
         if v.is_empty() {
             continue;
         }
+        // Undo the formula guard of `hark search --format csv` (`'=…` → `=…`).
+        let v = match v.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+            _ => v,
+        };
         let h = h.trim();
         let num = || {
             v.trim()

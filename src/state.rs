@@ -51,6 +51,43 @@ pub struct StateStore {
     path: String,
 }
 
+/// Serialises the panic-hook swap of [`open_guarded`] between threads.
+static OPEN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `Database::create`, with redb's panics on a damaged file (a truncated `state.redb`, say)
+/// turned into an error that tells the user what to do.
+fn open_guarded(path: &Path) -> Result<Database, String> {
+    let _guard = OPEN_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| Database::create(path));
+    std::panic::set_hook(previous);
+    let damaged = |why: String| {
+        format!(
+            "the state store is damaged ({why}) and cannot be opened. To start afresh, move it \
+             aside (`mv {0} {0}.damaged`): hark then creates a new one, sources collect again \
+             (mentions already indexed are not duplicated), but the alert history and pending \
+             deliveries are lost",
+            path.display()
+        )
+    };
+    match result {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(why)))) => {
+            Err(damaged(why))
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "redb failed reading it".into());
+            Err(damaged(why))
+        }
+    }
+}
+
 fn key2(a: &str, b: &str) -> String {
     format!("{a}\u{1f}{b}")
 }
@@ -65,7 +102,7 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        let db = Database::create(path).map_err(|e| err(&e))?;
+        let db = open_guarded(path).map_err(|e| err(&e))?;
         // Create the tables up front so that readers never see a missing table.
         let tx = db.begin_write().map_err(|e| err(&e))?;
         {
@@ -189,6 +226,37 @@ impl StateStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (hardening #6): a truncated `state.redb` panicked inside redb.
+    #[test]
+    fn a_truncated_store_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        {
+            let s = StateStore::open(&path).unwrap();
+            let updates: Vec<StateUpdate> = (0..2000)
+                .map(|i| StateUpdate::Seen {
+                    id: format!("feed:{i}"),
+                    fingerprint: i,
+                })
+                .collect();
+            s.apply(&updates).unwrap();
+        }
+        for keep in [0.5, 0.1, 0.02] {
+            let bytes = std::fs::read(&path).unwrap();
+            let cut = (bytes.len() as f64 * keep) as usize;
+            let damaged = dir.path().join(format!("cut-{keep}.redb"));
+            std::fs::write(&damaged, &bytes[..cut.max(1)]).unwrap();
+            let msg = match StateStore::open(&damaged) {
+                Ok(_) => panic!("a store cut to {keep} of its size opened"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                msg.contains("damaged") && msg.contains(".damaged`") && msg.contains("cut-"),
+                "{msg}"
+            );
+        }
+    }
 
     #[test]
     fn updates_persist_across_reopen() {

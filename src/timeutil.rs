@@ -52,8 +52,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "invalid duration `{s}`: missing unit (e.g. `5m`, `1h`, `7d`)"
         ));
     }
+    if total > MAX_DURATION_MS {
+        return Err(format!("invalid duration `{s}`: longer than 100 years"));
+    }
     Ok(Duration::from_millis(total))
 }
+
+/// The longest duration accepted anywhere (100 years): every duration hark is given must
+/// be usable in date arithmetic without overflowing.
+const MAX_DURATION_MS: u64 = 36_525 * 86_400_000;
 
 /// Parses an RFC 3339 timestamp (any offset, converted to UTC), or RFC 2822.
 pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
@@ -86,7 +93,11 @@ pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
         return Ok(t);
     }
     match parse_duration(s) {
-        Ok(d) => Ok(now - chrono::Duration::from_std(d).map_err(|e| e.to_string())?),
+        Ok(d) => chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("invalid time `{s}`: too far back")),
+        Err(e) if e.contains("longer than") => Err(format!("invalid time `{s}`: too far back")),
         Err(_) => Err(format!(
             "invalid time `{s}`: expected an RFC 3339 time, a date (2026-11-26) or a duration back from now (7d, 36h)"
         )),
@@ -109,6 +120,27 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5y").unwrap_err().contains("unknown unit"));
+    }
+
+    /// Regression (hardening #6): `baseline = "99999999w"` and `--since 1000000000d` were
+    /// accepted and then overflowed date arithmetic (a panic in alert evaluation, in the
+    /// API handler and in the CLI).
+    #[test]
+    fn absurd_durations_are_errors_not_overflows() {
+        assert!(
+            parse_duration("99999999w")
+                .unwrap_err()
+                .contains("100 years")
+        );
+        assert!(parse_duration("18446744073709551615d").is_err());
+        assert!(parse_duration("36500d").is_ok());
+        let now = parse_timestamp("2026-11-26T12:00:00Z").unwrap();
+        assert!(
+            parse_when("1000000000d", now)
+                .unwrap_err()
+                .contains("too far back")
+        );
+        assert!(parse_when("99999999999999999999d", now).is_err());
     }
 
     #[test]

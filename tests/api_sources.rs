@@ -319,8 +319,16 @@ fn reddit_oauth_logs_in_and_sends_the_token() {
     assert_eq!(search.headers["authorization"], "Bearer tok-123");
     assert!(stored(dir.path()).contains_key("reddit:t3_3gpbiu"));
 
-    // A missing credential disables that source, with one clear message, and only it.
-    let s = run_once(dir.path(), &[("T_REDDIT_ID", "app")]);
+    // A missing credential disables that source, with one clear message, and only it; as
+    // it is the only source, the run failed (exit 1), with the summary still printed.
+    let o = hark_env(
+        dir.path(),
+        &["run", "--once"],
+        None,
+        &[("T_REDDIT_ID", "app")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let s: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let disabled = s["disabled"].as_array().unwrap();
     assert_eq!(disabled.len(), 1, "{s}");
     assert!(

@@ -76,5 +76,11 @@ pub fn run(cli: &Cli, a: &ImportArgs) -> anyhow::Result<()> {
     let mut out = stdout.lock();
     serde_json::to_writer(&mut out, &summary)?;
     writeln!(out)?;
+    if summary.imported == 0 && summary.failed > 0 {
+        anyhow::bail!(
+            "nothing was imported: all {} line(s) failed",
+            summary.failed
+        );
+    }
     Ok(())
 }

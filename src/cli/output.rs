@@ -40,7 +40,25 @@ fn n(x: Option<u64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A cell that a spreadsheet would not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV injection).
+/// Mention text is attacker-controlled, and `=HYPERLINK(...)` in a tweet must stay text
+/// when a PR team opens the export. Numbers hark writes itself (a negative score) are
+/// left alone.
+pub fn csv_safe(cell: String) -> String {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if cell.parse::<f64>().is_err() => {
+            format!("'{cell}")
+        }
+        _ => cell,
+    }
+}
+
 pub fn csv_record(m: &Mention) -> Vec<String> {
+    csv_fields(m).into_iter().map(csv_safe).collect()
+}
+
+fn csv_fields(m: &Mention) -> Vec<String> {
     let s = m.sentiment.as_ref();
     vec![
         m.id.clone(),

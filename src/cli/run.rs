@@ -53,7 +53,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
             let app = Arc::new(crate::serve::AppState {
                 index: rt.index.clone(),
                 config: Arc::new(rt.config.clone()),
-                state: Some(rt.state.clone()),
+                state: crate::serve::StateHandle::Shared(rt.state.clone()),
                 token,
                 metrics: rt.metrics.clone(),
             });
@@ -107,5 +107,22 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         serde_json::to_writer(&mut out, &summary)?;
         writeln!(out)?;
     }
+    if every_source_failed(&summary) {
+        anyhow::bail!(
+            "every source failed ({} polled, {} disabled): nothing could be collected (see `errors` per source)",
+            summary.sources.len(),
+            summary.disabled.len()
+        );
+    }
     Ok(())
+}
+
+/// Whether the run collected nothing because every configured source failed: each polled
+/// source reported errors and got no answer at all (no items, nothing "not modified"), and
+/// the rest could not start. A run without sources has not failed.
+fn every_source_failed(summary: &pipeline::RunSummary) -> bool {
+    let failed = |s: &crate::sources::PollReport| {
+        !s.errors.is_empty() && s.items == 0 && s.not_modified == 0
+    };
+    (summary.sources.len() + summary.disabled.len()) > 0 && summary.sources.iter().all(failed)
 }

@@ -3,8 +3,7 @@
 use super::{Cli, load_config, usage};
 use crate::config::Config;
 use crate::index::MentionIndex;
-use crate::serve::{AppState, metrics::Metrics};
-use crate::state::StateStore;
+use crate::serve::{AppState, StateHandle, metrics::Metrics};
 use clap::Args;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,15 +55,8 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
     let data = cfg.data_dir();
     std::fs::create_dir_all(&data)?;
     let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
-    // The state store allows one process at a time; while `hark run` holds it, the alert
-    // history is served by `hark run --serve` instead.
-    let state = match StateStore::open(&data.join("state.redb")) {
-        Ok(s) => Some(Arc::new(s)),
-        Err(e) => {
-            tracing::warn!(error = %e, "alert history unavailable (is `hark run` using this data dir? use `hark run --serve`)");
-            None
-        }
-    };
+    // Opened per request, never held: see `StateHandle`.
+    let state = StateHandle::OnDemand(data.join("state.redb"));
     let app = Arc::new(AppState {
         index: index.clone(),
         config: Arc::new(cfg),

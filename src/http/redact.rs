@@ -45,6 +45,12 @@ impl fmt::Display for Secret {
     }
 }
 
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_string())
+    }
+}
+
 impl From<String> for Secret {
     fn from(s: String) -> Secret {
         Secret(s)

@@ -271,6 +271,16 @@ impl MentionIndex {
         self.err(e)
     }
 
+    /// A tantivy error with what a write probe says about the disk (see [`probe_disk`]):
+    /// "an index writer was killed" becomes "cannot write to DIR: No space left on device".
+    pub fn explain(&self, e: tantivy::TantivyError) -> anyhow::Error {
+        let err = self.err(e);
+        match probe_disk(&self.path) {
+            Some(disk) => anyhow::anyhow!("{disk} (index error: {err})"),
+            None => anyhow::Error::new(err),
+        }
+    }
+
     /// The index's directory.
     pub fn path(&self) -> &Path {
         &self.path

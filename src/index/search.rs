@@ -287,8 +287,12 @@ pub fn search(index: &MentionIndex, req: &SearchRequest) -> Result<SearchResult,
     if let Some(e) = req.expr.as_ref().filter(|e| needs_verification(e)) {
         return search_verified(index, req, &*query, e);
     }
-    let limit = req.limit.max(1);
-    let top = TopDocs::with_limit(limit).and_offset(req.offset);
+    // Bounded by what the index holds: `--limit 18446744073709551615` (or a huge offset)
+    // must not overflow or allocate a heap of that size in the collector.
+    let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+    let offset = req.offset.min(docs);
+    let limit = req.limit.min(docs - offset).max(1);
+    let top = TopDocs::with_limit(limit).and_offset(offset);
     let (total, addrs): (usize, Vec<tantivy::DocAddress>) = match req.sort {
         Sort::Relevance => {
             let (n, d) = searcher.search(&*query, &(Count, top)).map_err(err)?;

@@ -360,13 +360,12 @@ async fn alerts_handler(
     let since = when(&p, "since")?;
     let until = when(&p, "until")?;
     let limit = number(&p, "limit", 100, 10_000)?;
-    let Some(state) = app.state.clone() else {
-        return Err(ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: json!({"error": "alert history is unavailable: another hark process holds the state store (serve it with `hark run --serve`)"}),
-        });
-    };
+    let handle = app.state.clone();
     blocking(move || {
+        let state = handle.get().map_err(|e| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: json!({ "error": e }),
+        })?;
         let list = Outbox::new(&state).list().map_err(ApiError::internal)?;
         let items: Vec<Value> = list
             .into_iter()

@@ -215,8 +215,8 @@ fn render(app: &AppState) -> String {
         );
         let _ = writeln!(out, "hark_index_commit_failures_total {}", m.index_faults);
     }
-    if let Some(state) = &app.state
-        && let Ok(list) = crate::alerts::outbox::Outbox::new(state).list()
+    if let Ok(state) = app.state.get()
+        && let Ok(list) = crate::alerts::outbox::Outbox::new(&state).list()
     {
         let mut by: BTreeMap<String, u64> = BTreeMap::new();
         for a in &list {

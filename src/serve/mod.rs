@@ -28,10 +28,37 @@ use std::sync::Arc;
 pub struct AppState {
     pub index: Arc<MentionIndex>,
     pub config: Arc<Config>,
-    /// The state store (alert history), when this process could open it.
-    pub state: Option<Arc<StateStore>>,
+    /// The state store (alert history).
+    pub state: StateHandle,
     pub token: Option<String>,
     pub metrics: Arc<metrics::Metrics>,
+}
+
+/// How the server reaches the state store (alert history).
+///
+/// redb lets one process at a time open a database. `hark run --serve` shares the store its
+/// pipeline holds; a standalone `hark serve` opens it only for the request that needs it
+/// and closes it straight after, so it never locks the team's CLI (`hark import`, `hark
+/// alerts list`, `hark run --once`) out of the deployment.
+#[derive(Clone)]
+pub enum StateHandle {
+    Shared(Arc<StateStore>),
+    OnDemand(std::path::PathBuf),
+}
+
+impl StateHandle {
+    /// The store, for the duration of one request; an error says why it is unavailable (another
+    /// process, such as `hark run`, holding it).
+    pub fn get(&self) -> Result<Arc<StateStore>, String> {
+        match self {
+            StateHandle::Shared(s) => Ok(s.clone()),
+            StateHandle::OnDemand(path) => StateStore::open(path).map(Arc::new).map_err(|e| {
+                format!(
+                    "alert history is unavailable: {e} (while `hark run` holds the state store, serve it with `hark run --serve`)"
+                )
+            }),
+        }
+    }
 }
 
 /// The router: API, UI, health and metrics.

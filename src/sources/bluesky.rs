@@ -36,7 +36,7 @@ const MAX_LIMIT: usize = 100;
 
 pub struct Bluesky {
     /// Handle and app password, when logging in.
-    login: Option<(String, String)>,
+    login: Option<(String, crate::http::redact::Secret)>,
 }
 
 impl Bluesky {
@@ -131,7 +131,7 @@ impl Api for Bluesky {
 
     fn session(&self) -> Option<SessionRequest> {
         let (identifier, password) = self.login.as_ref()?;
-        let body = serde_json::json!({"identifier": identifier, "password": password});
+        let body = serde_json::json!({"identifier": identifier, "password": password.expose()});
         Some(SessionRequest {
             url: format!("{PDS}/xrpc/com.atproto.server.createSession"),
             content_type: "application/json",

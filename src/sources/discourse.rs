@@ -55,7 +55,7 @@ pub struct Discourse {
     /// The forum's host, the namespace of mention ids.
     host: String,
     /// `(Api-Key, Api-Username)`.
-    auth: Option<(String, String)>,
+    auth: Option<(crate::http::redact::Secret, String)>,
     latest: bool,
 }
 
@@ -88,7 +88,11 @@ impl Discourse {
         ))
     }
 
-    fn for_forum(base: &url::Url, auth: Option<(String, String)>, latest: bool) -> Discourse {
+    fn for_forum(
+        base: &url::Url,
+        auth: Option<(crate::http::redact::Secret, String)>,
+        latest: bool,
+    ) -> Discourse {
         Discourse {
             base: base.as_str().trim_end_matches('/').to_string(),
             host: base.host_str().unwrap_or("").to_ascii_lowercase(),
@@ -176,7 +180,9 @@ impl Api for Discourse {
         };
         let req = ApiRequest::get(url);
         match &self.auth {
-            Some((key, user)) => req.header("api-key", key)?.header("api-username", user),
+            Some((key, user)) => req
+                .header("api-key", key.expose())?
+                .header("api-username", user),
             None => Ok(req),
         }
     }

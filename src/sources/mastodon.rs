@@ -37,7 +37,7 @@ const BASE: &str = "https://mastodon.social";
 const MAX_LIMIT: usize = 40;
 
 pub struct Mastodon {
-    token: Option<String>,
+    token: Option<crate::http::redact::Secret>,
     tags: Vec<String>,
 }
 
@@ -113,7 +113,7 @@ impl Api for Mastodon {
         };
         let req = ApiRequest::get(url);
         match &self.token {
-            Some(t) => req.bearer(t),
+            Some(t) => req.bearer(t.expose()),
             None => Ok(req),
         }
     }
@@ -211,7 +211,7 @@ mod tests {
 
     fn api(token: Option<&str>, tags: &[&str]) -> Mastodon {
         Mastodon {
-            token: token.map(str::to_string),
+            token: token.map(Into::into),
             tags: tags.iter().map(|t| t.to_string()).collect(),
         }
     }

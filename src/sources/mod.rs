@@ -200,7 +200,7 @@ pub fn credential(
     setting: &str,
     var: Option<&str>,
     required: Option<&str>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<crate::http::redact::Secret>, String> {
     match var {
         None => match required {
             Some(what) => Err(format!(
@@ -210,7 +210,7 @@ pub fn credential(
             None => Ok(None),
         },
         Some(var) => match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+            Ok(v) if !v.trim().is_empty() => Ok(Some(crate::http::redact::Secret::new(v.trim()))),
             _ => Err(format!(
                 "{} source `{}`: environment variable {var} (named by `{setting}`) is not set; the source is disabled",
                 config.kind, config.name

@@ -35,7 +35,7 @@ pub struct Reddit {
     subreddits: Vec<String>,
     comments: bool,
     /// client id and secret, when OAuth is configured.
-    app: Option<(String, String)>,
+    app: Option<(crate::http::redact::Secret, crate::http::redact::Secret)>,
 }
 
 impl Reddit {
@@ -163,7 +163,11 @@ impl Api for Reddit {
 
     fn session(&self) -> Option<SessionRequest> {
         let (id, secret) = self.app.as_ref()?;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            id.expose(),
+            secret.expose()
+        ));
         let auth = HeaderValue::from_str(&format!("Basic {basic}")).ok()?;
         Some(SessionRequest {
             url: format!("{PUBLIC}/api/v1/access_token"),

@@ -45,7 +45,7 @@ pub struct StackExchange {
     site_key: String,
     /// The site's host, for answer permalinks.
     domain: String,
-    key: Option<String>,
+    key: Option<crate::http::redact::Secret>,
     comments: bool,
     tags: Vec<String>,
 }
@@ -68,7 +68,12 @@ impl StackExchange {
         ))
     }
 
-    fn for_site(site: &str, key: Option<String>, comments: bool, tags: Vec<String>) -> Self {
+    fn for_site(
+        site: &str,
+        key: Option<crate::http::redact::Secret>,
+        comments: bool,
+        tags: Vec<String>,
+    ) -> Self {
         // MathOverflow's API parameter is its domain.
         let api_site = if site == "mathoverflow" {
             "mathoverflow.net"
@@ -192,7 +197,7 @@ impl Api for StackExchange {
             url.push_str(&format!("&todate={todate}"));
         }
         if let Some(key) = &self.key {
-            url.push_str(&format!("&key={}", enc(key)));
+            url.push_str(&format!("&key={}", enc(key.expose())));
         }
         Ok(ApiRequest::get(url))
     }

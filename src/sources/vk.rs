@@ -35,7 +35,7 @@ const BASE: &str = "https://api.vk.com";
 const VERSION: &str = "5.199";
 
 pub struct Vk {
-    token: String,
+    token: crate::http::redact::Secret,
 }
 
 impl Vk {
@@ -74,7 +74,7 @@ impl Api for Vk {
             q.page_size.clamp(1, 200),
             q.since.timestamp().max(0),
             enc("screen_name,followers_count,members_count"),
-            enc(&self.token),
+            enc(self.token.expose()),
         )))
     }
 

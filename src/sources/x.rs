@@ -35,7 +35,7 @@ const TWEET_FIELDS: &str =
 const USER_FIELDS: &str = "username,public_metrics";
 
 pub struct X {
-    token: String,
+    token: crate::http::redact::Secret,
 }
 
 impl X {
@@ -98,7 +98,7 @@ impl Api for X {
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
-        ApiRequest::get(self.url(q, Utc::now())).bearer(&self.token)
+        ApiRequest::get(self.url(q, Utc::now())).bearer(self.token.expose())
     }
 
     fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {

@@ -40,7 +40,7 @@ use serde_json::Value;
 const BASE: &str = "https://www.googleapis.com";
 
 pub struct YouTube {
-    key: String,
+    key: crate::http::redact::Secret,
     comments: bool,
 }
 
@@ -83,14 +83,14 @@ impl Api for YouTube {
                     enc(&query),
                     q.page_size.clamp(1, 50),
                     enc(&q.since.to_rfc3339_opts(SecondsFormat::Secs, true)),
-                    enc(&self.key),
+                    enc(self.key.expose()),
                 )
             }
             "comments" => format!(
                 "{BASE}/youtube/v3/commentThreads?part=snippet%2Creplies&videoId={}&order=time&maxResults={}&textFormat=plainText{page}&key={}",
                 enc(&q.stream.arg),
                 q.page_size.clamp(1, 100),
-                enc(&self.key),
+                enc(self.key.expose()),
             ),
             other => return Err(format!("youtube has no `{other}` endpoint")),
         };
