@@ -134,6 +134,7 @@ impl Enricher {
         lang_hint: Option<&str>,
         unmatched: Unmatched,
     ) -> Option<(Mention, String, Vec<Vec<String>>)> {
+        m.sanitize(chrono::Utc::now());
         let content = m.content();
         if m.lang.is_none() {
             m.lang = lang::detect(&content, lang_hint);

@@ -158,6 +158,38 @@ impl Engagement {
 
 impl Mention {
     /// Fills derived fields: `reach` from engagement when absent.
+    /// Makes an attacker- or parser-supplied mention safe to store and show:
+    /// - a `published_at` before 1970 or more than a day ahead of `now` (a feed dated year
+    ///   99999 overflowed the index's nanosecond timestamps) becomes the fetch time, else
+    ///   `now`;
+    /// - control characters other than line breaks and tabs (NUL, escape sequences that
+    ///   would drive a terminal) are removed from the title, text and author.
+    pub fn sanitize(&mut self, now: DateTime<Utc>) {
+        let sane = |t: &DateTime<Utc>| t.timestamp() >= 0 && *t <= now + chrono::Duration::days(1);
+        if !sane(&self.published_at) {
+            tracing::debug!(id = %self.id, published_at = %self.published_at,
+                "implausible publication time: using the fetch time");
+            self.published_at = self.fetched_at.filter(sane).unwrap_or(now);
+        }
+        if let Some(f) = self.fetched_at
+            && !sane(&f)
+        {
+            self.fetched_at = Some(now);
+        }
+        let clean = |s: &mut String| {
+            if s.chars().any(is_unwanted_control) {
+                s.retain(|c| !is_unwanted_control(c));
+            }
+        };
+        clean(&mut self.text);
+        if let Some(t) = &mut self.title {
+            clean(t);
+        }
+        if let Some(a) = &mut self.author {
+            clean(a);
+        }
+    }
+
     pub fn finish(&mut self) {
         if self.reach.is_none() {
             self.reach = Some(self.engagement.reach());
@@ -173,6 +205,10 @@ impl Mention {
             _ => self.text.clone(),
         }
     }
+}
+
+fn is_unwanted_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
 }
 
 /// Formats a time the way the contract wants it: UTC, RFC 3339, `Z`, whole seconds

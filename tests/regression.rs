@@ -823,3 +823,35 @@ fn full_disk_stalls_visibly_and_indexing_resumes_when_space_returns() {
     assert!(metrics.contains("hark_pipeline_healthy 1"), "{metrics}");
     assert_eq!(api_total(&daemon.base, "first"), 1);
 }
+
+/// Found by the hostile-input suite: a feed item dated year 99999 overflowed the index's
+/// nanosecond timestamps, panicking the index sink and aborting `hark run` (in a release
+/// build it silently wrapped to a wrong date instead).
+#[test]
+fn feed_item_dated_year_99999_does_not_abort_the_pipeline() {
+    let server = TestServer::start();
+    server.file(
+        "/rss",
+        "<rss version=\"2.0\"><channel><title>t</title><item><guid>y</guid><title>Acme far future</title><pubDate>Mon, 01 Jan 99999 00:00:00 GMT</pubDate></item><item><guid>z</guid><title>Acme today</title></item></channel></rss>"
+            .as_bytes()
+            .to_vec(),
+        "application/rss+xml",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    deployment(
+        dir.path(),
+        &format!(
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"{}\"]\n",
+            server.url("/rss")
+        ),
+    );
+    let (o, summary) = run_once(dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(summary["indexed"], 2, "{summary}");
+    let v = search_json(dir.path(), &["far future"]);
+    let published = v["mentions"][0]["published_at"].as_str().unwrap();
+    assert!(
+        published.starts_with("2026") || published.starts_with("202"),
+        "{published}"
+    );
+}

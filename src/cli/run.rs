@@ -117,12 +117,12 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether the run collected nothing because every configured source failed: each polled
-/// source reported errors and got no answer at all (no items, nothing "not modified"), and
-/// the rest could not start. A run without sources has not failed.
+/// Whether every configured source failed: each polled source had as many errors as
+/// requests (none of its requests succeeded) and collected nothing, and the rest could not
+/// start. A run without sources has not failed.
 fn every_source_failed(summary: &pipeline::RunSummary) -> bool {
     let failed = |s: &crate::sources::PollReport| {
-        !s.errors.is_empty() && s.items == 0 && s.not_modified == 0
+        !s.errors.is_empty() && s.errors.len() >= s.requests && s.items == 0
     };
     (summary.sources.len() + summary.disabled.len()) > 0 && summary.sources.iter().all(failed)
 }

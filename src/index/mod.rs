@@ -193,7 +193,12 @@ impl MentionIndex {
         d.add_text(f.content, m.content());
         d.add_date(
             f.published_at,
-            tantivy::DateTime::from_timestamp_secs(m.published_at.timestamp()),
+            // Clamped to what tantivy's nanosecond timestamps hold (years 1678–2261).
+            tantivy::DateTime::from_timestamp_secs(
+                m.published_at
+                    .timestamp()
+                    .clamp(-9_200_000_000, 9_200_000_000),
+            ),
         );
         d.add_u64(
             f.sentiment_code,

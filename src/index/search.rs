@@ -240,7 +240,10 @@ fn needs_verification(e: &Expr) -> bool {
 }
 
 fn date_term(field: Field, t: DateTime<Utc>) -> Term {
-    Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(t.timestamp()))
+    Term::from_field_date(
+        field,
+        tantivy::DateTime::from_timestamp_secs(t.timestamp().clamp(-9_200_000_000, 9_200_000_000)),
+    )
 }
 
 /// The filter part of a request (everything but sorting and paging), as one query.
