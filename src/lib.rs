@@ -9,6 +9,7 @@ pub mod config;
 pub mod crawl;
 pub mod demo;
 pub mod enrich;
+pub mod fuzzing;
 pub mod html;
 pub mod http;
 pub mod import;

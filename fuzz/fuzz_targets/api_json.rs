@@ -1,7 +1,5 @@
-//! The API pollers' mappers on arbitrary JSON: never panic (drift is skipped, not fatal).
+//! `hark::fuzzing::api_json` under libFuzzer (see src/fuzzing.rs for what it checks).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = hark::sources::fuzz_api_mappers(data);
-});
+fuzz_target!(|data: &[u8]| hark::fuzzing::api_json(data));

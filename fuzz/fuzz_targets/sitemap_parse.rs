@@ -1,7 +1,5 @@
-//! Sitemap parsing (XML, gzip, text): never panics, bounded output.
+//! `hark::fuzzing::sitemap_parse` under libFuzzer (see src/fuzzing.rs for what it checks).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = hark::crawl::sitemap::parse_sitemap(data);
-});
+fuzz_target!(|data: &[u8]| hark::fuzzing::sitemap_parse(data));
