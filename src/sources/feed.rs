@@ -191,15 +191,25 @@ fn parser(base: &str) -> feed_rs::parser::Parser {
         .build()
 }
 
+/// One parse attempt. feed-rs (through quick-xml) can panic on hostile input (found by
+/// the fuzzing campaign: a malformed `encoding` declaration trips an assertion in
+/// quick-xml's decoder), so a panic is caught and reported as this feed's error.
+fn try_parse(base: &str, doc: &[u8]) -> Result<feed_rs::model::Feed, String> {
+    match std::panic::catch_unwind(|| parser(base).parse(doc)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err("the feed parser crashed on this document".into()),
+    }
+}
+
 /// Parses a feed, repairing the common kinds of damage (see the module docs).
 pub fn parse_feed(
     body: &[u8],
     base: &str,
     http_charset: Option<&str>,
 ) -> Result<feed_rs::model::Feed, String> {
-    let first_err = match parser(base).parse(body) {
+    let first_err = match try_parse(base, body) {
         Ok(f) => return Ok(f),
-        Err(e) => e.to_string(),
+        Err(e) => e,
     };
     let mut doc: Vec<u8> = body.to_vec();
     let mut repairs = Vec::new();
@@ -226,7 +236,7 @@ pub fn parse_feed(
         doc = strip_encoding_decl(&text).into_bytes();
         repairs.push("undeclared encoding decoded");
     }
-    if let Ok(f) = parser(base).parse(doc.as_slice()) {
+    if let Ok(f) = try_parse(base, doc.as_slice()) {
         log_repairs(base, &repairs);
         return Ok(f);
     }
@@ -236,7 +246,7 @@ pub fn parse_feed(
         if fixed != text {
             doc = fixed.into_bytes();
             repairs.push("HTML entities replaced");
-            if let Ok(f) = parser(base).parse(doc.as_slice()) {
+            if let Ok(f) = try_parse(base, doc.as_slice()) {
                 log_repairs(base, &repairs);
                 return Ok(f);
             }
@@ -244,7 +254,7 @@ pub fn parse_feed(
     }
     // 4. A truncated or unclosed document: keep what precedes the last complete item.
     if let Some(fixed) = close_truncated(&doc)
-        && let Ok(f) = parser(base).parse(fixed.as_slice())
+        && let Ok(f) = try_parse(base, fixed.as_slice())
     {
         repairs.push("truncated document closed after its last complete item");
         log_repairs(base, &repairs);
