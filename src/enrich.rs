@@ -6,7 +6,7 @@ use crate::config::QueryConfig;
 use crate::lang;
 use crate::mention::Mention;
 use crate::query::{self, QuerySet};
-use crate::sentiment::Classifier;
+use crate::sentiment::router::Router;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,16 +25,17 @@ pub struct Enricher {
     set: QuerySet,
     by_name: HashMap<String, usize>,
     neutral: Vec<Vec<Vec<String>>>,
-    classifier: Arc<dyn Classifier>,
+    sentiment: Arc<Router>,
     /// Changes when the queries change, so that seen items are re-evaluated.
     salt: [u8; 32],
 }
 
 impl Enricher {
-    pub fn new(queries: &[QueryConfig], classifier: Arc<dyn Classifier>) -> Enricher {
+    pub fn new(queries: &[QueryConfig], sentiment: Arc<Router>) -> Enricher {
         let set = QuerySet::new(queries.iter().map(|q| q.expr.clone()).collect());
         let mut h = Sha256::new();
-        h.update(classifier.model().as_bytes());
+        h.update(sentiment.english_model().as_bytes());
+        h.update(sentiment.languages().join(",").as_bytes());
         for q in queries {
             h.update(q.name.as_bytes());
             h.update([0]);
@@ -53,7 +54,7 @@ impl Enricher {
             neutral: queries.iter().map(QueryConfig::neutral_terms).collect(),
             queries: queries.to_vec(),
             set,
-            classifier,
+            sentiment,
             salt: h.finalize().into(),
         }
     }
@@ -62,8 +63,8 @@ impl Enricher {
         &self.queries
     }
 
-    pub fn classifier(&self) -> &dyn Classifier {
-        &*self.classifier
+    pub fn sentiment(&self) -> &Router {
+        &self.sentiment
     }
 
     /// Identifies the content of a collected mention under the current queries: equal
@@ -105,13 +106,12 @@ impl Enricher {
             .into_par_iter()
             .filter_map(|m| self.prepare(m, lang_hint, unmatched))
             .collect();
-        let todo: Vec<(&str, &[Vec<String>])> = prepared
+        let todo: Vec<(&str, Option<&str>, &[Vec<String>])> = prepared
             .iter()
             .filter(|(m, _, _)| m.sentiment.is_none())
-            .map(|(_, content, neutral)| (content.as_str(), neutral.as_slice()))
+            .map(|(m, content, neutral)| (content.as_str(), m.lang.as_deref(), neutral.as_slice()))
             .collect();
-        let mut scores = self.classifier.classify_batch(&todo).into_iter();
-        let model = self.classifier.model();
+        let mut scores = self.sentiment.classify_batch(&todo).into_iter();
         prepared
             .into_iter()
             .map(|(mut m, _, _)| {
@@ -119,7 +119,7 @@ impl Enricher {
                     let s = scores
                         .next()
                         .expect("one score per mention without sentiment");
-                    m.sentiment = Some(s.to_sentiment(model));
+                    m.sentiment = Some(crate::sentiment::router::to_sentiment(&s));
                 }
                 m.finish();
                 m

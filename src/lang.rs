@@ -144,6 +144,16 @@ const STOPWORDS: &[(&str, &[&str])] = &[
             "moje", "tady", "proc", "taky", "porad",
         ],
     ),
+    (
+        // Hindi written in Latin letters (Hinglish), as most Indian tweets are.
+        "hi",
+        &[
+            "hai", "hain", "ki", "ke", "ka", "ko", "nahi", "nahin", "nhi", "mein", "main", "bhi",
+            "aur", "kya", "ye", "yeh", "wo", "woh", "se", "ho", "tha", "thi", "hota", "kar",
+            "karo", "raha", "rahe", "kuch", "sab", "ji", "hum", "tum", "aap", "mera", "meri",
+            "apne", "kaise", "kyun", "bahut", "abhi", "toh", "lekin", "par",
+        ],
+    ),
 ];
 
 fn stopword_table() -> &'static HashMap<&'static str, u16> {
@@ -220,10 +230,17 @@ fn detect_fast(text: &str) -> Option<&'static str> {
         (Script::Greek, "el"),
         (Script::Hebrew, "he"),
         (Script::Thai, "th"),
+        (Script::Devanagari, "hi"),
     ] {
         if count(script) * 2 > letters {
             return Some(code);
         }
+    }
+    if count(Script::Cyrillic) * 2 > letters {
+        return Some(cyrillic_language(text));
+    }
+    if count(Script::Arabic) * 2 > letters {
+        return Some(arabic_script_language(text));
     }
     if count(Script::Latin) * 2 <= letters {
         return None;
@@ -246,18 +263,129 @@ fn detect_fast(text: &str) -> Option<&'static str> {
     (best >= 2 && best * 2 >= second * 3).then(|| STOPWORDS[order[0]].0)
 }
 
+/// Cyrillic text by its letters (trigram models confuse short Russian posts with Bulgarian,
+/// Ukrainian, Serbian, …): a letter only one language uses decides; Russian otherwise.
+fn cyrillic_language(text: &str) -> &'static str {
+    let has = |set: &str| {
+        text.chars()
+            .any(|c| set.contains(c.to_lowercase().next().unwrap_or(c)))
+    };
+    if has("ыэё") {
+        "ru"
+    } else if has("ґєії") {
+        "uk"
+    } else if has("ў") {
+        "be"
+    } else if has("ѓќѕ") {
+        "mk"
+    } else if has("ђћџљњј") {
+        "sr"
+    } else if has("ъ") && text.chars().filter(|c| *c == 'ъ').count() >= 2 {
+        "bg"
+    } else {
+        "ru"
+    }
+}
+
+/// Arabic script: Persian and Urdu by their extra letters, Arabic otherwise.
+fn arabic_script_language(text: &str) -> &'static str {
+    let has = |set: &str| text.chars().any(|c| set.contains(c));
+    if has("ٹڈڑںےھ") {
+        "ur"
+    } else if has("پچژگکی") {
+        "fa"
+    } else {
+        "ar"
+    }
+}
+
+/// whatlang restricted to languages written in Latin script that brands are commonly
+/// talked about in: its full model names rare languages (Javanese, Shona, Zulu, …) for
+/// short, noisy posts far more often than they occur.
+fn latin_detector() -> &'static whatlang::Detector {
+    static D: OnceLock<whatlang::Detector> = OnceLock::new();
+    D.get_or_init(|| {
+        whatlang::Detector::with_allowlist(vec![
+            Lang::Eng,
+            Lang::Fra,
+            Lang::Deu,
+            Lang::Spa,
+            Lang::Ita,
+            Lang::Por,
+            Lang::Nld,
+            Lang::Swe,
+            Lang::Dan,
+            Lang::Nob,
+            Lang::Fin,
+            Lang::Pol,
+            Lang::Ces,
+            Lang::Slk,
+            Lang::Hun,
+            Lang::Ron,
+            Lang::Tur,
+            Lang::Ind,
+            Lang::Hrv,
+            Lang::Slv,
+            Lang::Lit,
+            Lang::Lav,
+            Lang::Est,
+            Lang::Cat,
+            Lang::Vie,
+        ])
+    })
+}
+
+/// The words that say something about the language: URLs, @handles and the `RT` marker
+/// are left out (in a short Russian post, `@BoyWithMarlboro https://t.co/N39G` would
+/// otherwise outweigh the Cyrillic).
+fn language_bearing(text: &str) -> std::borrow::Cow<'_, str> {
+    let noise = |w: &str| {
+        w.starts_with('@')
+            || w.starts_with("http")
+            || w.starts_with("www.")
+            || w == "RT"
+            || w.starts_with("&amp")
+            || w.starts_with("&lt")
+            || w.starts_with("&gt")
+    };
+    if !text.split_whitespace().any(noise) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.split_whitespace()
+            .filter(|w| !noise(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
 /// ISO 639-1 code of a detected language, or None when unsure.
 pub fn detect(text: &str, hint: Option<&str>) -> Option<String> {
+    let cleaned = language_bearing(text);
+    let text: &str = &cleaned;
     if let Some(code) = detect_fast(text) {
         return Some(code.to_string());
     }
-    let info = whatlang::detect(text);
+    let latin = text
+        .chars()
+        .filter_map(script_of)
+        .all(|s| s == Script::Latin);
+    let info = if latin {
+        latin_detector().detect(text)
+    } else {
+        whatlang::detect(text)
+    };
     let hint = hint.and_then(normalise_hint);
     match info {
         Some(info) if info.is_reliable() || info.confidence() >= 0.5 => {
             Some(iso639_1(info.lang()).to_string())
         }
         Some(info) if hint.is_none() && info.confidence() >= 0.2 && text.len() >= 40 => {
+            Some(iso639_1(info.lang()).to_string())
+        }
+        // A Latin-script post of a few words: the restricted model's best guess beats no
+        // language at all (which would score it as English).
+        Some(info) if hint.is_none() && latin && text.split_whitespace().count() >= 3 => {
             Some(iso639_1(info.lang()).to_string())
         }
         _ => hint,

@@ -93,6 +93,9 @@ pub enum Label {
     Negative,
     Neutral,
     Positive,
+    /// The mention's language has no classifier (`score` 0, `model` "none"): counted apart
+    /// from neutral everywhere.
+    Unscored,
 }
 
 impl Label {
@@ -102,6 +105,7 @@ impl Label {
         match self {
             Label::Negative => "negative",
             Label::Neutral => "neutral",
+            Label::Unscored => "unscored",
             Label::Positive => "positive",
         }
     }
@@ -111,6 +115,7 @@ impl Label {
             "negative" | "neg" => Some(Label::Negative),
             "neutral" | "neu" => Some(Label::Neutral),
             "positive" | "pos" => Some(Label::Positive),
+            "unscored" => Some(Label::Unscored),
             _ => None,
         }
     }

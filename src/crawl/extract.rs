@@ -41,7 +41,18 @@
 //!    result wins. An `[itemprop=articleBody]`, a single `<article>` or a single `<main>`
 //!    with ≥ 250 chars and link density < 0.33 replaces a selection that lies inside it but
 //!    has less than half of its text, and is used when nothing else qualifies. Pages with
-//!    no candidate at all fall back to the longest block with link density < 0.5, else "".
+//!    no candidate at all fall back to the longest block with link density < 0.5.
+//! 7. *Page wrappers are not boilerplate*: before any attempt, an element marked unlikely
+//!    that holds ≥ 50 % of the page's non-link text (≥ 500 chars, link density < 0.5) is
+//!    demoted from navigation to boilerplate (so the retries of step 6 may use it), and to
+//!    not unlikely at all when it holds ≥ 80 % of it (`<div class="wrapper nav-closed">`
+//!    around the whole page used to empty the page).
+//! 8. *Last resorts*, when the result has fewer than 200 chars: the DOM is walked again
+//!    permissively (hidden subtrees, boilerplate roles, `header`, `aside` and `dialog` are
+//!    entered: an article inside `<div id=root aria-hidden=true>` behind an open modal) and
+//!    that result is taken if it is more than twice as long; then a JSON-LD `articleBody`
+//!    (or `text`) of an article-typed object, if more than twice as long. A page that has
+//!    only navigation still yields "".
 //!
 //! Text comes out with block elements separated by `"\n\n"`, `<br>` as `"\n"`, whitespace
 //! runs (incl. NBSP) collapsed to one space, entities decoded by the parser.
@@ -95,14 +106,26 @@ pub struct Article {
 /// Extracts the main text and the metadata of an article page.
 pub fn extract_article(doc: &Html) -> Article {
     let content = main_content(doc);
-    let meta = PageMeta::collect(doc);
+    let mut meta = PageMeta::collect(doc);
     let roots: Vec<NodeId> = content.roots.iter().map(|n| n.id()).collect();
+    let mut text = content.text;
+    // A page whose body yields next to nothing (client-side rendered, or text the walk could
+    // not reach) may still carry the article in its JSON-LD.
+    if let Some(raw) = meta.ld_body.take() {
+        let len = text.chars().count();
+        if len < TOO_SHORT {
+            let body = crate::html::to_text(&raw);
+            if body.chars().count() > 2 * len {
+                text = body;
+            }
+        }
+    }
     Article {
         title: meta.title(&roots),
         author: meta.author(),
         published: meta.published(&roots),
         lang: meta.lang(),
-        text: content.text,
+        text,
     }
 }
 
@@ -394,14 +417,17 @@ impl Entry<'_> {
     }
 }
 
-fn build_arena(doc: &Html) -> Vec<Entry<'_>> {
+/// `permissive`: the last-resort walk, which also enters hidden subtrees, boilerplate roles,
+/// `header`, `aside` and `dialog` (a page whose article sits in a wrapper hidden while a
+/// modal is open, or in an odd landmark, still yields its text).
+fn build_arena(doc: &Html, permissive: bool) -> Vec<Entry<'_>> {
     let root: NodeRef<'_, Node> = *doc.root_element();
     let mut arena: Vec<Entry> = Vec::with_capacity(1024);
     let mut open: Vec<u32> = Vec::with_capacity(64);
     let mut scratch = String::new();
     let mut cur = root;
     'walk: loop {
-        if visit(&mut arena, &open, cur, &mut scratch) && cur.has_children() {
+        if visit(&mut arena, &open, cur, &mut scratch, permissive) && cur.has_children() {
             open.push(arena.len() as u32 - 1);
             if let Some(c) = cur.first_child() {
                 cur = c;
@@ -432,6 +458,7 @@ fn visit<'a>(
     open: &[u32],
     node: NodeRef<'a, Node>,
     scratch: &mut String,
+    permissive: bool,
 ) -> bool {
     let parent = open.last().copied().unwrap_or(NONE);
     let (pctx, pblock) = if parent == NONE {
@@ -478,14 +505,18 @@ fn visit<'a>(
         }
         Node::Element(el) => {
             let name = el.name();
-            let Some(tag) = Tag::of(name) else {
-                return false;
+            let tag = match Tag::of(name) {
+                Some(tag) => tag,
+                None if permissive && matches!(name, "aside" | "dialog") => Tag::Section,
+                None => return false,
             };
-            if is_hidden(el) || has_boilerplate_role(el) {
-                return false;
-            }
-            if name == "header" && pctx & IN_ARTICLE == 0 {
-                return false;
+            if !permissive {
+                if is_hidden(el) || has_boilerplate_role(el) {
+                    return false;
+                }
+                if name == "header" && pctx & IN_ARTICLE == 0 {
+                    return false;
+                }
             }
             entry.tag = tag;
             if tag.is_block() {
@@ -737,16 +768,80 @@ struct Content<'a> {
     roots: Vec<NodeRef<'a, Node>>,
 }
 
+/// Below this many chars the page is walked again, permissively (see [`build_arena`]).
+const TOO_SHORT: usize = 200;
+
 fn main_content(doc: &Html) -> Content<'_> {
-    let mut arena = build_arena(doc);
+    let mut arena = build_arena(doc, false);
+    unmark_page_wrappers(&mut arena);
+    let content = select_content(&mut arena);
+    let len = content.text.chars().count();
+    if len >= TOO_SHORT {
+        return content;
+    }
+    let mut wide = build_arena(doc, true);
+    unmark_page_wrappers(&mut wide);
+    let alt = select_content(&mut wide);
+    if alt.text.chars().count() > 2 * len {
+        alt
+    } else {
+        content
+    }
+}
+
+/// Boilerplate class/id words are meant for boxes beside the article, not for a wrapper of
+/// the whole page (`<div class="wrapper nav-open">`, `<div id="page" class="has-header">`):
+/// an *unlikely* element that holds at least half of the page's non-link text (≥ 500 chars),
+/// at link density < 0.5, is demoted from navigation to boilerplate (dropped only by the
+/// first attempt), or from boilerplate to not unlikely when it holds ≥ 80 % of that text.
+fn unmark_page_wrappers(arena: &mut [Entry]) {
+    for e in arena.iter_mut() {
+        e.len = 0;
+        e.link_len10 = 0;
+    }
+    for i in (0..arena.len()).rev() {
+        let e = &mut arena[i];
+        if e.tag == Tag::Text {
+            e.len = e.own_len;
+            e.link_len10 = e.own_len * link_weight10(e.ctx);
+        }
+        let (len, link, parent) = (e.len, e.link_len10, e.parent);
+        if parent != NONE {
+            let p = &mut arena[parent as usize];
+            p.len += len;
+            p.link_len10 += link;
+        }
+    }
+    let plain = |e: &Entry| e.len.saturating_sub(e.link_len10 / 10);
+    let total: u32 = arena.iter().filter(|e| e.parent == NONE).map(plain).sum();
+    for e in arena.iter_mut() {
+        if e.unlikely == Unlikely::No || e.tag == Tag::Text {
+            continue;
+        }
+        let own = plain(e);
+        if own < 500 || own * 2 < total || e.link_density() >= 0.5 {
+            continue;
+        }
+        e.unlikely = if e.unlikely == Unlikely::Navigation {
+            Unlikely::Boilerplate
+        } else if own * 5 >= total * 4 {
+            Unlikely::No
+        } else {
+            Unlikely::Boilerplate
+        };
+    }
+}
+
+/// The attempts of Readability's retry chain, then the longest block.
+fn select_content<'a>(arena: &mut [Entry<'a>]) -> Content<'a> {
     let mut best: Option<Content> = None;
     for attempt in ATTEMPTS {
-        compute_stats(&mut arena, attempt);
-        let roots = select_roots(&mut arena, attempt);
+        compute_stats(arena, attempt);
+        let roots = select_roots(arena, attempt);
         if roots.is_empty() {
             continue;
         }
-        let text = render(&arena, &roots, attempt.clean);
+        let text = render(arena, &roots, attempt.clean);
         let content = Content {
             roots: roots.iter().map(|&r| arena[r as usize].node).collect(),
             text,
@@ -765,10 +860,10 @@ fn main_content(doc: &Html) -> Content<'_> {
     if let Some(b) = best.filter(|b| !b.text.is_empty()) {
         return b;
     }
-    compute_stats(&mut arena, ATTEMPTS[0]);
-    match longest_block(&arena) {
+    compute_stats(arena, ATTEMPTS[0]);
+    match longest_block(arena) {
         Some(i) => Content {
-            text: render(&arena, &[i], false),
+            text: render(arena, &[i], false),
             roots: vec![arena[i as usize].node],
         },
         None => Content {
@@ -1215,6 +1310,8 @@ struct PageMeta<'a> {
     ld_author: Option<String>,
     ld_published: Option<String>,
     ld_lang: Option<String>,
+    /// JSON-LD `articleBody` / `text` of an article-typed object.
+    ld_body: Option<String>,
     rel_author: Option<String>,
     itemprop_author: Option<String>,
     itemprop_published: Vec<String>,
@@ -1354,6 +1451,13 @@ impl<'a> PageMeta<'a> {
                 self.ld_published = o
                     .get("datePublished")
                     .and_then(|v| v.as_str())
+                    .map(str::to_string);
+            }
+            if self.ld_body.is_none() && is_article_type(o) {
+                self.ld_body = ["articleBody", "text"]
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(|v| v.as_str()))
+                    .filter(|s| !s.trim().is_empty())
                     .map(str::to_string);
             }
             if self.ld_lang.is_none() {
@@ -1619,6 +1723,58 @@ mod tests {
         ("spiceworks-community_forum-thread", 30),
         ("wordpress_blog-post", 30),
     ];
+
+    fn long_article(paragraphs: usize) -> String {
+        (0..paragraphs)
+            .map(|i| {
+                format!(
+                    "<p>Paragraph {i} of the story, in which the company said on Tuesday that \
+                     its quarterly revenue rose, beating estimates, while costs fell.</p>"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn article_in_a_wrapper_hidden_behind_a_modal_is_still_found() {
+        let html = format!(
+            "<html><body><div id=\"root\" aria-hidden=\"true\"><nav><a href=\"/\">Home</a></nav>\
+             <div class=\"ArticleBody\">{}</div></div>\
+             <div role=\"dialog\"><p>Sign up for our newsletter.</p></div></body></html>",
+            long_article(8)
+        );
+        let a = extract_article(&Html::parse_document(&html));
+        assert!(a.text.contains("Paragraph 0 of the story"), "{}", a.text);
+        assert!(a.text.contains("Paragraph 7 of the story"), "{}", a.text);
+    }
+
+    #[test]
+    fn page_wrapper_with_a_navigation_word_is_not_dropped() {
+        let html = format!(
+            "<html><body><div class=\"site-wrapper nav-closed\">\
+             <div class=\"menu\"><a href=\"/a\">Markets</a> <a href=\"/b\">Tech</a></div>\
+             <div class=\"group\">{}</div></div>\
+             <div class=\"footer\"><p>Copyright 2024, Example Corp, all rights reserved, \
+             and more words here.</p></div></body></html>",
+            long_article(8)
+        );
+        let a = extract_article(&Html::parse_document(&html));
+        assert!(a.text.contains("Paragraph 0 of the story"), "{}", a.text);
+        assert!(a.text.contains("Paragraph 7 of the story"), "{}", a.text);
+        assert!(!a.text.contains("Markets"), "{}", a.text);
+    }
+
+    #[test]
+    fn json_ld_article_body_when_the_page_has_no_text() {
+        let html = "<html><head><script type=\"application/ld+json\">{\"@type\": \
+                    \"NewsArticle\", \"headline\": \"H\", \"articleBody\": \"The full story \
+                    is here, with enough words to count as an article body. It goes on for \
+                    a while, and then some more, so that it is clearly longer than nothing \
+                    at all, which is what the page body holds.\"}</script></head>\
+                    <body><div id=\"app\"></div></body></html>";
+        let a = extract_article(&Html::parse_document(html));
+        assert!(a.text.starts_with("The full story is here"), "{}", a.text);
+    }
 
     fn fixture(name: &str) -> String {
         let bytes = std::fs::read(format!("{HTML_DIR}{name}")).expect("fixture readable");

@@ -60,6 +60,7 @@ pub fn sentiment_code(label: Option<Label>) -> u64 {
         Some(Label::Neutral) => 1,
         Some(Label::Positive) => 2,
         None => 3,
+        Some(Label::Unscored) => 4,
     }
 }
 

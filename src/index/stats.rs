@@ -37,6 +37,8 @@ pub struct Counts {
     pub negative: u64,
     pub neutral: u64,
     pub positive: u64,
+    /// Mentions in a language without a classifier (label `unscored`).
+    pub unscored: u64,
     pub reach: u64,
 }
 
@@ -47,6 +49,7 @@ impl Counts {
             0 => self.negative += 1,
             1 => self.neutral += 1,
             2 => self.positive += 1,
+            4 => self.unscored += 1,
             _ => {}
         }
         self.reach = self.reach.saturating_add(reach);
@@ -57,15 +60,18 @@ impl Counts {
         self.negative += o.negative;
         self.neutral += o.neutral;
         self.positive += o.positive;
+        self.unscored += o.unscored;
         self.reach = self.reach.saturating_add(o.reach);
     }
 
-    /// (positive − negative) / total, in [-1, 1]; 0 for an empty bucket.
+    /// (positive − negative) / scored mentions (unscored ones are left out: their
+    /// sentiment is unknown, not neutral), in [-1, 1]; 0 when nothing is scored.
     pub fn net_sentiment(&self) -> f64 {
-        if self.total == 0 {
+        let scored = self.total.saturating_sub(self.unscored);
+        if scored == 0 {
             0.0
         } else {
-            (self.positive as f64 - self.negative as f64) / self.total as f64
+            (self.positive as f64 - self.negative as f64) / scored as f64
         }
     }
 }

@@ -667,7 +667,7 @@ fn mentions(h: &mut String, heading: &str, class: &str, list: &[Mention]) {
         let class = match m.sentiment.as_ref().map(|s| s.label) {
             Some(Label::Negative) => "neg",
             Some(Label::Positive) => "pos",
-            Some(Label::Neutral) => "neu",
+            Some(Label::Neutral | Label::Unscored) => "neu",
             None => class,
         };
         let _ = writeln!(

@@ -788,7 +788,7 @@ fn mention_block(doc: &mut Doc, m: &Mention, fallback: Rgb) {
     let color = match m.sentiment.as_ref().map(|s| s.label) {
         Some(Label::Negative) => NEG,
         Some(Label::Positive) => POS,
-        Some(Label::Neutral) => NEU,
+        Some(Label::Neutral | Label::Unscored) => NEU,
         None => fallback,
     };
     let x = ML + 10.0;

@@ -12,7 +12,9 @@ pub const LABELS: [Label; 3] = [Label::Negative, Label::Neutral, Label::Positive
 pub fn label_index(l: Label) -> usize {
     match l {
         Label::Negative => 0,
-        Label::Neutral => 1,
+        // A prediction of "no classifier for this language" is scored as neutral: wrong
+        // unless the text was neutral, which is what it would have been called before.
+        Label::Neutral | Label::Unscored => 1,
         Label::Positive => 2,
     }
 }

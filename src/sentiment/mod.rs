@@ -9,6 +9,8 @@
 pub mod bert;
 pub mod eval;
 pub mod lexicon;
+pub mod ngram;
+pub mod router;
 pub mod transformer;
 pub mod vader;
 
@@ -67,6 +69,17 @@ pub fn bert_model_dir(settings: &SentimentConfig, root: &Path) -> PathBuf {
         }
     }
     configured
+}
+
+/// The deployment's sentiment: the configured model for English (see [`load`]) and the
+/// per-language models (built in, plus `models/ngram/*.hng` next to the config).
+pub fn load_router(
+    name: &str,
+    settings: &SentimentConfig,
+    root: &Path,
+) -> Result<router::Router, String> {
+    let english: std::sync::Arc<dyn Classifier> = std::sync::Arc::from(load(name, settings, root)?);
+    router::Router::new(english, Some(&root.join("models")))
 }
 
 /// The classifier for `name`: `lexicon`, `bert` (the model of `[sentiment].bert_model`), or a
