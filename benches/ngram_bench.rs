@@ -23,7 +23,11 @@ fn main() {
             eprintln!("{path}: absent, skipped");
             continue;
         };
-        let texts: Vec<&str> = text.lines().filter_map(|l| l.split_once('\t')).map(|(_, t)| t).collect();
+        let texts: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(_, t)| t)
+            .collect();
         // Warm up (model decoding happens once per process).
         for t in texts.iter().take(50) {
             std::hint::black_box(router.classify(t, Some(lang), &neutral));

@@ -24,11 +24,27 @@ fn mixed_languages_are_scored_by_their_own_models() {
     write(dir.path(), "hark.toml", "");
     write(dir.path(), "queries/acme.toml", "match = 'acme OR акме'\n");
     let rows = [
-        line("ru:1", "Акме: ужасный сервис, никогда больше не буду пользоваться", 30),
-        line("fr:1", "Acme, ce service est nul, je suis vraiment furieux", 30),
-        line("de:1", "Acme ist super, vielen Dank für die tolle Hilfe!", 30),
+        line(
+            "ru:1",
+            "Акме: ужасный сервис, никогда больше не буду пользоваться",
+            30,
+        ),
+        line(
+            "fr:1",
+            "Acme, ce service est nul, je suis vraiment furieux",
+            30,
+        ),
+        line(
+            "de:1",
+            "Acme ist super, vielen Dank für die tolle Hilfe!",
+            30,
+        ),
         line("en:1", "I love Acme, the support team was wonderful", 30),
-        line("nl:1", "Acme heeft de levering weer niet op tijd gedaan, echt jammer", 30),
+        line(
+            "nl:1",
+            "Acme heeft de levering weer niet op tijd gedaan, echt jammer",
+            30,
+        ),
         line("ja:1", "Acmeのサポートはとても良かったです", 30),
     ];
     write(dir.path(), "in.jsonl", &(rows.join("\n") + "\n"));
@@ -74,7 +90,9 @@ fn mixed_languages_are_scored_by_their_own_models() {
 
     let o = hark(
         dir.path(),
-        &["stats", "--query", "acme", "--since", "1d", "--format", "json"],
+        &[
+            "stats", "--query", "acme", "--since", "1d", "--format", "json",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -122,7 +140,11 @@ fn a_burst_of_russian_complaints_raises_a_negative_spike() {
     let mut rows = Vec::new();
     // A week of calm: a mention every 90 minutes.
     for i in 0..112 {
-        rows.push(line(&format!("calm:{i}"), calm[i % calm.len()], 90 + i as i64 * 90));
+        rows.push(line(
+            &format!("calm:{i}"),
+            calm[i % calm.len()],
+            90 + i as i64 * 90,
+        ));
     }
     // The last 40 minutes: 40 complaints.
     let angry = [
@@ -132,18 +154,35 @@ fn a_burst_of_russian_complaints_raises_a_negative_spike() {
         "Худший провайдер, Акме, никогда больше",
     ];
     for i in 0..40 {
-        rows.push(line(&format!("angry:{i}"), angry[i % angry.len()], 40 - i as i64));
+        rows.push(line(
+            &format!("angry:{i}"),
+            angry[i % angry.len()],
+            40 - i as i64,
+        ));
     }
     write(dir.path(), "in.jsonl", &(rows.join("\n") + "\n"));
     let o = hark(dir.path(), &["import", "in.jsonl"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = hark(
         dir.path(),
-        &["search", "--sentiment", "negative", "--since", "1h", "--format", "json", "--limit", "0"],
+        &[
+            "search",
+            "--sentiment",
+            "negative",
+            "--since",
+            "1h",
+            "--format",
+            "json",
+            "--limit",
+            "0",
+        ],
         None,
     );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(v["total"].as_u64().unwrap() >= 36, "complaints scored negative: {v}");
+    assert!(
+        v["total"].as_u64().unwrap() >= 36,
+        "complaints scored negative: {v}"
+    );
     let o = hark(
         dir.path(),
         &["alerts", "backtest", "acme-negative", "--since", "8d"],
@@ -156,7 +195,10 @@ fn a_burst_of_russian_complaints_raises_a_negative_spike() {
         .filter(|a: &Value| a["update"] == "new")
         .collect();
     assert_eq!(alerts.len(), 1, "{}", stdout(&o));
-    let fired = chrono::DateTime::parse_from_rfc3339(alerts[0]["fired_at"].as_str().unwrap())
-        .unwrap();
-    assert!(fired >= Utc::now() - Duration::minutes(45), "fired at {fired}");
+    let fired =
+        chrono::DateTime::parse_from_rfc3339(alerts[0]["fired_at"].as_str().unwrap()).unwrap();
+    assert!(
+        fired >= Utc::now() - Duration::minutes(45),
+        "fired at {fired}"
+    );
 }

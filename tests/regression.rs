@@ -6,9 +6,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A plain HTTP/1.1 GET (blocking): status and body.
@@ -697,44 +696,8 @@ fn fill_disk(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hark_run_serve(dir: &Path) -> Daemon {
-    let mut child = Command::new(hark_bin())
-        .current_dir(dir)
-        .args(["run", "--serve", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "hark run exited");
-        if let Some(i) = line.find("http://") {
-            break line[i..].trim().trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while err.read_line(&mut sink).unwrap_or(0) > 0 {
-            eprint!("hark run: {sink}");
-            sink.clear();
-        }
-    });
-    Daemon { child, base }
+fn hark_run_serve(dir: &Path) -> Served {
+    hark_server(dir, &[], &["run", "--serve", "127.0.0.1:0"])
 }
 
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {

@@ -281,10 +281,17 @@ impl Drop for Served {
 
 /// Starts `hark serve --listen LISTEN` in `dir` and waits until it announces its address.
 pub fn hark_serve(dir: &Path, env: &[(&str, &str)], listen: &str) -> Served {
+    hark_server(dir, env, &["serve", "--listen", listen])
+}
+
+/// Starts `hark ARGS` (a command that serves HTTP: `serve`, `run --serve ADDR`) in `dir`
+/// and waits until it announces its address.
+pub fn hark_server(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Served {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(hark_bin())
         .current_dir(dir)
-        .args(["serve", "--listen", listen])
+        .args(args)
+        .env_remove("RUST_LOG")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
