@@ -457,8 +457,18 @@ fn raw_features(
     out.clear();
     let mut lexicon_score = 0f32;
     let cleaned = strip_urls(text);
-    let mut tokens: Vec<(String, Option<char>)> = Vec::new();
-    crate::text::for_each_token(&cleaned, |t| tokens.push((t.text.to_string(), t.sigil)));
+    // The folded tokens, in one buffer (no allocation per token).
+    let mut text_buf = String::with_capacity(cleaned.len() + 8);
+    let mut spans: Vec<(usize, usize, Option<char>)> = Vec::with_capacity(32);
+    crate::text::for_each_token(&cleaned, |t| {
+        let start = text_buf.len();
+        text_buf.push_str(t.text);
+        spans.push((start, text_buf.len(), t.sigil));
+    });
+    let tokens: Vec<(&str, Option<char>)> = spans
+        .iter()
+        .map(|&(s, e, sigil)| (&text_buf[s..e], sigil))
+        .collect();
     let masked = brand_mask(&tokens, neutral);
     let mut negated_until: Option<usize> = None;
     let mut prev: Option<&str> = None;
@@ -576,7 +586,7 @@ fn strip_urls(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Which tokens belong to a brand term (a neutral token sequence).
-fn brand_mask(tokens: &[(String, Option<char>)], neutral: &[Vec<String>]) -> Vec<bool> {
+fn brand_mask(tokens: &[(&str, Option<char>)], neutral: &[Vec<String>]) -> Vec<bool> {
     let mut masked = vec![false; tokens.len()];
     for term in neutral.iter().filter(|t| !t.is_empty()) {
         if term.len() > tokens.len() {
