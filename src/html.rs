@@ -44,7 +44,11 @@ pub(crate) const BLOCKS: &[&str] = &[
     "hr",
     "dd",
     "dt",
+    "dl",
     "figcaption",
+    "aside",
+    "details",
+    "summary",
 ];
 const SKIP: &[&str] = &[
     "script", "style", "noscript", "template", "head", "iframe", "svg",
@@ -64,19 +68,36 @@ pub fn to_text(input: &str) -> String {
         return normalise_ws(&strip_tags(input));
     }
     let doc = Html::parse_fragment(input);
-    render_text(doc.tree.root(), |e| SKIP.contains(&e.value().name()))
+    render_text(doc.tree.root(), |e| {
+        if SKIP.contains(&e.value().name()) {
+            Visit::Skip
+        } else {
+            Visit::Enter
+        }
+    })
+}
+
+/// What [`render_text`] does with an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// Its text is part of the result.
+    Enter,
+    /// Left out.
+    Skip,
+    /// Left out, with a line break in its place (a quoted post between two paragraphs).
+    SkipAsBreak,
 }
 
 /// The text under `root`: text nodes in document order, block elements (and skipped
 /// subtrees) as line breaks, table cells separated by a space, `<img alt>` kept, whitespace
-/// normalised. Subtrees whose element `skip` accepts are left out (`root` itself is never
-/// skipped). Iterative: no input depth can overflow the stack.
+/// normalised. `visit` decides, per element below `root`, whether its subtree is left out.
+/// Iterative: no input depth can overflow the stack.
 pub fn render_text(
     root: ego_tree::NodeRef<'_, Node>,
-    skip: impl Fn(ElementRef<'_>) -> bool,
+    visit: impl Fn(ElementRef<'_>) -> Visit,
 ) -> String {
     let mut out = String::new();
-    let mut skipping: Option<ego_tree::NodeId> = None;
+    let mut skipping: Option<(ego_tree::NodeId, Visit)> = None;
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) => {
@@ -87,9 +108,12 @@ pub fn render_text(
                     Node::Text(t) => out.push_str(t),
                     Node::Element(e) => {
                         let el = ElementRef::wrap(node).expect("element node");
-                        if node.id() != root.id() && skip(el) {
-                            skipping = Some(node.id());
-                            continue;
+                        if node.id() != root.id() {
+                            let v = visit(el);
+                            if v != Visit::Enter {
+                                skipping = Some((node.id(), v));
+                                continue;
+                            }
                         }
                         let name = e.name();
                         if BLOCKS.contains(&name) {
@@ -107,8 +131,13 @@ pub fn render_text(
                 }
             }
             Edge::Close(node) => {
-                if skipping == Some(node.id()) {
+                if let Some((id, v)) = skipping
+                    && id == node.id()
+                {
                     skipping = None;
+                    if v == Visit::SkipAsBreak {
+                        out.push('\n');
+                    }
                 } else if skipping.is_none()
                     && let Node::Element(e) = node.value()
                 {

@@ -42,7 +42,6 @@
 //! post list; no serialisation and re-parsing.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use ego_tree::iter::Edge;
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use std::sync::LazyLock;
@@ -459,8 +458,8 @@ fn attr_or_text(e: ElementRef, attrs: &[&str]) -> String {
         .iter()
         .filter_map(|a| e.value().attr(a))
         .find(|v| !v.trim().is_empty())
-        .map(normalise_ws)
-        .unwrap_or_else(|| normalise_ws(&e.text().collect::<String>()))
+        .map(|s| crate::html::normalise_ws(&s))
+        .unwrap_or_else(|| crate::html::normalise_ws(&e.text().collect::<String>()))
 }
 
 fn nonempty(s: String) -> Option<String> {
@@ -612,36 +611,6 @@ fn month_number(name: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "pre",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "hr",
-    "dd",
-    "dt",
-    "dl",
-    "figcaption",
-    "blockquote",
-    "aside",
-    "details",
-    "summary",
-];
 const SKIPPED_TAGS: &[&str] = &[
     "script", "style", "noscript", "template", "iframe", "svg", "button", "select", "textarea",
 ];
@@ -687,65 +656,20 @@ fn is_skipped(e: ElementRef) -> bool {
     )
 }
 
-/// The post body's own text (see the module documentation). Iterative: deep nesting in
-/// hostile markup cannot overflow the stack.
+/// The post body's own text (see the module documentation): quotes and signatures left
+/// out, each leaving a line break; images' alt text too (forum emoji are images whose alt
+/// is a `:shortcode:`).
 fn post_text(root: ElementRef) -> String {
-    let mut out = String::new();
-    let mut skipping: Option<ego_tree::NodeId> = None;
-    for edge in root.traverse() {
-        match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Text(t) => out.push_str(t),
-                    Node::Element(e) => {
-                        let el = ElementRef::wrap(node).expect("element node");
-                        if node.id() != root.id() && is_skipped(el) {
-                            skipping = Some(node.id());
-                        } else if BLOCKS.contains(&e.name()) {
-                            out.push('\n');
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                    out.push('\n');
-                } else if skipping.is_none()
-                    && let Node::Element(e) = node.value()
-                {
-                    if BLOCKS.contains(&e.name()) {
-                        out.push('\n');
-                    } else if matches!(e.name(), "td" | "th") {
-                        out.push(' ');
-                    }
-                }
-            }
+    use crate::html::Visit;
+    crate::html::render_text(*root, |el| {
+        if is_skipped(el) {
+            Visit::SkipAsBreak
+        } else if el.value().name() == "img" {
+            Visit::Skip
+        } else {
+            Visit::Enter
         }
-    }
-    normalise_ws(&out)
-}
-
-/// Runs of spaces become one space; lines are kept, empty lines dropped.
-fn normalise_ws(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for line in s.lines() {
-        let mut words = line.split_whitespace();
-        let Some(first) = words.next() else { continue };
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(first);
-        for w in words {
-            out.push(' ');
-            out.push_str(w);
-        }
-    }
-    out
+    })
 }
 
 #[cfg(test)]
