@@ -102,9 +102,10 @@ impl Enricher {
         unmatched: Unmatched,
     ) -> Vec<Mention> {
         use rayon::prelude::*;
+        let now = chrono::Utc::now();
         let prepared: Vec<(Mention, String, Vec<Vec<String>>)> = mentions
             .into_par_iter()
-            .filter_map(|m| self.prepare(m, lang_hint, unmatched))
+            .filter_map(|m| self.prepare(m, now, lang_hint, unmatched))
             .collect();
         let todo: Vec<(&str, Option<&str>, &[Vec<String>])> = prepared
             .iter()
@@ -131,10 +132,11 @@ impl Enricher {
     fn prepare(
         &self,
         mut m: Mention,
+        now: chrono::DateTime<chrono::Utc>,
         lang_hint: Option<&str>,
         unmatched: Unmatched,
     ) -> Option<(Mention, String, Vec<Vec<String>>)> {
-        m.sanitize(chrono::Utc::now());
+        m.sanitize(now);
         let content = m.content();
         if m.lang.is_none() {
             m.lang = lang::detect(&content, lang_hint);

@@ -101,7 +101,15 @@ impl IndexSink {
                 Op::Delete(_) => None,
             },
             None if self.index.contains_id_in(searcher, &m.id) => {
-                self.index.get(&m.id).ok().flatten()
+                match self.index.get(&m.id) {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        // Unreadable stored copy: the newcomer replaces it, said so.
+                        tracing::warn!(id = %m.id, error = %e,
+                            "stored mention unreadable: replaced by the new copy");
+                        None
+                    }
+                }
             }
             None => None,
         };

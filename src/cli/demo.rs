@@ -65,7 +65,7 @@ pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
         let app = std::sync::Arc::new(crate::serve::AppState {
             index: std::sync::Arc::new(index),
             config: std::sync::Arc::new(config),
-            state: crate::serve::StateHandle::OnDemand(data_dir.join("state.redb")),
+            state: crate::serve::StateHandle::on_demand(data_dir.join("state.redb")),
             token,
             metrics: Default::default(),
         });

@@ -56,7 +56,7 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data)?;
     let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
     // Opened per request, never held: see `StateHandle`.
-    let state = StateHandle::OnDemand(data.join("state.redb"));
+    let state = StateHandle::on_demand(data.join("state.redb"));
     let app = Arc::new(AppState {
         index: index.clone(),
         config: Arc::new(cfg),

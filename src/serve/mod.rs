@@ -43,20 +43,41 @@ pub struct AppState {
 #[derive(Clone)]
 pub enum StateHandle {
     Shared(Arc<StateStore>),
-    OnDemand(std::path::PathBuf),
+    /// Requests served at the same time share one open store (redb refuses a second open in
+    /// the same process); it closes when the last of them is done.
+    OnDemand {
+        path: std::path::PathBuf,
+        open: Arc<std::sync::Mutex<std::sync::Weak<StateStore>>>,
+    },
 }
 
 impl StateHandle {
+    /// A store opened per request (see the type's docs).
+    pub fn on_demand(path: std::path::PathBuf) -> StateHandle {
+        StateHandle::OnDemand {
+            path,
+            open: Arc::default(),
+        }
+    }
+
     /// The store, for the duration of one request; an error says why it is unavailable (another
     /// process, such as `hark run`, holding it).
     pub fn get(&self) -> Result<Arc<StateStore>, String> {
         match self {
             StateHandle::Shared(s) => Ok(s.clone()),
-            StateHandle::OnDemand(path) => StateStore::open(path).map(Arc::new).map_err(|e| {
-                format!(
-                    "alert history is unavailable: {e} (while `hark run` holds the state store, serve it with `hark run --serve`)"
-                )
-            }),
+            StateHandle::OnDemand { path, open } => {
+                let mut current = open.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(s) = current.upgrade() {
+                    return Ok(s);
+                }
+                let s = StateStore::open(path).map(Arc::new).map_err(|e| {
+                    format!(
+                        "alert history is unavailable: {e} (while `hark run` holds the state store, serve it with `hark run --serve`)"
+                    )
+                })?;
+                *current = Arc::downgrade(&s);
+                Ok(s)
+            }
         }
     }
 }
@@ -161,5 +182,26 @@ mod tests {
         assert!(!constant_time_eq(b"s3cret", b"s3cret!"));
         assert!(!constant_time_eq(b"", b"x"));
         assert!(constant_time_eq(b"", b""));
+    }
+}
+
+#[cfg(test)]
+mod state_handle_tests {
+    use super::*;
+
+    /// Two requests at once (say `/api/alerts` and `/metrics`) share the store; once both
+    /// are done it is closed, so another process can open it.
+    #[test]
+    fn concurrent_requests_share_one_open_store_and_release_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let h = StateHandle::on_demand(path.clone());
+        let a = h.get().unwrap();
+        let b = h.get().expect("a second request in the same process");
+        assert!(Arc::ptr_eq(&a, &b));
+        drop((a, b));
+        let other = StateStore::open(&path).expect("closed after the requests");
+        drop(other);
+        assert!(h.get().is_ok());
     }
 }

@@ -70,7 +70,8 @@ pub struct WebSource {
     name: String,
     interval: Duration,
     seeds: Vec<Url>,
-    allow: Vec<Allow>,
+    /// Shared with the fetcher as the redirect scope of every request.
+    allow: Arc<Vec<Allow>>,
     max_depth: usize,
     max_pages: usize,
     recrawl: Duration,
@@ -184,7 +185,7 @@ impl WebSource {
             name: config.name.clone(),
             interval: config.interval,
             seeds,
-            allow,
+            allow: Arc::new(allow),
             max_depth: w.max_depth,
             max_pages: w.max_pages.max(1),
             recrawl: w.recrawl,
@@ -301,7 +302,7 @@ impl WebSource {
             max_bytes: Some(self.max_page_bytes),
             // A redirect out of the scope is not followed (not even requested).
             scope: Some(RedirectScope(Arc::new({
-                let allow = self.allow.clone();
+                let allow = Arc::clone(&self.allow);
                 move |u: &Url| allow.iter().any(|a| a.covers(u))
             }))),
         };
