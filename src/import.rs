@@ -327,6 +327,14 @@ pub fn row_to_mention(v: Value) -> Result<Mention, String> {
     let title = opt_str(&o, "title")?;
     let published_raw = opt_str(&o, "published_at")?.ok_or("missing `published_at`")?;
     let published_at = crate::timeutil::parse_timestamp(&published_raw)?;
+    // The pipeline would replace such a time by the import time (`Mention::sanitize`);
+    // history is imported as it was, or not at all.
+    if published_at.timestamp() < 0 || published_at > chrono::Utc::now() + chrono::Duration::days(1)
+    {
+        return Err(format!(
+            "`published_at` {published_raw} is before 1970 or in the future"
+        ));
+    }
     let fetched_at = match opt_str(&o, "fetched_at")? {
         Some(s) if !s.is_empty() => Some(crate::timeutil::parse_timestamp(&s)?),
         _ => None,
@@ -511,6 +519,14 @@ mod tests {
             .is_err()
         );
         assert!(row_to_mention(serde_json::json!([1])).is_err());
+        for t in [
+            "+99999-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2999-01-01T00:00:00Z",
+        ] {
+            let e = row_to_mention(serde_json::json!({"text":"x","published_at":t})).unwrap_err();
+            assert!(e.contains("before 1970 or in the future"), "{t}: {e}");
+        }
     }
 
     #[test]
