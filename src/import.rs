@@ -519,11 +519,7 @@ mod tests {
             .is_err()
         );
         assert!(row_to_mention(serde_json::json!([1])).is_err());
-        for t in [
-            "+99999-01-01T00:00:00Z",
-            "1969-12-31T23:59:59Z",
-            "2999-01-01T00:00:00Z",
-        ] {
+        for t in ["1969-12-31T23:59:59Z", "2999-01-01T00:00:00Z"] {
             let e = row_to_mention(serde_json::json!({"text":"x","published_at":t})).unwrap_err();
             assert!(e.contains("before 1970 or in the future"), "{t}: {e}");
         }
