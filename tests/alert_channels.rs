@@ -226,7 +226,7 @@ impl SmtpServer {
             port: self.port,
             tls: tls.to_string(),
             username: user.map(str::to_string),
-            password: password.map(str::to_string),
+            password: password.map(Into::into),
             from: "hark alerts <alerts@hark.test>".to_string(),
             accept_invalid_certs: true,
         }

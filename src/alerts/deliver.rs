@@ -17,12 +17,14 @@ pub struct DeliveryReport {
     pub retrying: usize,
 }
 
-fn env_secret(var: &str) -> Result<String, DeliveryError> {
-    std::env::var(var).map_err(|_| DeliveryError {
-        retryable: true,
-        retry_after: None,
-        message: format!("environment variable {var} is not set"),
-    })
+fn env_secret(var: &str) -> Result<crate::http::redact::Secret, DeliveryError> {
+    std::env::var(var)
+        .map(Into::into)
+        .map_err(|_| DeliveryError {
+            retryable: true,
+            retry_after: None,
+            message: format!("environment variable {var} is not set"),
+        })
 }
 
 pub fn smtp_settings(config: &Config) -> Result<SmtpSettings, DeliveryError> {
@@ -72,7 +74,7 @@ pub async fn send(
                 client,
                 url,
                 format,
-                secret.as_deref().map(str::as_bytes),
+                secret.as_ref().map(|s| s.expose().as_bytes()),
                 alert,
                 key,
             )

@@ -53,7 +53,7 @@ pub struct SmtpSettings {
     pub tls: String,
     /// AUTH (PLAIN or LOGIN, whichever the server offers) when both are set.
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<crate::http::redact::Secret>,
     /// The From address: `alerts@example.com` or `hark <alerts@example.com>`.
     pub from: String,
     /// Accept any server certificate, whatever its issuer or names. For tests with
@@ -200,7 +200,10 @@ fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
         .timeout(Some(SMTP_TIMEOUT));
     if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
         builder = builder
-            .credentials(Credentials::new(user.clone(), password.clone()))
+            .credentials(Credentials::new(
+                user.clone(),
+                password.expose().to_string(),
+            ))
             .authentication(vec![Mechanism::Plain, Mechanism::Login]);
     }
     Ok(builder.build())
