@@ -278,19 +278,12 @@ fn train_ngram(a: &TrainArgs) -> anyhow::Result<()> {
     }
     std::fs::write(&a.out, &bytes)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    serde_json::to_writer(
-        &mut out,
-        &serde_json::json!({
-            "out": a.out.display().to_string(),
-            "bytes": bytes.len(),
-            "seconds": started.elapsed().as_secs_f64(),
-            "report": report,
-        }),
-    )?;
-    writeln!(out)?;
-    Ok(())
+    super::output::print_json_line(&serde_json::json!({
+        "out": a.out.display().to_string(),
+        "bytes": bytes.len(),
+        "seconds": started.elapsed().as_secs_f64(),
+        "report": report,
+    }))
 }
 
 #[cfg(feature = "bert")]
@@ -345,18 +338,11 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         dev_limit: a.dev_limit,
     };
     let manifest = train::train(&opts)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    serde_json::to_writer(
-        &mut out,
-        &serde_json::json!({
-            "out": a.out.display().to_string(),
-            "dev": manifest.dev,
-            "best_epoch": manifest.training["best_epoch"],
-        }),
-    )?;
-    writeln!(out)?;
-    Ok(())
+    super::output::print_json_line(&serde_json::json!({
+        "out": a.out.display().to_string(),
+        "dev": manifest.dev,
+        "best_epoch": manifest.training["best_epoch"],
+    }))
 }
 
 #[cfg(not(feature = "bert"))]

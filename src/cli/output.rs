@@ -163,3 +163,13 @@ pub fn write_mentions(
     }
     Ok(())
 }
+
+/// Writes `v` as one JSON line on stdout (a command's result).
+pub fn print_json_line(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
