@@ -362,20 +362,23 @@ fn crawler_does_not_request_a_redirect_out_of_scope() {
 #[test]
 fn api_keys_do_not_leak_into_logs_or_the_summary() {
     let server = TestServer::start();
+    // 403: the API poller's own "access refused" error quotes the request URL.
     server.route(
         "/youtube/v3/search",
-        Route::Script(vec![Reply::status(500)]),
+        Route::Script(vec![Reply::status(403)]),
     );
     server.route(
         "/method/newsfeed.search",
         Route::Script(vec![Reply::status(503)]),
     );
+    // A private feed whose URL carries its token, answering with something unreadable.
+    server.file("/private.xml", b"<html>not a feed".to_vec(), "text/html");
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "hark.toml",
         &format!(
-            "[http]\nretries = 1\nretry_base = \"10ms\"\n\n[[sources]]\nname = \"yt\"\nkind = \"youtube\"\nbase_url = \"{b}\"\nkey_env = \"YT_KEY\"\n\n[[sources]]\nname = \"vk\"\nkind = \"vk\"\nbase_url = \"{b}\"\ntoken_env = \"VK_TOKEN\"\n",
+            "[http]\nretries = 1\nretry_base = \"10ms\"\n\n[[sources]]\nname = \"yt\"\nkind = \"youtube\"\nbase_url = \"{b}\"\nkey_env = \"YT_KEY\"\n\n[[sources]]\nname = \"vk\"\nkind = \"vk\"\nbase_url = \"{b}\"\ntoken_env = \"VK_TOKEN\"\n\n[[sources]]\nname = \"private-feed\"\nkind = \"feed\"\nurls = [\"{b}/private.xml?token=TOPSECRETFEED\"]\n",
             b = server.url("")
         ),
     );
@@ -398,9 +401,13 @@ fn api_keys_do_not_leak_into_logs_or_the_summary() {
         "the key was not used"
     );
     let all = format!("{}\n{}", stdout(&o), stderr(&o));
-    assert!(all.contains("HTTP 500"), "{all}");
+    assert!(all.contains("HTTP 403"), "{all}");
     assert!(!all.contains("TOPSECRET"), "a credential leaked:\n{all}");
     assert!(all.contains("key=REDACTED"), "{all}");
+    assert!(
+        all.contains("token=REDACTED") && all.contains("not a readable"),
+        "{all}"
+    );
     // Every source failed: that is a failed command.
     assert_eq!(o.status.code(), Some(1), "{all}");
 }

@@ -244,8 +244,10 @@ pub struct ApiSource<A: Api> {
 /// Errors of one request, for reports and logs.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    // URLs are shown with their credentials masked (YouTube's `key=`, VK's `access_token=`).
     #[error(
-        "{url}: HTTP {status}: access refused: credentials were rejected or lack permission{hint}"
+        "{}: HTTP {status}: access refused: credentials were rejected or lack permission{hint}",
+        crate::http::redact::url_str(url)
     )]
     Auth {
         url: String,
@@ -254,9 +256,12 @@ pub enum ApiError {
     },
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("{url}: the response is not valid JSON (truncated?): {message}")]
+    #[error(
+        "{}: the response is not valid JSON (truncated?): {message}",
+        crate::http::redact::url_str(url)
+    )]
     Json { url: String, message: String },
-    #[error("{url}: {message}")]
+    #[error("{}: {message}", crate::http::redact::url_str(url))]
     Api { url: String, message: String },
     #[error("{0}")]
     Other(String),

@@ -10,7 +10,7 @@
 
 use super::{Batch, PollReport, Source, SourceContext, rebase};
 use crate::config::SourceConfig;
-use crate::http::{Outcome, RequestOptions};
+use crate::http::{Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
 use chrono::Utc;
@@ -72,7 +72,7 @@ impl FeedSource {
         {
             Outcome::NotModified => {
                 report.not_modified += 1;
-                tracing::debug!(source = %self.name, %url, "not modified");
+                tracing::debug!(source = %self.name, url = %redact::url(url), "not modified");
                 return Ok(());
             }
             Outcome::Fetched(f) => f,
@@ -95,8 +95,8 @@ impl FeedSource {
             Ok::<_, String>((mentions, feed.language))
         })
         .await
-        .map_err(|e| format!("{url}: feed parser failed: {e}"))?;
-        let (mentions, language) = parsed.map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| format!("{}: feed parser failed: {e}", redact::url(url)))?;
+        let (mentions, language) = parsed.map_err(|e| format!("{}: {e}", redact::url(url)))?;
         report.items += mentions.len();
         let batch = Batch {
             source: self.name.clone(),
@@ -266,7 +266,7 @@ pub fn parse_feed(
 }
 
 fn log_repairs(base: &str, repairs: &[&str]) {
-    tracing::warn!(url = %base, repairs = %repairs.join(", "), "malformed feed repaired");
+    tracing::warn!(url = %redact::url_str(base), repairs = %repairs.join(", "), "malformed feed repaired");
 }
 
 fn declares_non_utf8(doc: &[u8]) -> bool {
