@@ -38,7 +38,7 @@ use crate::crawl::robots::Robots;
 use crate::crawl::simhash::{self, NearDupIndex};
 use crate::crawl::sitemap::{self, Sitemap};
 use crate::crawl::{charset, extract};
-use crate::http::{FetchError, Outcome, RedirectScope, RequestOptions};
+use crate::http::{FetchError, Outcome, RedirectScope, RequestOptions, redact};
 use crate::mention::Mention;
 use crate::state::StateUpdate;
 use chrono::{DateTime, Utc};
@@ -231,7 +231,7 @@ impl WebSource {
             }
             Err(FetchError::TooLarge { .. }) => (Robots::allow_all(), true),
             Err(e) => {
-                tracing::warn!(source = %self.name, %robots_url, error = %e, "robots.txt unavailable: not crawling this host for 10 minutes");
+                tracing::warn!(source = %self.name, robots_url = %redact::url(&robots_url), error = %e, "robots.txt unavailable: not crawling this host for 10 minutes");
                 (Robots::disallow_all(), false)
             }
         };
@@ -265,7 +265,7 @@ impl WebSource {
             None => task.url.path().to_string(),
         };
         if !robots.is_allowed(&ua, &path) {
-            tracing::debug!(source = %self.name, url = %task.url, "disallowed by robots.txt");
+            tracing::debug!(source = %self.name, url = %redact::url(&task.url), "disallowed by robots.txt");
             done.skipped = true;
             return done;
         }
@@ -360,12 +360,12 @@ impl WebSource {
                         Some((canon::resolve(&final_url, &e.loc)?, TaskKind::Page))
                     }));
                 }
-                Err(e) => done.error = Some(format!("{}: sitemap: {e}", task.url)),
+                Err(e) => done.error = Some(format!("{}: sitemap: {e}", redact::url(&task.url))),
             }
             return done;
         }
         if !charset::is_html(content_type.as_deref()) {
-            tracing::debug!(source = %self.name, url = %task.url, content_type = ?content_type, "not HTML: skipped");
+            tracing::debug!(source = %self.name, url = %redact::url(&task.url), content_type = ?content_type, "not HTML: skipped");
             done.empty = task.kind != TaskKind::Sitemap;
             return done;
         }
@@ -383,11 +383,14 @@ impl WebSource {
         let mut processed = match processed {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
-                done.error = Some(format!("{}: {e}", task.url));
+                done.error = Some(format!("{}: {e}", redact::url(&task.url)));
                 return done;
             }
             Err(e) => {
-                done.error = Some(format!("{}: extraction failed: {e}", task.url));
+                done.error = Some(format!(
+                    "{}: extraction failed: {e}",
+                    redact::url(&task.url)
+                ));
                 return done;
             }
         };
@@ -400,7 +403,7 @@ impl WebSource {
         let why_empty = processed.why_empty();
         done.mentions = processed.into_mentions(&final_url, fetched_at);
         if done.mentions.is_empty() {
-            tracing::debug!(source = %self.name, url = %task.url, reason = %why_empty, "page yielded no mention");
+            tracing::debug!(source = %self.name, url = %redact::url(&task.url), reason = %why_empty, "page yielded no mention");
             done.empty = true;
         }
         done
@@ -817,7 +820,7 @@ impl Source for WebSource {
                     report.empty_pages += 1;
                 }
                 if let Some(e) = done.error {
-                    tracing::warn!(source = %self.name, url = %task.url, error = %e, "page failed");
+                    tracing::warn!(source = %self.name, url = %redact::url(&task.url), error = %e, "page failed");
                     report.errors.push(e);
                 }
                 for (url, kind) in done.found {
