@@ -152,7 +152,7 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
         .collect();
     let started = std::time::Instant::now();
     let mut predicted = Vec::with_capacity(data.len());
-    let mut models: Vec<String> = Vec::with_capacity(data.len());
+    let mut models: Vec<&str> = Vec::with_capacity(data.len());
     for (chunk, lchunk) in data.chunks(8192).zip(langs.chunks(8192)) {
         let items: Vec<(&str, Option<&str>, &[Vec<String>])> = chunk
             .iter()
@@ -180,7 +180,7 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
         let key = l.clone().unwrap_or_else(|| "unknown".into());
         let entry = per_lang
             .entry(key)
-            .or_insert_with(|| (Vec::new(), Vec::new(), models[i].clone()));
+            .or_insert_with(|| (Vec::new(), Vec::new(), models[i].to_string()));
         entry.0.push(gold[i]);
         entry.1.push(predicted[i]);
     }

@@ -104,10 +104,10 @@ impl Router {
         text: &str,
         lang: Option<&str>,
         neutral: &[Vec<String>],
-    ) -> (Scores, String) {
+    ) -> (Scores, &str) {
         match self.pick(lang) {
-            Some(c) => (c.classify(text, neutral), c.model().to_string()),
-            None => (unscored(), UNSCORED_MODEL.to_string()),
+            Some(c) => (c.classify(text, neutral), c.model()),
+            None => (unscored(), UNSCORED_MODEL),
         }
     }
 
@@ -116,13 +116,13 @@ impl Router {
     pub fn classify_batch(
         &self,
         items: &[(&str, Option<&str>, &[Vec<String>])],
-    ) -> Vec<(Scores, String)> {
-        let mut out: Vec<Option<(Scores, String)>> = vec![None; items.len()];
+    ) -> Vec<(Scores, &str)> {
+        let mut out: Vec<Option<(Scores, &str)>> = vec![None; items.len()];
         let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
         for (i, (_, lang, _)) in items.iter().enumerate() {
             let key = match self.pick(*lang) {
                 None => {
-                    out[i] = Some((unscored(), UNSCORED_MODEL.to_string()));
+                    out[i] = Some((unscored(), UNSCORED_MODEL));
                     continue;
                 }
                 Some(_) if matches!(lang, None | Some("en")) => None,
@@ -137,7 +137,7 @@ impl Router {
             let batch: Vec<(&str, &[Vec<String>])> =
                 idx.iter().map(|&i| (items[i].0, items[i].2)).collect();
             for (i, s) in idx.iter().zip(c.classify_batch(&batch)) {
-                out[*i] = Some((s, c.model().to_string()));
+                out[*i] = Some((s, c.model()));
             }
         }
         out.into_iter()
@@ -158,7 +158,7 @@ pub fn unscored() -> Scores {
 }
 
 /// A mention's sentiment from a router answer.
-pub fn to_sentiment((s, model): &(Scores, String)) -> Sentiment {
+pub fn to_sentiment((s, model): &(Scores, &str)) -> Sentiment {
     s.to_sentiment(model)
 }
 
@@ -182,11 +182,11 @@ mod tests {
             ["en", "ar", "de", "es", "fr", "hi", "it", "pt", "ru"]
         );
         let (s, model) = r.classify("Ce service est nul, je suis furieux", Some("fr"), &[]);
-        assert_eq!((s.label, model.as_str()), (Label::Negative, "ngram-fr"));
+        assert_eq!((s.label, model), (Label::Negative, "ngram-fr"));
         let (s, model) = r.classify("I love it", Some("en"), &[]);
-        assert_eq!((s.label, model.as_str()), (Label::Positive, "lexicon"));
+        assert_eq!((s.label, model), (Label::Positive, "lexicon"));
         let (s, model) = r.classify("Dit is prima", Some("nl"), &[]);
-        assert_eq!((s.label, model.as_str()), (Label::Unscored, "none"));
+        assert_eq!((s.label, model), (Label::Unscored, "none"));
         assert_eq!(s.score, 0.0);
     }
 
@@ -289,7 +289,7 @@ mod tests {
             ("C'est nul", Some("fr"), &[]),
         ];
         let out = r.classify_batch(&items);
-        let models: Vec<&str> = out.iter().map(|(_, m)| m.as_str()).collect();
+        let models: Vec<&str> = out.iter().map(|(_, m)| *m).collect();
         assert_eq!(
             models,
             ["lexicon", "ngram-ru", "lexicon", "none", "ngram-fr"]
