@@ -359,17 +359,42 @@ fn language_bearing(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// The posterior above which [`crate::langid`] decides for Latin-script text.
+const LANGID_CONFIDENCE: f32 = 0.9;
+
 /// ISO 639-1 code of a detected language, or None when unsure.
 pub fn detect(text: &str, hint: Option<&str>) -> Option<String> {
     let cleaned = language_bearing(text);
     let text: &str = &cleaned;
-    if let Some(code) = detect_fast(text) {
-        return Some(code.to_string());
-    }
     let latin = text
         .chars()
         .filter_map(script_of)
         .all(|s| s == Script::Latin);
+    let fast = detect_fast(text);
+    // Latin-script posts: the tweet-trained identifier, when it is sure. It knows only the
+    // languages hark scores, so a language it does not know wins when the function words,
+    // or whatlang reliably, say so (Dutch is not German).
+    let lid = crate::langid::builtin();
+    if latin
+        && let Some((code, p)) = lid.classify(text)
+        && p >= LANGID_CONFIDENCE
+    {
+        let unknown_to_lid = match fast {
+            Some(f) if lid.knows(f) => None,
+            Some(f) => Some(f.to_string()),
+            // No function words decided: whatlang (costlier) gets a say.
+            None => latin_detector()
+                .detect(text)
+                .filter(|i| i.is_reliable())
+                .map(|i| iso639_1(i.lang()))
+                .filter(|c| !lid.knows(c))
+                .map(str::to_string),
+        };
+        return Some(unknown_to_lid.unwrap_or_else(|| code.to_string()));
+    }
+    if let Some(code) = fast {
+        return Some(code.to_string());
+    }
     let info = if latin {
         latin_detector().detect(text)
     } else {
@@ -561,5 +586,43 @@ mod tests {
         assert!(passes(&f, Some("en")));
         assert!(!passes(&f, Some("fr")));
         assert!(passes(&[], Some("fr")));
+    }
+}
+
+#[cfg(test)]
+mod langid_tests {
+    use super::detect;
+
+    #[test]
+    fn short_posts_in_the_scored_languages() {
+        for (text, want) in [
+            ("Qué mal servicio, nunca más", "es"),
+            ("Que serviço ruim, nunca mais", "pt"),
+            ("Der Service ist echt mies", "de"),
+            ("Il servizio è pessimo", "it"),
+            ("Le service est nul", "fr"),
+            ("yeh service bahut kharab hai yaar", "hi"),
+        ] {
+            assert_eq!(detect(text, None).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    /// The tweet-trained identifier knows only the languages hark scores; other languages
+    /// must not be pulled into them (then scored by the wrong model).
+    #[test]
+    fn other_latin_languages_are_not_taken_for_scored_ones() {
+        for (text, want) in [
+            (
+                "Acme heeft de levering weer niet op tijd gedaan, echt jammer",
+                "nl",
+            ),
+            ("To jest bardzo dobra firma, polecam wszystkim", "pl"),
+            (
+                "Det här företaget är verkligen bra, jag rekommenderar det",
+                "sv",
+            ),
+        ] {
+            assert_eq!(detect(text, None).as_deref(), Some(want), "{text}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod lang;
+pub mod langid;
 pub mod mention;
 pub mod pipeline;
 pub mod query;
