@@ -79,6 +79,20 @@ fn deployment(dir: &Path, sources: &str) {
     write(dir, "queries/acme.toml", "match = 'acme'\n");
 }
 
+/// A deployment (query `acme`) with one imported mention, `x:1`, and its `in.jsonl`.
+fn deployment_with_one_mention() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    deployment(dir.path(), "");
+    write(
+        dir.path(),
+        "in.jsonl",
+        r#"{"id":"x:1","text":"acme","published_at":"2026-12-01T00:00:00Z"}"#,
+    );
+    let o = hark(dir.path(), &["import", "in.jsonl"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir
+}
+
 fn search_json(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["search", "--format", "json", "--limit", "1000"];
     all.extend_from_slice(args);
@@ -481,18 +495,7 @@ fn csv_export_neutralises_formulas() {
 /// Hardening #6: absurd values panicked (exit 101, a dropped connection) or were accepted.
 #[test]
 fn absurd_values_are_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    deployment(dir.path(), "");
-    write(
-        dir.path(),
-        "in.jsonl",
-        r#"{"id":"x:1","text":"acme","published_at":"2026-12-01T00:00:00Z"}"#,
-    );
-    assert!(
-        hark(dir.path(), &["import", "in.jsonl"], None)
-            .status
-            .success()
-    );
+    let dir = deployment_with_one_mention();
     let o = hark(dir.path(), &["search", "--since", "1000000000d"], None);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("too far back"), "{}", stderr(&o));
@@ -610,18 +613,7 @@ fn import_caps_line_size_and_fails_when_nothing_imports() {
 /// acquire lock".
 #[test]
 fn serve_does_not_lock_the_cli_out() {
-    let dir = tempfile::tempdir().unwrap();
-    deployment(dir.path(), "");
-    write(
-        dir.path(),
-        "in.jsonl",
-        r#"{"id":"x:1","text":"acme","published_at":"2026-12-01T00:00:00Z"}"#,
-    );
-    assert!(
-        hark(dir.path(), &["import", "in.jsonl"], None)
-            .status
-            .success()
-    );
+    let dir = deployment_with_one_mention();
     let served = hark_serve(dir.path(), &[], "127.0.0.1:0");
     let (status, body) = http_get(&format!("{}/api/alerts", served.base));
     assert_eq!(status, 200, "{body}");
@@ -640,18 +632,7 @@ fn serve_does_not_lock_the_cli_out() {
 /// Hardening #6: a truncated `state.redb` panicked inside redb (exit 101).
 #[test]
 fn corrupt_state_store_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    deployment(dir.path(), "");
-    write(
-        dir.path(),
-        "in.jsonl",
-        r#"{"id":"x:1","text":"acme","published_at":"2026-12-01T00:00:00Z"}"#,
-    );
-    assert!(
-        hark(dir.path(), &["import", "in.jsonl"], None)
-            .status
-            .success()
-    );
+    let dir = deployment_with_one_mention();
     let state = dir.path().join("data/state.redb");
     let bytes = std::fs::read(&state).unwrap();
     std::fs::write(&state, &bytes[..bytes.len() / 3]).unwrap();
