@@ -70,6 +70,21 @@ fn deployment() -> tempfile::TempDir {
         );
         lines.push('\n');
     }
+    // Three mentions in a language without a classifier.
+    for i in 0..3 {
+        lines.push_str(
+            &json!({
+                "id": format!("ui:nl{i}"),
+                "source": "news",
+                "text": "acme heeft de levering weer niet op tijd gedaan",
+                "published_at": (now - chrono::Duration::hours(2 + i)).to_rfc3339(),
+                "lang": "nl",
+                "sentiment": {"label": "unscored", "score": 0.0, "model": "none"},
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
     write(dir.path(), "mentions.jsonl", &lines);
     let o = hark(dir.path(), &["import", "mentions.jsonl"], None);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -277,6 +292,12 @@ fn search_and_dashboard_in_headless_chromium() {
     assert_eq!(sov, json!(["acme", "globex"]));
     let neg = d.script("return document.querySelectorAll('#latest-negative .mention').length");
     assert_eq!(neg, 10);
+    // Unscored mentions are shown apart, not as neutral.
+    let totals = d.script(
+        "return Object.fromEntries([...document.querySelectorAll('#dash-totals .total-item')].map(i => [i.querySelector('.k').textContent, i.querySelector('.v').textContent]))",
+    );
+    assert_eq!(totals["Not scored"], "3", "{totals}");
+    assert_eq!(totals["Neutral"], "0", "{totals}");
     let shot = d.screenshot("ui-dashboard.png");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
 

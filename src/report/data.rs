@@ -54,6 +54,7 @@ fn kpis(
         negative: t.negative,
         neutral: t.neutral,
         positive: t.positive,
+        unscored: t.unscored,
     };
     let buckets = s
         .buckets

@@ -265,7 +265,7 @@ impl ReportData {
             value: fmt_share(c.share(n)),
             note: format!("{} mentions", fmt_int(n)),
         };
-        vec![
+        let mut cards = vec![
             KpiCard {
                 label: "Mentions",
                 value: fmt_int(c.mentions),
@@ -284,7 +284,13 @@ impl ReportData {
             share_card("Negative", c.negative),
             share_card("Neutral", c.neutral),
             share_card("Positive", c.positive),
-        ]
+        ];
+        // Shown only when some mentions could not be scored (a language without a
+        // classifier), so that the shares above visibly do not add up to 100 %.
+        if c.unscored > 0 {
+            cards.push(share_card("Not scored", c.unscored));
+        }
+        cards
     }
 }
 
@@ -917,6 +923,7 @@ pub(crate) mod tests {
                 negative: 300,
                 neutral: 634,
                 positive: 300 + 12,
+                unscored: 0,
             },
             previous: Kpis {
                 mentions: 1100,
@@ -924,6 +931,7 @@ pub(crate) mod tests {
                 negative: 400,
                 neutral: 500,
                 positive: 200,
+                unscored: 0,
             },
             series,
             interval: "day".into(),
@@ -1037,6 +1045,22 @@ pub(crate) mod tests {
         let unbroken = "é".repeat(400);
         assert_eq!(excerpt(&unbroken, 280).chars().count(), 280);
         assert_eq!(excerpt("short", 280), "short");
+    }
+
+    #[test]
+    fn unscored_mentions_get_a_card_and_stay_out_of_net_sentiment() {
+        let mut d = fixture();
+        assert!(!d.kpi_cards().iter().any(|c| c.label == "Not scored"));
+        d.current.unscored = 200;
+        d.current.mentions += 200;
+        let cards = d.kpi_cards();
+        let card = cards
+            .iter()
+            .find(|c| c.label == "Not scored")
+            .expect("a card");
+        assert_eq!(card.note, "200 mentions");
+        // Net sentiment over the 1,234 scored mentions, as before the unscored ones came.
+        assert!((d.current.net_sentiment() - 12.0 / 1234.0).abs() < 1e-9);
     }
 
     #[test]

@@ -58,15 +58,19 @@ pub struct Kpis {
     pub negative: u64,
     pub neutral: u64,
     pub positive: u64,
+    /// Mentions in a language without a classifier: not part of net sentiment.
+    pub unscored: u64,
 }
 
 impl Kpis {
-    /// (positive − negative) / mentions, in [-1, 1]; 0 without mentions.
+    /// (positive − negative) / scored mentions, in [-1, 1]; 0 when nothing is scored (the
+    /// same definition as `hark stats`).
     pub fn net_sentiment(&self) -> f64 {
-        if self.mentions == 0 {
+        let scored = self.mentions.saturating_sub(self.unscored);
+        if scored == 0 {
             0.0
         } else {
-            (self.positive as f64 - self.negative as f64) / self.mentions as f64
+            (self.positive as f64 - self.negative as f64) / scored as f64
         }
     }
     /// Share of a label in [0, 1].

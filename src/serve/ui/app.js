@@ -1108,8 +1108,11 @@
         ['Neutral', fmtInt(t.neutral), 'neu'],
         ['Positive', fmtInt(t.positive), 'pos'],
         ['Reach', fmtCompact(t.reach), ''],
-        ['Net', num(t.total) ? fmtSigned((num(t.positive) - num(t.negative)) / num(t.total)) : '–', ''],
+        // Net sentiment over the scored mentions (the server's definition).
+        ['Net', num(t.total) - num(t.unscored) ? fmtSigned(num(stats.value.net_sentiment)) : '–', ''],
       ];
+      // Mentions in a language without a classifier: shown, never counted as neutral.
+      if (num(t.unscored) > 0) items.splice(4, 0, ['Not scored', fmtInt(t.unscored), 'uns']);
       for (const [k, v, c] of items) {
         const d = el('div', 'total-item ' + c);
         d.appendChild(el('span', 'v', v));
