@@ -174,6 +174,13 @@ fn lexicon_polarity(lang: &str, tok: &str) -> Option<bool> {
     }
 }
 
+fn is_negator(tok: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| NEGATORS.iter().copied().collect())
+        .contains(tok)
+}
+
 /// How far a negation reaches (in words).
 const NEGATION_SCOPE: u32 = 3;
 
@@ -252,7 +259,7 @@ fn raw_features(
             );
             out.push((bucket(h), Group::Word));
         }
-        if NEGATORS.contains(&tok) {
+        if is_negator(tok) {
             negated_until = Some(i + NEGATION_SCOPE as usize);
         }
         if *sigil != Some('@') {
@@ -366,31 +373,40 @@ fn brand_mask(tokens: &[(&str, Option<char>)], neutral: &[Vec<String>]) -> Vec<b
 }
 
 /// A text as the model sees it: sparse TF-IDF, each group L2-normalised.
-fn vectorize(raw: &mut [(u32, Group)], idf: &[f32], out: &mut Vec<(u32, f32)>) {
+fn vectorize(raw: &[(u32, Group)], idf: &[f32], out: &mut Vec<(u32, f32)>) {
+    thread_local! {
+        /// Occurrence counts per (group, bucket), all zero between calls: counting in a
+        /// dense array is linear, where sorting the occurrences was most of the cost.
+        static COUNTS: std::cell::RefCell<Vec<u16>> = std::cell::RefCell::new(vec![0; 2 * DIM]);
+    }
     out.clear();
-    raw.sort_unstable_by_key(|(b, g)| (*g, *b));
-    let mut norms = [0f32; 2];
-    let mut groups: Vec<Group> = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let (b, g) = raw[i];
-        let mut j = i + 1;
-        while j < raw.len() && raw[j] == (b, g) {
-            j += 1;
+    COUNTS.with(|counts| {
+        let counts = &mut *counts.borrow_mut();
+        let key = |b: u32, g: Group| g as usize * DIM + b as usize;
+        let mut distinct: Vec<(u32, Group)> = Vec::with_capacity(raw.len());
+        for &(b, g) in raw.iter() {
+            let c = &mut counts[key(b, g)];
+            if *c == 0 {
+                distinct.push((b, g));
+            }
+            *c = c.saturating_add(1);
         }
-        let tf = 1.0 + ((j - i) as f32).ln();
-        let v = tf * idf[b as usize];
-        if v != 0.0 {
-            norms[g as usize] += v * v;
-            out.push((b, v));
-            groups.push(g);
+        let mut norms = [0f32; 2];
+        let mut groups: Vec<Group> = Vec::with_capacity(distinct.len());
+        for (b, g) in distinct {
+            let c = std::mem::take(&mut counts[key(b, g)]);
+            let v = (1.0 + f32::from(c).ln()) * idf[b as usize];
+            if v != 0.0 {
+                norms[g as usize] += v * v;
+                out.push((b, v));
+                groups.push(g);
+            }
         }
-        i = j;
-    }
-    let norms = norms.map(|n| if n > 0.0 { n.sqrt() } else { 1.0 });
-    for ((_, v), g) in out.iter_mut().zip(&groups) {
-        *v /= norms[*g as usize];
-    }
+        let norms = norms.map(|n| if n > 0.0 { n.sqrt() } else { 1.0 });
+        for ((_, v), g) in out.iter_mut().zip(&groups) {
+            *v /= norms[*g as usize];
+        }
+    });
 }
 
 /// A trained per-language model.
