@@ -5,6 +5,7 @@
 //! Secrets never live in these files: a config names the environment variable that holds
 //! them (`password_env`, `secret_env`, `token_env`, ...).
 
+use crate::alerts::detect::{Preset, Sensitivity};
 use crate::query::{self, Expr, ParseOptions};
 use crate::timeutil::parse_duration;
 use serde::Deserialize;
@@ -796,6 +797,12 @@ struct AlertFile {
     /// Tail probability below which a window is a spike.
     #[serde(default)]
     significance: Option<f64>,
+    /// Spike rules: fire only if the window has at least this many times the expected volume.
+    #[serde(default)]
+    min_lift: Option<f64>,
+    /// Spike rules: `low` | `medium` | `high`, a preset for the settings above.
+    #[serde(default)]
+    sensitivity: Option<Spanned<String>>,
     /// `viral_mention`: engagement per minute since publication.
     #[serde(default)]
     threshold: Option<f64>,
@@ -846,6 +853,8 @@ pub struct AlertRule {
     pub min_count: u64,
     pub min_share: f64,
     pub significance: f64,
+    pub min_lift: f64,
+    pub sensitivity: Sensitivity,
     pub threshold: f64,
     pub channels: Vec<Channel>,
 }
@@ -1494,9 +1503,23 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
                 None => Ok(parse_duration(default).expect("valid default")),
             }
         };
+    let sensitivity = match &a.sensitivity {
+        Some(v) => v
+            .get_ref()
+            .parse::<Sensitivity>()
+            .map_err(|e| file.error_at(Some(v.span().start), e))?,
+        None => Sensitivity::default(),
+    };
+    let is_spike = kind == "negative_spike" || kind == "volume_spike";
+    let preset = Preset::of(kind == "negative_spike", sensitivity);
     let window = dur(&a.window, "window", "1h")?;
     let baseline = dur(&a.baseline, "baseline", "7d")?;
-    let cooldown = dur(&a.cooldown, "cooldown", "6h")?;
+    let default_cooldown = if is_spike {
+        format!("{}h", preset.cooldown_hours)
+    } else {
+        "6h".to_string()
+    };
+    let cooldown = dur(&a.cooldown, "cooldown", &default_cooldown)?;
     // The detector counts mentions in 5-minute buckets: a shorter window tests nothing.
     if window < Duration::from_secs(300) {
         return Err(file.error_at(
@@ -1526,6 +1549,14 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
         return Err(file.error_at(
             text.find("min_share"),
             "`min_share` must be between 0 and 1",
+        ));
+    }
+    if let Some(l) = a.min_lift
+        && !(l.is_finite() && l >= 0.0)
+    {
+        return Err(file.error_at(
+            text.find("min_lift"),
+            "`min_lift` must be a ratio ≥ 0 (e.g. 1.5 = at least 1.5× the expected volume)",
         ));
     }
     if let Some(s) = a.significance
@@ -1593,9 +1624,11 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
         baseline,
         cooldown,
         match_expr,
-        min_count: a.min_count.unwrap_or(5),
-        min_share: a.min_share.unwrap_or(0.3),
-        significance: a.significance.unwrap_or(0.001),
+        min_count: a.min_count.unwrap_or(preset.min_count),
+        min_share: a.min_share.unwrap_or(preset.min_share),
+        significance: a.significance.unwrap_or(preset.significance),
+        min_lift: a.min_lift.unwrap_or(preset.min_lift),
+        sensitivity,
         threshold: a.threshold.unwrap_or(10.0),
         channels,
     })

@@ -41,6 +41,7 @@ pub fn spike_params(rule: &AlertRule) -> SpikeParams {
         } else {
             rule.min_share
         },
+        min_lift: rule.min_lift,
     }
 }
 
@@ -538,6 +539,96 @@ pub struct BacktestHit {
     pub mentions: Vec<String>,
 }
 
+/// An alert a spike backtest raised: what the incident logic sent and the test behind it.
+#[derive(Debug, Clone)]
+pub struct SpikeHit {
+    /// `new` or `follow_up`.
+    pub update: &'static str,
+    /// When the evidence was complete: the newest target mention in the window.
+    pub fired_at: DateTime<Utc>,
+    pub test: SpikeTest,
+}
+
+/// The span of mentions a spike backtest over [since, until) needs: its first window's baseline
+/// to the end of the bucket holding `until`.
+pub fn backtest_span(
+    p: &SpikeParams,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let w = p.bucket;
+    let first_end = since.duration_trunc(w).unwrap_or(since) + w;
+    (first_end - p.baseline - p.window, until + w)
+}
+
+/// Replays a spike rule over sorted `points`: the window ending at every bucket boundary in
+/// [since, until] is tested against its baseline and fed to [`incident_step`], exactly as the
+/// live evaluation does after each bucket. Pure: no index, no state store (used by
+/// `hark alerts backtest` and by the real-traffic benchmark).
+pub fn backtest_spikes(
+    points: &[Point],
+    negative_only: bool,
+    p: &SpikeParams,
+    cooldown: Duration,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<SpikeHit> {
+    let mut st = RuleState::default();
+    let mut hits = Vec::new();
+    replay_spike_tests(points, negative_only, p, since, until, |t| {
+        let end = t.window_end;
+        let fire = incident_step(&mut st, "backtest", &t, end, p.window, cooldown)
+            .filter(|u| *u != "ended");
+        if let Some(update) = fire {
+            let ws = t.window_start.timestamp();
+            let we = t.window_end.timestamp();
+            let lo = points.partition_point(|q| q.t < ws);
+            let last = points[lo..]
+                .iter()
+                .take_while(|q| q.t < we)
+                .filter(|q| !negative_only || q.code == 0)
+                .map(|q| q.t)
+                .max()
+                .unwrap_or(we);
+            hits.push(SpikeHit {
+                update,
+                fired_at: DateTime::from_timestamp(last, 0).unwrap_or(end),
+                test: t,
+            });
+        }
+    });
+    hits
+}
+
+/// The spike test of the window ending at every bucket boundary in [since, until], in order,
+/// over sorted `points` (what the live evaluation computes after each bucket).
+pub fn replay_spike_tests(
+    points: &[Point],
+    negative_only: bool,
+    p: &SpikeParams,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    mut f: impl FnMut(SpikeTest),
+) {
+    let w = p.bucket;
+    let (from, to) = backtest_span(p, since, until);
+    let first_end = from + p.baseline + p.window;
+    let all = buckets(points, from, to, w, negative_only);
+    let per_test = ((p.baseline + p.window).num_seconds() / w.num_seconds().max(1)) as usize;
+    let wb = (p.window.num_seconds() / w.num_seconds().max(1)) as usize;
+    let mut end = first_end;
+    let mut i = 0usize;
+    while end <= to && i + per_test <= all.len() {
+        f(detect::test_window(
+            history(&all[i..i + per_test], wb),
+            end,
+            p,
+        ));
+        end += w;
+        i += 1;
+    }
+}
+
 impl Engine<'_> {
     /// The alerts `rule` would have raised over the indexed history in [since, until), judged
     /// in the mentions' own published time, with the same incident logic as live evaluation
@@ -553,61 +644,36 @@ impl Engine<'_> {
         match rule.kind.as_str() {
             "negative_spike" | "volume_spike" => {
                 let p = spike_params(rule);
-                let w = p.bucket;
-                let first_end = since.duration_trunc(w).unwrap_or(since) + w;
-                let from = first_end - p.baseline - p.window;
-                let points = load_points(self.index, &rule.query, from, until + w)?;
+                let (from, to) = backtest_span(&p, since, until);
+                let points = load_points(self.index, &rule.query, from, to)?;
                 let negative_only = rule.kind == "negative_spike";
-                let all = buckets(&points, from, until + w, w, negative_only);
-                let per_test = ((p.baseline + p.window).num_seconds() / w.num_seconds()) as usize;
-                let cooldown = dur(rule.cooldown);
-                let mut st = RuleState::default();
-                let mut end = first_end;
-                let mut i = 0usize;
-                while end <= until + w && i + per_test <= all.len() {
-                    let wb = (p.window.num_seconds() / w.num_seconds().max(1)) as usize;
-                    let t = detect::test_window(history(&all[i..i + per_test], wb), end, &p);
-                    let fire = incident_step(&mut st, &rule.name, &t, end, p.window, cooldown)
-                        .filter(|u| *u != "ended");
-                    if let Some(update) = fire {
-                        // The mention that completed the evidence: the newest target mention
-                        // in the window.
-                        let ws = t.window_start.timestamp();
-                        let we = t.window_end.timestamp();
-                        let last = points
-                            .iter()
-                            .filter(|q| q.t >= ws && q.t < we && (!negative_only || q.code == 0))
-                            .map(|q| q.t)
-                            .max()
-                            .unwrap_or(we);
-                        let req = SearchRequest {
-                            query: Some(rule.query.clone()),
-                            since: Some(t.window_start),
-                            until: Some(t.window_end),
-                            sentiment: negative_only.then_some(Label::Negative),
-                            sort: Sort::Reach,
-                            limit: 5,
-                            ..Default::default()
-                        };
-                        let top = search(self.index, &req)?;
-                        hits.push(BacktestHit {
-                            rule: rule.name.clone(),
-                            kind: rule.kind.clone(),
-                            update: update.into(),
-                            fired_at: format_time(
-                                &DateTime::from_timestamp(last, 0).unwrap_or(end),
-                            ),
-                            window_start: format_time(&t.window_start),
-                            window_end: format_time(&t.window_end),
-                            observed: t.observed,
-                            expected: t.expected,
-                            p_value: Some(t.p_value),
-                            observed_count: t.observed_count,
-                            mentions: top.mentions.into_iter().map(|m| m.id).collect(),
-                        });
-                    }
-                    end += w;
-                    i += 1;
+                for hit in
+                    backtest_spikes(&points, negative_only, &p, dur(rule.cooldown), since, until)
+                {
+                    let t = &hit.test;
+                    let req = SearchRequest {
+                        query: Some(rule.query.clone()),
+                        since: Some(t.window_start),
+                        until: Some(t.window_end),
+                        sentiment: negative_only.then_some(Label::Negative),
+                        sort: Sort::Reach,
+                        limit: 5,
+                        ..Default::default()
+                    };
+                    let top = search(self.index, &req)?;
+                    hits.push(BacktestHit {
+                        rule: rule.name.clone(),
+                        kind: rule.kind.clone(),
+                        update: hit.update.into(),
+                        fired_at: format_time(&hit.fired_at),
+                        window_start: format_time(&t.window_start),
+                        window_end: format_time(&t.window_end),
+                        observed: t.observed,
+                        expected: t.expected,
+                        p_value: Some(t.p_value),
+                        observed_count: t.observed_count,
+                        mentions: top.mentions.into_iter().map(|m| m.id).collect(),
+                    });
                 }
             }
             "keyword" | "viral_mention" => {
@@ -698,6 +764,7 @@ mod tests {
             expected_count: 1.0,
             total_count: observed as u64,
             share: 1.0,
+            dispersion: 0.1,
             p_value: if fired { 1e-6 } else { 0.5 },
             fired,
             reason: String::new(),
