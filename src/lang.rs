@@ -156,6 +156,12 @@ const STOPWORDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Whether `folded` (a token as the shared tokenizer yields it) is a function word of any
+/// language hark detects ("the", "und", "les", "и", …).
+pub fn is_function_word(folded: &str) -> bool {
+    stopword_table().contains_key(folded)
+}
+
 fn stopword_table() -> &'static HashMap<&'static str, u16> {
     static TABLE: OnceLock<HashMap<&'static str, u16>> = OnceLock::new();
     TABLE.get_or_init(|| {

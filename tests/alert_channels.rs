@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
+use hark::alerts::drivers::{Contributor, Driver};
 use hark::alerts::email::{self, SmtpSettings};
 use hark::alerts::model::{Alert, AlertMention};
 use hark::alerts::webhook;
@@ -98,6 +99,29 @@ fn sample_alert(update: &str) -> Alert {
             ("<script>x</script>".to_string(), 12),
         ],
         top_authors: vec![("@everyone".to_string(), 3)],
+        // Drivers come from mention text: as hostile as the mentions themselves.
+        drivers: vec![
+            Driver {
+                term: "<script>x</script> outage".to_string(),
+                share: 0.42,
+                baseline_share: 0.01,
+            },
+            Driver {
+                term: "@everyone *down*".to_string(),
+                share: 0.3,
+                baseline_share: 0.0,
+            },
+        ],
+        driving_source: Some(Contributor {
+            name: "<b>forum</b>".to_string(),
+            count: 17,
+            share: 0.4,
+        }),
+        driving_author: Some(Contributor {
+            name: "@here".to_string(),
+            count: 4,
+            share: 0.1,
+        }),
         search_url: Some("https://hark.example/search?q=acme&range=1h".to_string()),
     }
 }
@@ -311,6 +335,27 @@ fn assert_alert_email(msg: &Received, alert: &Alert) {
     assert!(html.contains("href=\"https://hark.example/search?q=acme&amp;range=1h\""));
     assert!(html.contains("&quot;quotes&quot;"));
     assert!(html.contains("Ünïcödé — fine"));
+    // What the spike is about, and who drives it: shown, escaped.
+    let about = text
+        .lines()
+        .find(|l| l.starts_with("About:"))
+        .expect("About line");
+    assert!(
+        about.ends_with("<script>x</script> outage (42 % of mentions), @everyone *down* (30 %)"),
+        "{about}"
+    );
+    assert!(
+        text.contains("source <b>forum</b> (40 %), author @here (10 %)"),
+        "{text}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;x&lt;/script&gt; outage (42 % of mentions)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("source &lt;b&gt;forum&lt;/b&gt; (40 %)"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -411,7 +456,7 @@ async fn smtp_implicit_tls_with_auth_and_a_test_alert() {
     // Test alerts stand alone and say so.
     assert_eq!(
         msg.header("Subject").unwrap(),
-        "[hark] [test] Negative spike: acme — 42 negative mentions in 1h (expected 6.1)"
+        "[hark] [test] Negative spike: acme — 42 negative mentions in 1h (expected 6.1) — about <script>x</script> outage, @everyone *down*"
     );
     assert_eq!(msg.header("Message-ID").unwrap(), "<test-1@hark>");
     assert_eq!(msg.header("In-Reply-To"), None);
@@ -802,6 +847,15 @@ async fn webhook_slack_block_kit_is_escaped() {
         );
     }
     assert!(first.contains("&amp; more"));
+    let about = fields
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .find(|t| t.starts_with("*About*"))
+        .expect("About field");
+    assert!(
+        about.contains("&lt;script&gt;x&lt;/script&gt; outage (42 % of mentions)"),
+        "{about}"
+    );
 }
 
 #[tokio::test]
@@ -832,6 +886,8 @@ async fn webhook_teams_adaptive_card() {
     assert!(!raw.contains("javascript:"));
     assert!(!raw.contains("<script") && !raw.contains("<img") && !raw.contains("<b>"));
     assert!(raw.contains("‹script›alert(1)‹/script›"));
+    assert!(text_of(card).contains("‹script›x‹/script› outage (42 % of mentions)"));
+    assert!(text_of(card).contains("source ‹b›forum‹/b› (40 %)"));
 }
 
 #[tokio::test]
@@ -869,6 +925,16 @@ async fn webhook_discord_embed_never_pings() {
     for forbidden in ["@everyone", "@here", "@channel"] {
         assert!(!raw.contains(forbidden), "{forbidden} survived in {raw}");
     }
+    let about = embed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "About")
+        .expect("About field");
+    assert!(
+        about["value"].as_str().unwrap().contains("\\<script\\>x"),
+        "{about}"
+    );
 }
 
 #[tokio::test]

@@ -167,6 +167,65 @@ fn demo_runs_offline_and_shows_the_burst() {
         out.contains("3 of 3 feeds answered 304 Not Modified; 0 new mentions"),
         "{out}"
     );
+    // The alert says what the burst is about: the outage words, not the brand.
+    let about = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("about:"))
+        .unwrap_or_else(|| panic!("no drivers line in the demo:\n{out}"));
+    assert!(
+        about.contains("down") && about.contains("outage"),
+        "{about}"
+    );
+    assert!(!about.to_lowercase().contains("brightwave"), "{about}");
+    let o = hark(
+        dir.path(),
+        &[
+            "--config",
+            "demo-site/hark.toml",
+            "alerts",
+            "list",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let a: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let terms: Vec<&str> = a["alert"]["drivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["term"].as_str().unwrap())
+        .collect();
+    assert!(
+        terms[..2].contains(&"down") && terms[..2].contains(&"outage"),
+        "{terms:?}"
+    );
+    for d in a["alert"]["drivers"].as_array().unwrap() {
+        let share = d["share"].as_f64().unwrap();
+        assert!(share > 0.0 && share <= 1.0 && share > d["baseline_share"].as_f64().unwrap());
+    }
+    // The backtest over the whole index (no --since) finds the same burst, with its drivers.
+    let o = hark(
+        dir.path(),
+        &[
+            "--config",
+            "demo-site/hark.toml",
+            "alerts",
+            "backtest",
+            "brightwave-negative-spike",
+            "--format",
+            "table",
+        ],
+        None,
+    );
+    let table = stdout(&o);
+    assert!(o.status.success(), "{table}\n{}", stderr(&o));
+    assert!(table.starts_with("FIRED (UTC)"), "{table}");
+    let first = table.lines().nth(1).unwrap();
+    assert!(
+        first.contains(" new ") && first.contains("outage"),
+        "{table}"
+    );
     // The kept deployment is searchable with the ordinary commands.
     let o = hark(
         dir.path(),

@@ -280,6 +280,12 @@ fn facts(alert: &Alert) -> Vec<(&'static str, String)> {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let Some(d) = alert.drivers_text() {
+        facts.push(("About", d));
+    }
+    if let Some(d) = alert.driven_by_text() {
+        facts.push(("Driven by", d));
+    }
     if !alert.top_sources.is_empty() {
         facts.push(("Top sources", list(&alert.top_sources)));
     }

@@ -8,6 +8,7 @@
 //! mentions not alerted before; during the cooldown they are held, not dropped.
 
 use super::detect::{self, Bucket, SpikeParams, SpikeTest};
+use super::drivers;
 use super::model::{Alert, AlertMention};
 use super::outbox::{Outbox, RuleState};
 use crate::config::{AlertRule, Config};
@@ -19,6 +20,18 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::collections::HashMap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+
+/// At most this many baseline mentions (the newest) are compared with the window to find
+/// what a spike is about.
+pub const EXPLAIN_BASELINE_SAMPLE: usize = 3000;
+/// At most this many window mentions are read for it.
+pub const EXPLAIN_WINDOW_SAMPLE: usize = 3000;
+/// The baseline a spike is explained against ends this long before the window (when the
+/// baseline is at least a day longer), so that the spike's build-up is not its own baseline.
+pub const EXPLAIN_GAP: Duration = Duration::hours(6);
+/// A `negative_spike` is explained against the baseline's negative mentions when it has at
+/// least this many.
+pub const EXPLAIN_MIN_BASELINE: usize = 30;
 
 /// Width of the time buckets spike rules are evaluated in.
 pub fn bucket_width() -> Duration {
@@ -301,6 +314,22 @@ impl Engine<'_> {
                 .cloned()
                 .collect(),
         };
+        let explanation = {
+            let target: Vec<&Mention> = if given.is_some() {
+                driving.iter().collect()
+            } else {
+                all.mentions
+                    .iter()
+                    .filter(|m| {
+                        !negative_only
+                            || m.sentiment
+                                .as_ref()
+                                .is_some_and(|s| s.label == Label::Negative)
+                    })
+                    .collect()
+            };
+            self.explain(rule, from, &target)?
+        };
         let observed_count = match given {
             Some(n) => n as u64,
             None if negative_only => counts[0],
@@ -332,8 +361,86 @@ impl Engine<'_> {
             mentions: driving.iter().take(5).map(Self::alert_mention).collect(),
             top_sources: top(sources),
             top_authors: top(authors),
+            drivers: explanation.terms,
+            driving_source: explanation.source,
+            driving_author: explanation.author,
             search_url: self.search_url(rule, from, to, negative_only.then_some("negative")),
         })
+    }
+
+    /// Published times of the oldest and newest indexed mention of the rule's query (None
+    /// when there is none): the default period of a backtest.
+    pub fn history_span(
+        &self,
+        rule: &AlertRule,
+    ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, IndexError> {
+        let one = |sort| {
+            search(
+                self.index,
+                &SearchRequest {
+                    query: Some(rule.query.clone()),
+                    sort,
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .map(|r| r.mentions.first().map(|m| m.published_at))
+        };
+        Ok(one(Sort::Oldest)?.zip(one(Sort::Newest)?))
+    }
+
+    /// What `window` (the target mentions of a window starting at `from`) is about compared
+    /// with up to [`EXPLAIN_BASELINE_SAMPLE`] of the newest mentions of the rule's baseline
+    /// before it (up to [`EXPLAIN_GAP`] before the window): the negative ones for a `negative_spike` when the baseline has at least
+    /// [`EXPLAIN_MIN_BASELINE`] of them (so the drivers say what is new in the complaints,
+    /// not that complaints use angry words), else all of them.
+    pub fn explain(
+        &self,
+        rule: &AlertRule,
+        from: DateTime<Utc>,
+        window: &[&Mention],
+    ) -> Result<drivers::Explanation, IndexError> {
+        if window.is_empty() {
+            return Ok(drivers::Explanation::default());
+        }
+        // The hours just before the window often hold the spike's own build-up: leave them
+        // out so that the baseline is what the conversation is usually about.
+        let baseline = dur(rule.baseline).max(Duration::hours(24));
+        let gap = if baseline >= Duration::hours(24) + EXPLAIN_GAP {
+            EXPLAIN_GAP
+        } else {
+            Duration::zero()
+        };
+        let base = SearchRequest {
+            query: Some(rule.query.clone()),
+            since: Some(from - baseline),
+            until: Some(from - gap),
+            sort: Sort::Newest,
+            limit: EXPLAIN_BASELINE_SAMPLE,
+            ..Default::default()
+        };
+        let mut baseline = Vec::new();
+        if rule.kind == "negative_spike" {
+            let neg = SearchRequest {
+                sentiment: Some(Label::Negative),
+                ..base.clone()
+            };
+            baseline = search(self.index, &neg)?.mentions;
+        }
+        if baseline.len() < EXPLAIN_MIN_BASELINE {
+            baseline = search(self.index, &base)?.mentions;
+        }
+        let terms = self
+            .config
+            .query(&rule.query)
+            .map(|q| crate::query::positive_terms(&q.expr))
+            .unwrap_or_else(|| vec![vec![crate::text::fold(&rule.query)]]);
+        let window: Vec<&Mention> = window.iter().take(EXPLAIN_WINDOW_SAMPLE).copied().collect();
+        Ok(drivers::explain(
+            &window,
+            &baseline.iter().collect::<Vec<_>>(),
+            &terms,
+        ))
     }
 
     /// The spike test for the window ending at `end`.
@@ -537,6 +644,10 @@ pub struct BacktestHit {
     pub p_value: Option<f64>,
     pub observed_count: u64,
     pub mentions: Vec<String>,
+    /// What the window's mentions are about (see [`drivers`]).
+    pub drivers: Vec<drivers::Driver>,
+    pub driving_source: Option<drivers::Contributor>,
+    pub driving_author: Option<drivers::Contributor>,
 }
 
 /// An alert a spike backtest raised: what the incident logic sent and the test behind it.
@@ -661,6 +772,19 @@ impl Engine<'_> {
                         ..Default::default()
                     };
                     let top = search(self.index, &req)?;
+                    let window = search(
+                        self.index,
+                        &SearchRequest {
+                            sort: Sort::Newest,
+                            limit: EXPLAIN_WINDOW_SAMPLE,
+                            ..req
+                        },
+                    )?;
+                    let e = self.explain(
+                        rule,
+                        t.window_start,
+                        &window.mentions.iter().collect::<Vec<_>>(),
+                    )?;
                     hits.push(BacktestHit {
                         rule: rule.name.clone(),
                         kind: rule.kind.clone(),
@@ -673,6 +797,9 @@ impl Engine<'_> {
                         p_value: Some(t.p_value),
                         observed_count: t.observed_count,
                         mentions: top.mentions.into_iter().map(|m| m.id).collect(),
+                        drivers: e.terms,
+                        driving_source: e.source,
+                        driving_author: e.author,
                     });
                 }
             }
@@ -689,13 +816,16 @@ impl Engine<'_> {
                 let cooldown = dur(rule.cooldown);
                 let mut last: Option<DateTime<Utc>> = None;
                 let mut group: Vec<Mention> = Vec::new();
-                let flush = |group: &mut Vec<Mention>, hits: &mut Vec<BacktestHit>| {
+                let flush = |group: &mut Vec<Mention>,
+                             hits: &mut Vec<BacktestHit>|
+                 -> Result<(), IndexError> {
                     if group.is_empty() {
-                        return;
+                        return Ok(());
                     }
                     let first = group[0].published_at;
                     let lastp = group.iter().map(|m| m.published_at).max().unwrap_or(first);
                     group.sort_by_key(|m| std::cmp::Reverse(m.reach.unwrap_or(0)));
+                    let e = self.explain(rule, first, &group.iter().collect::<Vec<_>>())?;
                     hits.push(BacktestHit {
                         rule: rule.name.clone(),
                         kind: rule.kind.clone(),
@@ -708,8 +838,12 @@ impl Engine<'_> {
                         p_value: None,
                         observed_count: group.len() as u64,
                         mentions: group.iter().take(5).map(|m| m.id.clone()).collect(),
+                        drivers: e.terms,
+                        driving_source: e.source,
+                        driving_author: e.author,
                     });
                     group.clear();
+                    Ok(())
                 };
                 for m in search(self.index, &req)?.mentions {
                     if rule.kind == "viral_mention" {
@@ -723,13 +857,13 @@ impl Engine<'_> {
                     match last {
                         Some(l) if m.published_at - l < cooldown => group.push(m),
                         _ => {
-                            flush(&mut group, &mut hits);
+                            flush(&mut group, &mut hits)?;
                             last = Some(m.published_at);
                             group.push(m);
                         }
                     }
                 }
-                flush(&mut group, &mut hits);
+                flush(&mut group, &mut hits)?;
             }
             _ => {}
         }

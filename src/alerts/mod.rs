@@ -4,8 +4,10 @@
 
 pub mod deliver;
 pub mod detect;
+pub mod drivers;
 pub mod email;
 pub mod engine;
+pub mod evaluate;
 pub mod model;
 pub mod outbox;
 pub mod webhook;

@@ -10,6 +10,7 @@
 //! `http`/`https` URLs ([`safe_link`]).
 use std::time::Duration;
 
+use super::drivers::{Contributor, Driver};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,15 @@ pub struct Alert {
     pub mentions: Vec<AlertMention>,
     pub top_sources: Vec<(String, u64)>,
     pub top_authors: Vec<(String, u64)>,
+    /// What the window's mentions are about compared with the baseline: the most
+    /// over-represented terms (see `alerts::drivers`).
+    #[serde(default)]
+    pub drivers: Vec<Driver>,
+    /// The source and the author with the largest excess over their baseline share.
+    #[serde(default)]
+    pub driving_source: Option<Contributor>,
+    #[serde(default)]
+    pub driving_author: Option<Contributor>,
     /// Link to the same search in hark's web UI, when `[server].public_url` is set.
     pub search_url: Option<String>,
 }
@@ -158,7 +168,9 @@ impl Alert {
         }
     }
 
-    /// The part of the title after the topic: "42 negative mentions in 1h (expected 6.1)".
+    /// The part of the title after the topic: "42 negative mentions in 1h (expected 6.1)",
+    /// followed by what they are about when drivers were found:
+    /// "… (expected 6.1) — about outage, down, refund".
     pub fn summary(&self) -> String {
         let window = self.window_label();
         let n = self.observed_count;
@@ -177,7 +189,7 @@ impl Alert {
         } else {
             format!("(expected {:.1})", self.expected)
         };
-        match self.kind.as_str() {
+        let base = match self.kind.as_str() {
             "negative_spike" => {
                 format!(
                     "{n} negative {} in {window} {expectation}",
@@ -196,7 +208,63 @@ impl Alert {
             },
             "keyword" => format!("{n} matching {} in {window}", plural("mention")),
             _ => format!("{n} {} in {window} {expectation}", plural("mention")),
+        };
+        match self.drivers_brief() {
+            Some(about) => format!("{base} — about {about}"),
+            None => base,
         }
+    }
+
+    /// The top three driver terms: "outage, down, refund" (None without drivers).
+    pub fn drivers_brief(&self) -> Option<String> {
+        (!self.drivers.is_empty()).then(|| {
+            self.drivers
+                .iter()
+                .take(3)
+                .map(|d| truncate_chars(&one_line(&d.term), 40))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
+    /// "outage (42 % of mentions), down (35 %), …": every driver with its share of the
+    /// window's mentions (None without drivers).
+    pub fn drivers_text(&self) -> Option<String> {
+        (!self.drivers.is_empty()).then(|| {
+            self.drivers
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    format!(
+                        "{} ({:.0} %{})",
+                        truncate_chars(&one_line(&d.term), 60),
+                        d.share * 100.0,
+                        if i == 0 { " of mentions" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
+    /// "forum (40 %), author user1 (5 %)": the source and author driving the spike.
+    pub fn driven_by_text(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.driving_source {
+            parts.push(format!(
+                "source {} ({:.0} %)",
+                truncate_chars(&one_line(&s.name), 60),
+                s.share * 100.0
+            ));
+        }
+        if let Some(a) = &self.driving_author {
+            parts.push(format!(
+                "author {} ({:.0} %)",
+                truncate_chars(&one_line(&a.name), 60),
+                a.share * 100.0
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 
     /// Length of the alert window for people: "1h", "30m", "1d 6h", "1h 30m".
@@ -386,6 +454,9 @@ mod tests {
             mentions: vec![],
             top_sources: vec![],
             top_authors: vec![],
+            drivers: vec![],
+            driving_source: None,
+            driving_author: None,
             search_url: None,
         }
     }

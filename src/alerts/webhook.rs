@@ -10,7 +10,10 @@
 //!   `"schema": "hark.alert.v1"` and `"title"` (the human one-liner, [`Alert::title`]).
 //!   Times are RFC 3339 strings in UTC; `p_value`, `search_url`, and a mention's `url` and
 //!   `author` may be `null`; `top_sources` and `top_authors` are arrays of
-//!   `[name, count]` pairs; `update` is `new`, `follow_up`, `ended` or `test`; `incident`
+//!   `[name, count]` pairs; `drivers` is an array of `{"term", "share", "baseline_share"}`
+//!   (what the window's mentions are about, most telling first; shares are 0..1 of the
+//!   window's and the baseline's mentions) and `driving_source` / `driving_author` are
+//!   `{"name", "count", "share"}` or `null`; `update` is `new`, `follow_up`, `ended` or `test`; `incident`
 //!   is the same for every notification about one incident. New fields may be added to
 //!   `hark.alert.v1`; a field is never removed or retyped without a new schema name.
 //!   Mention text is passed as is: a receiver that renders it must escape it.
@@ -367,16 +370,18 @@ pub fn slack_escape(s: &str) -> String {
 }
 
 /// Text for Slack `plain_text` objects (never parsed for markup or mentions): one line,
-/// angle brackets replaced by look-alikes in case a client renders it loosely.
+/// angle brackets replaced by look-alikes and `@` followed by a zero-width space, in case a
+/// client renders it loosely.
 fn slack_plain(s: &str, max: usize) -> String {
-    let text: String = one_line(s)
-        .chars()
-        .map(|c| match c {
-            '<' => '‹',
-            '>' => '›',
-            c => c,
-        })
-        .collect();
+    let mut text = String::with_capacity(s.len());
+    for c in one_line(s).chars() {
+        match c {
+            '<' => text.push('‹'),
+            '>' => text.push('›'),
+            '@' => text.push_str("@\u{200B}"),
+            c => text.push(c),
+        }
+    }
     truncate_chars(&text, max)
 }
 
@@ -398,8 +403,14 @@ fn mrkdwn(text: String) -> Value {
 
 fn slack_payload(alert: &Alert) -> Value {
     let esc = |s: &str| slack_escape(s);
-    let mut fields = vec![
-        mrkdwn(format!("*Status*\n{}", alert.update_label())),
+    let mut fields = vec![mrkdwn(format!("*Status*\n{}", alert.update_label()))];
+    if let Some(d) = alert.drivers_text() {
+        fields.push(mrkdwn(format!("*About*\n{}", esc(&d))));
+    }
+    if let Some(d) = alert.driven_by_text() {
+        fields.push(mrkdwn(format!("*Driven by*\n{}", esc(&d))));
+    }
+    fields.extend([
         mrkdwn(format!(
             "*Rule*\n{}",
             esc(&truncate_chars(&one_line(&alert.rule), 200))
@@ -412,7 +423,7 @@ fn slack_payload(alert: &Alert) -> Value {
         mrkdwn(format!("*Expected*\n{:.1}", alert.expected)),
         mrkdwn(format!("*Window*\n{}", alert.window_text())),
         mrkdwn(format!("*Sentiment*\n{}", alert.sentiment_text())),
-    ];
+    ]);
     if let Some(p) = alert.p_value {
         fields.push(mrkdwn(format!("*p-value*\n{}", p_value_text(p))));
     }
@@ -517,6 +528,12 @@ fn teams_payload(alert: &Alert) -> Value {
     ];
     if let Some(p) = alert.p_value {
         facts.push(("p-value", p_value_text(p)));
+    }
+    if let Some(d) = alert.drivers_text() {
+        facts.push(("About", d));
+    }
+    if let Some(d) = alert.driven_by_text() {
+        facts.push(("Driven by", d));
     }
     if let Some(s) = top_list(&alert.top_sources, plain) {
         facts.push(("Top sources", s));
@@ -652,6 +669,12 @@ fn discord_payload(alert: &Alert) -> Value {
     }
     fields.push(field("Window", alert.window_text(), false));
     fields.push(field("Sentiment", alert.sentiment_text(), false));
+    if let Some(d) = alert.drivers_text() {
+        fields.push(field("About", esc(&d), false));
+    }
+    if let Some(d) = alert.driven_by_text() {
+        fields.push(field("Driven by", esc(&d), false));
+    }
     if let Some(s) = top_list(&alert.top_sources, esc) {
         fields.push(field("Top sources", s, false));
     }

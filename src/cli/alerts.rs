@@ -26,14 +26,31 @@ pub enum AlertsCommand {
     },
     /// Send a clearly marked test alert on every channel of RULE.
     Test { rule: String },
-    /// Print, as JSON lines, the alerts RULE would have raised over the indexed history.
+    /// The alerts RULE would have raised over the indexed history (sends nothing).
+    ///
+    /// Replays the rule bucket by bucket, in the mentions' own published time, with the same
+    /// detector and incident logic as `hark run`. Example:
+    /// `hark alerts backtest acme-volume --since 30d --format table`
     Backtest {
+        /// The alert rule's name (its file name without `.toml` unless it sets `name`).
         rule: String,
+        /// Start of the replay: RFC 3339 time, date or duration back from now (e.g. 30d).
+        /// Default: the oldest mention of the rule's query in the index.
         #[arg(long, value_name = "WHEN")]
         since: Option<String>,
+        /// End of the replay (same forms). Default: the newest mention of the rule's query.
         #[arg(long, value_name = "WHEN")]
         until: Option<String>,
+        /// `jsonl`: one JSON object per alert; `table`: when, observed vs expected, drivers.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: BacktestFormat,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BacktestFormat {
+    Jsonl,
+    Table,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,8 +91,8 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
                 ListFormat::Table => {
                     writeln!(
                         out,
-                        "{:<20}  {:<24}  {:<10}  {:>8}  {:>8}  DELIVERIES",
-                        "FIRED", "RULE", "UPDATE", "OBSERVED", "EXPECTED"
+                        "{:<20}  {:<24}  {:<10}  {:>8}  {:>8}  {:<30}  DELIVERIES",
+                        "FIRED", "RULE", "UPDATE", "OBSERVED", "EXPECTED", "ABOUT"
                     )?;
                     for s in &alerts {
                         let d: Vec<String> = s
@@ -97,12 +114,16 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
                             .collect();
                         writeln!(
                             out,
-                            "{:<20}  {:<24}  {:<10}  {:>8.1}  {:>8.1}  {}",
+                            "{:<20}  {:<24}  {:<10}  {:>8.1}  {:>8.1}  {:<30}  {}",
                             crate::mention::format_time(&s.alert.fired_at),
                             s.alert.rule,
                             s.alert.update,
                             s.alert.observed,
                             s.alert.expected,
+                            crate::alerts::model::truncate_chars(
+                                &s.alert.drivers_brief().unwrap_or_else(|| "–".into()),
+                                30
+                            ),
                             d.join("; ")
                         )?;
                     }
@@ -144,17 +165,20 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
                 anyhow::bail!("{failed} of {} channels failed", rule.channels.len());
             }
         }
-        AlertsCommand::Backtest { rule, since, until } => {
+        AlertsCommand::Backtest {
+            rule,
+            since,
+            until,
+            format,
+        } => {
             let rule = find_rule(&cfg, rule)?;
             let now = Utc::now();
-            let since = match since {
-                Some(s) => parse_when(s, now).map_err(|e| usage(format!("--since: {e}")))?,
-                None => now - chrono::Duration::days(30),
+            let when = |v: &Option<String>, flag: &str| -> anyhow::Result<Option<_>> {
+                v.as_deref()
+                    .map(|s| parse_when(s, now).map_err(|e| usage(format!("{flag}: {e}"))))
+                    .transpose()
             };
-            let until = match until {
-                Some(s) => parse_when(s, now).map_err(|e| usage(format!("--until: {e}")))?,
-                None => now,
-            };
+            let (since, until) = (when(since, "--since")?, when(until, "--until")?);
             let index = MentionIndex::open_existing(&data.join("index"))?;
             let state = StateStore::open(&data.join("state.redb"))?;
             let engine = Engine {
@@ -162,10 +186,107 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
                 state: &state,
                 config: &cfg,
             };
-            for hit in engine.backtest(rule, since, until)? {
-                serde_json::to_writer(&mut out, &hit)?;
-                writeln!(out)?;
+            let Some((oldest, newest)) = engine.history_span(rule)? else {
+                eprintln!(
+                    "no indexed mention matches query `{}`: nothing to backtest",
+                    rule.query
+                );
+                if *format == BacktestFormat::Table {
+                    writeln!(out, "no alerts")?;
+                }
+                return Ok(());
+            };
+            let since = since.unwrap_or(oldest);
+            let until = until.unwrap_or(newest);
+            if until < since {
+                return Err(usage("--until is before --since"));
             }
+            let hits = engine.backtest(rule, since, until)?;
+            eprintln!(
+                "backtest of `{}` from {} to {}: {} alert(s)",
+                rule.name,
+                crate::mention::format_time(&since),
+                crate::mention::format_time(&until),
+                hits.len()
+            );
+            match format {
+                BacktestFormat::Jsonl => {
+                    for hit in &hits {
+                        serde_json::to_writer(&mut out, hit)?;
+                        writeln!(out)?;
+                    }
+                }
+                BacktestFormat::Table => write_backtest_table(&mut out, &hits)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `hark alerts backtest --format table`: one block per alert, for people.
+fn write_backtest_table(
+    out: &mut impl Write,
+    hits: &[crate::alerts::engine::BacktestHit],
+) -> std::io::Result<()> {
+    use crate::alerts::model::{one_line, truncate_chars};
+    if hits.is_empty() {
+        return writeln!(out, "no alerts");
+    }
+    writeln!(
+        out,
+        "{:<20}  {:<9}  {:>9}  {:>9}  {:>6}  ABOUT",
+        "FIRED (UTC)", "UPDATE", "OBSERVED", "EXPECTED", "LIFT"
+    )?;
+    for h in hits {
+        let fired = h.fired_at.replace('T', " ");
+        let fired = fired.trim_end_matches('Z');
+        let lift = if h.expected > 0.0 {
+            format!("{:.1}×", h.observed / h.expected)
+        } else {
+            "–".into()
+        };
+        let about: Vec<String> = h
+            .drivers
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {:.0}%",
+                    truncate_chars(&one_line(&d.term), 40),
+                    d.share * 100.0
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:<20}  {:<9}  {:>9}  {:>9.1}  {:>6}  {}",
+            truncate_chars(fired, 20),
+            h.update,
+            h.observed_count,
+            h.expected,
+            lift,
+            if about.is_empty() {
+                "–".to_string()
+            } else {
+                about.join(", ")
+            }
+        )?;
+        let mut by = Vec::new();
+        if let Some(s) = &h.driving_source {
+            by.push(format!(
+                "source {} ({:.0}%)",
+                truncate_chars(&one_line(&s.name), 60),
+                s.share * 100.0
+            ));
+        }
+        if let Some(a) = &h.driving_author {
+            by.push(format!(
+                "author {} ({:.0}%)",
+                truncate_chars(&one_line(&a.name), 60),
+                a.share * 100.0
+            ));
+        }
+        if !by.is_empty() {
+            writeln!(out, "{:<20}  driven by {}", "", by.join(", "))?;
         }
     }
     Ok(())

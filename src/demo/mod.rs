@@ -303,6 +303,21 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
             v["expected"].as_f64().unwrap_or(0.0),
             v["p_value"].as_f64().unwrap_or(f64::NAN),
         )?;
+        let about: Vec<String> = v["drivers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                format!(
+                    "{} ({:.0}%)",
+                    d["term"].as_str().unwrap_or("?"),
+                    d["share"].as_f64().unwrap_or(0.0) * 100.0
+                )
+            })
+            .collect();
+        if !about.is_empty() {
+            writeln!(out, "    about: {}", truncate(&about.join(", "), 90))?;
+        }
         for m in v["mentions"].as_array().into_iter().flatten().take(3) {
             writeln!(
                 out,

@@ -386,6 +386,9 @@ async fn alerts_handler(
                     "summary": a.summary(),
                     "title": a.headline(),
                     "mentions": a.mentions.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+                    "drivers": a.drivers,
+                    "driving_source": a.driving_source,
+                    "driving_author": a.driving_author,
                     "deliveries": s.deliveries.iter().map(|d| json!({
                         "channel": d.channel.describe(),
                         "state": d.status,

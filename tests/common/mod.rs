@@ -249,6 +249,24 @@ pub fn shared(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// `../shared/REL` when it exists. When it does not, prints `SKIPPED: ../shared absent` and
+/// returns None — except under `CI=true`, where the shared data must be there.
+#[allow(dead_code)]
+pub fn shared_or_skip(rel: &str) -> Option<PathBuf> {
+    let p = shared(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing (CI=true: the shared data must be present)",
+            p.display()
+        );
+    }
+    eprintln!("SKIPPED: ../shared absent ({})", p.display());
+    None
+}
+
 pub fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

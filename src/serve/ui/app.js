@@ -1011,6 +1011,28 @@
       if (a.expected !== undefined && a.expected !== null) facts.push('expected ' + num(a.expected).toFixed(1));
       if (Array.isArray(a.mentions)) facts.push(fmtInt(a.mentions.length) + ' sample mentions');
       if (facts.length) li.appendChild(el('p', 'facts', facts.join(' · ')));
+      const drivers = Array.isArray(a.drivers) ? a.drivers : [];
+      if (drivers.length) {
+        // What the spike is about: terms most over-represented in the window (text nodes only).
+        const p = el('p', 'drivers');
+        p.appendChild(el('span', 'label', 'About: '));
+        drivers.forEach((d, i) => {
+          if (i) p.appendChild(document.createTextNode(', '));
+          const t = el('bdi', 'driver', str(d && d.term));
+          t.setAttribute('title', Math.round(num(d && d.share) * 100) + '% of the window\'s mentions');
+          p.appendChild(t);
+          p.appendChild(document.createTextNode(' (' + Math.round(num(d && d.share) * 100) + '%)'));
+        });
+        li.appendChild(p);
+      }
+      const by = [];
+      if (a.driving_source && a.driving_source.name) by.push('source ' + str(a.driving_source.name));
+      if (a.driving_author && a.driving_author.name) by.push('author ' + str(a.driving_author.name));
+      if (by.length) {
+        const p = el('p', 'driven-by', 'Driven by ' + by.join(', '));
+        p.setAttribute('dir', 'auto');
+        li.appendChild(p);
+      }
       const dl = Array.isArray(a.deliveries) ? a.deliveries : [];
       if (dl.length) {
         const ul = el('ul', 'deliveries');
