@@ -85,9 +85,34 @@ fn deployment() -> tempfile::TempDir {
         );
         lines.push('\n');
     }
+    // A burst of hostile complaints about globex in the last half hour, and a rule that
+    // alerts on it: the dashboard shows what the alert is about.
+    for i in 0..8 {
+        lines.push_str(
+            &json!({
+                "id": format!("ui:burst{i}"),
+                "source": "forum",
+                "author": format!("<b>poster{}</b>", i % 2),
+                "text": "globex <img src=x onerror=window.__xss=1> data breach, passwords leaked",
+                "published_at": (now - chrono::Duration::minutes(3 + 4 * i)).to_rfc3339(),
+                "lang": "en",
+                "sentiment": {"label": "negative", "score": -0.8, "model": "lexicon"},
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    write(
+        dir.path(),
+        "alerts/globex-negative.toml",
+        "query = \"globex\"\nkind = \"negative_spike\"\n",
+    );
     write(dir.path(), "mentions.jsonl", &lines);
     let o = hark(dir.path(), &["import", "mentions.jsonl"], None);
     assert!(o.status.success(), "{}", stderr(&o));
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"alerts_raised\":1"), "{}", stdout(&o));
     dir
 }
 
@@ -300,6 +325,28 @@ fn search_and_dashboard_in_headless_chromium() {
     assert_eq!(totals["Neutral"], "0", "{totals}");
     let shot = d.screenshot("ui-dashboard.png");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+
+    // The alert list says what the globex spike is about, as text.
+    d.goto(&format!("{base}/dashboard?query=globex"));
+    let about = d.script(
+        "return [...document.querySelectorAll('#alerts .drivers .driver')].map(e => e.textContent)",
+    );
+    let about: Vec<&str> = about
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(about[0], "data breach", "{about:?}");
+    assert!(about.contains(&"passwords leaked"), "{about:?}");
+    assert!(about.iter().all(|t| !t.contains("globex")), "{about:?}");
+    let by = d.script("return document.querySelector('#alerts .driven-by').textContent");
+    assert!(by.as_str().unwrap().contains("source forum"), "{by}");
+    let injected = d.script(
+        "return document.querySelectorAll('#alerts img, #alerts script, #alerts b, #alerts [onerror]').length",
+    );
+    assert_eq!(injected, 0);
+    assert_eq!(d.script("return window.__xss === undefined"), true);
 
     d.call(reqwest::Method::DELETE, "", Value::Null);
 }

@@ -11,7 +11,8 @@
 //! `n_window − N_window × share_baseline`, the window mentions the phrase explains beyond what
 //! the baseline predicts (a frequent, unusual phrase before a rare, very unusual one), and a
 //! phrase that overlaps a better-ranked one ("fiber down" after "down")
-//! is skipped, so five drivers name five different things.
+//! is skipped — unless the longer phrase is in nearly every mention the shorter one is in
+//! ("data breach" replaces "breach") — so five drivers name five different things.
 //!
 //! The driving source and author are the ones with the largest excess count over what their
 //! baseline share predicts for the window.
@@ -27,6 +28,9 @@ pub const MAX_DRIVERS: usize = 5;
 pub const MAX_WORDS: usize = 3;
 /// A driver is in at least this share of the window's mentions (and at least 2 of them).
 pub const MIN_WINDOW_SHARE: f64 = 0.05;
+/// A longer phrase replaces a shorter one it contains when it is in at least this share of
+/// the mentions the shorter one is in.
+pub const PHRASE_KEEP: f64 = 0.8;
 /// A driving source or author has at least this many of the window's mentions.
 pub const MIN_CONTRIBUTION: u64 = 2;
 /// A driver is at least this many times as common in the window as in the baseline.
@@ -504,26 +508,46 @@ pub fn explain(
             .unwrap_or_else(|| key.clone());
         cands.push((score, key.clone(), share_w, db / nb.max(1.0), surface));
     }
-    cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut terms: Vec<(String, Driver)> = Vec::new();
+    // Best first; on a tie the longer phrase ("data breach" before "data" and "breach").
+    let words = |k: &str| k.split(' ').count();
+    cands.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(words(&b.1).cmp(&words(&a.1)))
+            .then(a.1.cmp(&b.1))
+    });
+    // (key, window df, driver)
+    let mut terms: Vec<(String, f64, Driver)> = Vec::new();
     for (_, key, share, baseline_share, term) in cands {
-        if terms.len() == MAX_DRIVERS {
-            break;
-        }
-        if terms.iter().any(|(k, _)| overlaps(k, &key)) {
+        let df = share * nw;
+        let overlapping: Vec<usize> = (0..terms.len())
+            .filter(|&i| overlaps(&terms[i].0, &key))
+            .collect();
+        let driver = Driver {
+            term,
+            share,
+            baseline_share,
+        };
+        if overlapping.is_empty() {
+            if terms.len() < MAX_DRIVERS {
+                terms.push((key, df, driver));
+            }
             continue;
         }
-        terms.push((
-            key,
-            Driver {
-                term,
-                share,
-                baseline_share,
-            },
-        ));
+        // A longer phrase found in nearly every mention its parts are in says more than
+        // they do: it takes the place of the first of them.
+        let longer = overlapping
+            .iter()
+            .all(|&i| words(&key) > words(&terms[i].0) && df >= PHRASE_KEEP * terms[i].1);
+        if longer {
+            let at = overlapping[0];
+            for &i in overlapping.iter().skip(1).rev() {
+                terms.remove(i);
+            }
+            terms[at] = (key, df, driver);
+        }
     }
     Explanation {
-        terms: terms.into_iter().map(|(_, d)| d).collect(),
+        terms: terms.into_iter().map(|(_, _, d)| d).collect(),
         source: top_contributor(window, baseline, |m| Some(m.source.as_str())),
         author: top_contributor(window, baseline, |m| m.author.as_deref()),
     }
@@ -649,6 +673,29 @@ mod tests {
             "{terms:?}"
         );
         assert_eq!(e.author.unwrap().name, "b");
+    }
+
+    #[test]
+    fn a_phrase_beats_its_words() {
+        let base: Vec<Mention> = (0..100)
+            .map(|i| m(&format!("acme order arrived fine {i}"), "s", "a"))
+            .collect();
+        let win: Vec<Mention> = (0..20)
+            .map(|i| {
+                m(
+                    &format!("Acme data breach, passwords leaked! {i}"),
+                    "s",
+                    "a",
+                )
+            })
+            .collect();
+        let e = explain(
+            &win.iter().collect::<Vec<_>>(),
+            &base.iter().collect::<Vec<_>>(),
+            &[vec!["acme".into()]],
+        );
+        let terms: Vec<&str> = e.terms.iter().map(|d| d.term.as_str()).collect();
+        assert_eq!(terms, vec!["data breach", "passwords leaked"]);
     }
 
     #[test]
