@@ -22,7 +22,9 @@
 //!
 //! It then runs the detector as `hark` would for a `negative_spike` rule: after every 5-minute
 //! bucket, `test_window` with window = 1 h, baseline = 7 d, significance 0.001, min_count 5,
-//! min_share 0.3 (override with the flags above) and a 6 h cooldown. An alert within 2 h of a
+//! min_share 0.3, min_lift 1.5 (the gates of a default negative_spike rule; override the
+//! first two with the flags above) and a 6 h cooldown (the default is 12 h; 6 h lets bursts
+//! that fall close together each be scored). An alert within 2 h of a
 //! burst start (the last window that still holds burst mentions ends 2 h after it) detects that
 //! burst; any other alert is false. Prints per burst size: recall, precision, median delay
 //! (minutes from burst start to the first alert), false alerts per simulated month, and the same
@@ -473,9 +475,13 @@ fn main() {
         months
     );
     let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(); // a Monday
+    // The gates of a default (`sensitivity = "medium"`) negative_spike rule.
+    let preset = Preset::of(true, Sensitivity::Medium);
     let p = SpikeParams {
         significance,
         min_share,
+        min_count: preset.min_count,
+        min_lift: preset.min_lift,
         ..SpikeParams::default()
     };
     let (mut calls, mut secs) = (0u64, 0.0f64);
