@@ -107,7 +107,7 @@ impl Enricher {
             .into_par_iter()
             .filter_map(|m| self.prepare(m, now, lang_hint, unmatched))
             .collect();
-        let todo: Vec<(&str, Option<&str>, &[Vec<String>])> = prepared
+        let todo: Vec<crate::sentiment::router::RouteItem<'_>> = prepared
             .iter()
             .filter(|(m, _, _)| m.sentiment.is_none())
             .map(|(m, content, neutral)| (content.as_str(), m.lang.as_deref(), neutral.as_slice()))

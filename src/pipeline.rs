@@ -32,6 +32,7 @@ pub struct Enriched {
 /// One index operation since the last commit, kept until that commit is durable so that a
 /// failed commit (a full disk) can be replayed on a fresh writer without losing anything.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // nearly every op is an upsert: boxing would only add an allocation
 enum Op {
     Delete(String),
     Upsert(Mention),

@@ -76,6 +76,30 @@ impl Explanation {
     }
 }
 
+/// "source forum (40 %), author user1 (5 %)": who drives a spike, for people (None when
+/// neither is known).
+pub fn driven_by_text(
+    source: Option<&Contributor>,
+    author: Option<&Contributor>,
+) -> Option<String> {
+    let parts: Vec<String> = [("source", source), ("author", author)]
+        .into_iter()
+        .filter_map(|(what, c)| {
+            c.map(|c| {
+                format!(
+                    "{what} {} ({:.0} %)",
+                    crate::alerts::model::truncate_chars(
+                        &crate::alerts::model::one_line(&c.name),
+                        60
+                    ),
+                    c.share * 100.0
+                )
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// Words that carry no topic in any language hark detects, beyond the function words
 /// language detection uses ([`crate::lang::is_function_word`]); folded forms. Deliberately
 /// short: "down", "out", "off" and "not" name what is wrong and stay.
@@ -599,6 +623,14 @@ mod tests {
         .unwrap()
     }
 
+    fn explain_all(window: &[Mention], baseline: &[Mention], query_word: &str) -> Explanation {
+        explain(
+            &window.iter().collect::<Vec<_>>(),
+            &baseline.iter().collect::<Vec<_>>(),
+            &[vec![query_word.to_string()]],
+        )
+    }
+
     #[test]
     fn names_the_outage_not_the_brand_or_function_words() {
         let base: Vec<Mention> = (0..200)
@@ -620,11 +652,7 @@ mod tests {
             })
             .collect();
         win.extend((0..10).map(|i| m("Acme outage. I want a refund", "forum", &format!("u{i}"))));
-        let e = explain(
-            &win.iter().collect::<Vec<_>>(),
-            &base.iter().collect::<Vec<_>>(),
-            &[vec!["acme".into()]],
-        );
+        let e = explain_all(&win, &base, "acme");
         let terms: Vec<&str> = e.terms.iter().map(|d| d.term.as_str()).collect();
         assert_eq!(terms[0], "outage", "{terms:?}");
         assert!(
@@ -661,11 +689,7 @@ mod tests {
                 )
             })
             .collect();
-        let e = explain(
-            &win.iter().collect::<Vec<_>>(),
-            &base.iter().collect::<Vec<_>>(),
-            &[vec!["акме".into()]],
-        );
+        let e = explain_all(&win, &base, "акме");
         let terms: Vec<&str> = e.terms.iter().map(|d| d.term.as_str()).collect();
         assert!(terms.iter().any(|t| t.contains("сбой")), "{terms:?}");
         assert!(
@@ -689,11 +713,7 @@ mod tests {
                 )
             })
             .collect();
-        let e = explain(
-            &win.iter().collect::<Vec<_>>(),
-            &base.iter().collect::<Vec<_>>(),
-            &[vec!["acme".into()]],
-        );
+        let e = explain_all(&win, &base, "acme");
         let terms: Vec<&str> = e.terms.iter().map(|d| d.term.as_str()).collect();
         assert_eq!(terms, vec!["data breach", "passwords leaked"]);
     }
@@ -703,11 +723,7 @@ mod tests {
         let base: Vec<Mention> = (0..100)
             .map(|i| m(&format!("acme router setup guide {i}"), "s", "a"))
             .collect();
-        let e = explain(
-            &base[..20].iter().collect::<Vec<_>>(),
-            &base.iter().collect::<Vec<_>>(),
-            &[vec!["acme".into()]],
-        );
+        let e = explain_all(&base[..20], &base, "acme");
         assert!(e.terms.is_empty(), "{:?}", e.terms);
         assert_eq!(e.terms_text(), "");
     }

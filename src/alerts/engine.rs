@@ -21,6 +21,9 @@ use std::collections::HashMap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 
+/// A period `(from, to)`.
+pub type TimeSpan = (DateTime<Utc>, DateTime<Utc>);
+
 /// At most this many baseline mentions (the newest) are compared with the window to find
 /// what a spike is about.
 pub const EXPLAIN_BASELINE_SAMPLE: usize = 3000;
@@ -299,36 +302,25 @@ impl Engine<'_> {
             v
         };
         let given = driving.as_ref().map(Vec::len);
+        // The window's target mentions: the negative ones for a negative_spike.
+        let targets: Vec<&Mention> = all
+            .mentions
+            .iter()
+            .filter(|m| {
+                !negative_only
+                    || m.sentiment
+                        .as_ref()
+                        .is_some_and(|s| s.label == Label::Negative)
+            })
+            .collect();
         let driving: Vec<Mention> = match driving {
             Some(d) => d,
-            None => all
-                .mentions
-                .iter()
-                .filter(|m| {
-                    !negative_only
-                        || m.sentiment
-                            .as_ref()
-                            .is_some_and(|s| s.label == Label::Negative)
-                })
-                .take(5)
-                .cloned()
-                .collect(),
+            None => targets.iter().take(5).map(|m| (*m).clone()).collect(),
         };
-        let explanation = {
-            let target: Vec<&Mention> = if given.is_some() {
-                driving.iter().collect()
-            } else {
-                all.mentions
-                    .iter()
-                    .filter(|m| {
-                        !negative_only
-                            || m.sentiment
-                                .as_ref()
-                                .is_some_and(|s| s.label == Label::Negative)
-                    })
-                    .collect()
-            };
-            self.explain(rule, from, &target)?
+        let explanation = if given.is_some() {
+            self.explain(rule, from, &driving.iter().collect::<Vec<_>>())?
+        } else {
+            self.explain(rule, from, &targets)?
         };
         let observed_count = match given {
             Some(n) => n as u64,
@@ -370,10 +362,7 @@ impl Engine<'_> {
 
     /// Published times of the oldest and newest indexed mention of the rule's query (None
     /// when there is none): the default period of a backtest.
-    pub fn history_span(
-        &self,
-        rule: &AlertRule,
-    ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, IndexError> {
+    pub fn history_span(&self, rule: &AlertRule) -> Result<Option<TimeSpan>, IndexError> {
         let one = |sort| {
             search(
                 self.index,

@@ -148,11 +148,8 @@ pub fn score(
     let mut false_alerts = 0;
     for &t in fired {
         match incidents.iter().position(|(a, b)| t >= *a && t <= *b) {
-            Some(i) => {
-                if first[i].is_none_or(|f| t < f) {
-                    first[i] = Some(t);
-                }
-            }
+            Some(i) if first[i].is_none_or(|f| t < f) => first[i] = Some(t),
+            Some(_) => {}
             None if t >= count_false_from => false_alerts += 1,
             None => {}
         }

@@ -247,24 +247,9 @@ impl Alert {
         })
     }
 
-    /// "forum (40 %), author user1 (5 %)": the source and author driving the spike.
+    /// "source forum (40 %), author user1 (5 %)": the source and author driving the spike.
     pub fn driven_by_text(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if let Some(s) = &self.driving_source {
-            parts.push(format!(
-                "source {} ({:.0} %)",
-                truncate_chars(&one_line(&s.name), 60),
-                s.share * 100.0
-            ));
-        }
-        if let Some(a) = &self.driving_author {
-            parts.push(format!(
-                "author {} ({:.0} %)",
-                truncate_chars(&one_line(&a.name), 60),
-                a.share * 100.0
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(", "))
+        super::drivers::driven_by_text(self.driving_source.as_ref(), self.driving_author.as_ref())
     }
 
     /// Length of the alert window for people: "1h", "30m", "1d 6h", "1h 30m".

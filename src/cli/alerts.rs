@@ -270,23 +270,11 @@ fn write_backtest_table(
                 about.join(", ")
             }
         )?;
-        let mut by = Vec::new();
-        if let Some(s) = &h.driving_source {
-            by.push(format!(
-                "source {} ({:.0}%)",
-                truncate_chars(&one_line(&s.name), 60),
-                s.share * 100.0
-            ));
-        }
-        if let Some(a) = &h.driving_author {
-            by.push(format!(
-                "author {} ({:.0}%)",
-                truncate_chars(&one_line(&a.name), 60),
-                a.share * 100.0
-            ));
-        }
-        if !by.is_empty() {
-            writeln!(out, "{:<20}  driven by {}", "", by.join(", "))?;
+        if let Some(by) = crate::alerts::drivers::driven_by_text(
+            h.driving_source.as_ref(),
+            h.driving_author.as_ref(),
+        ) {
+            writeln!(out, "{:<20}  driven by {by}", "")?;
         }
     }
     Ok(())

@@ -74,7 +74,7 @@ pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
             .iter()
             .map(|t| forced.clone().or_else(|| crate::lang::detect(t, None)))
             .collect();
-        let items: Vec<(&str, Option<&str>, &[Vec<String>])> = chunk
+        let items: Vec<crate::sentiment::router::RouteItem<'_>> = chunk
             .iter()
             .zip(&langs)
             .map(|(t, l)| (t.as_str(), l.as_deref(), neutral.as_slice()))

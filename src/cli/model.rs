@@ -154,7 +154,7 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     let mut predicted = Vec::with_capacity(data.len());
     let mut models: Vec<&str> = Vec::with_capacity(data.len());
     for (chunk, lchunk) in data.chunks(8192).zip(langs.chunks(8192)) {
-        let items: Vec<(&str, Option<&str>, &[Vec<String>])> = chunk
+        let items: Vec<crate::sentiment::router::RouteItem<'_>> = chunk
             .iter()
             .zip(lchunk)
             .map(|(e, l)| (e.text.as_str(), l.as_deref(), &[][..]))

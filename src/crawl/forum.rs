@@ -458,7 +458,7 @@ fn attr_or_text(e: ElementRef, attrs: &[&str]) -> String {
         .iter()
         .filter_map(|a| e.value().attr(a))
         .find(|v| !v.trim().is_empty())
-        .map(|s| crate::html::normalise_ws(&s))
+        .map(crate::html::normalise_ws)
         .unwrap_or_else(|| crate::html::normalise_ws(&e.text().collect::<String>()))
 }
 

@@ -419,8 +419,11 @@ pub struct NgramModel {
     bias: [f32; 3],
 }
 
+/// Per-thread buffers of `classify`: the raw feature counts and the weighted features.
+type Scratch = (Vec<(u32, Group)>, Vec<(u32, f32)>);
+
 thread_local! {
-    static SCRATCH: std::cell::RefCell<(Vec<(u32, Group)>, Vec<(u32, f32)>)> =
+    static SCRATCH: std::cell::RefCell<Scratch> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
@@ -687,7 +690,7 @@ pub fn train(
         .map(|e| {
             let mut x = Vec::new();
             lexicon.push(raw_features(&opts.lang, &e.text, &[], &mut raw));
-            vectorize(&mut raw, &idf, &mut x);
+            vectorize(&raw, &idf, &mut x);
             x
         })
         .collect();

@@ -51,6 +51,9 @@ pub fn builtin_languages() -> Vec<&'static str> {
 }
 
 /// Sentiment for every language hark can score (see the module docs).
+/// One text to classify: `(text, detected language, the query terms to mask)`.
+pub type RouteItem<'a> = (&'a str, Option<&'a str>, &'a [Vec<String>]);
+
 pub struct Router {
     english: Arc<dyn Classifier>,
     by_lang: BTreeMap<String, Arc<NgramModel>>,
@@ -113,10 +116,7 @@ impl Router {
 
     /// Scores many texts, each with its language and brand terms; results in input order.
     /// Texts are grouped per classifier, so batching models (`bert`) still see batches.
-    pub fn classify_batch(
-        &self,
-        items: &[(&str, Option<&str>, &[Vec<String>])],
-    ) -> Vec<(Scores, &str)> {
+    pub fn classify_batch(&self, items: &[RouteItem<'_>]) -> Vec<(Scores, &str)> {
         let mut out: Vec<Option<(Scores, &str)>> = vec![None; items.len()];
         let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
         for (i, (_, lang, _)) in items.iter().enumerate() {
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn batches_keep_order_and_route_by_language() {
         let r = router();
-        let items: Vec<(&str, Option<&str>, &[Vec<String>])> = vec![
+        let items: Vec<RouteItem<'_>> = vec![
             ("I hate this", Some("en"), &[]),
             ("Ужасный сервис", Some("ru"), &[]),
             ("this is nice", None, &[]),

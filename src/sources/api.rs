@@ -314,6 +314,7 @@ impl<A: Api> ApiSource<A> {
         }
     }
 
+    #[allow(clippy::result_large_err)] // ApiError carries the failed fetch; errors are rare
     fn url(&self, url: &str) -> Result<url::Url, ApiError> {
         rebase(url, self.settings.base_url.as_ref()).map_err(ApiError::Other)
     }
