@@ -250,7 +250,7 @@ impl IndexSink {
     pub fn commit_until_durable(
         &mut self,
         stop: &watch::Receiver<bool>,
-        health: &crate::serve::metrics::Metrics,
+        health: &crate::metrics::Metrics,
     ) -> anyhow::Result<()> {
         let mut attempt: u32 = 0;
         let mut last_log: Option<std::time::Instant> = None;
@@ -334,7 +334,7 @@ pub struct Runtime {
     pub enricher: Arc<Enricher>,
     pub fetcher: Fetcher,
     /// Counters for `/metrics` when the web server runs in this process.
-    pub metrics: Arc<crate::serve::metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Runtime {
@@ -564,63 +564,14 @@ pub async fn run(
     Ok(summary)
 }
 
-/// Resolves when SIGINT or SIGTERM arrives; flips `tx` to true.
-pub async fn forward_signals(tx: watch::Sender<bool>) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+impl crate::alerts::runner::AlertContext for Runtime {
+    fn index(&self) -> &MentionIndex {
+        &self.index
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: draining the pipeline and committing");
-    let _ = tx.send(true);
-}
-
-/// Evaluates every alert rule now and records what fires; then delivers what is due.
-pub async fn evaluate_and_deliver(
-    rt: &Arc<Runtime>,
-    client: &reqwest::Client,
-) -> anyhow::Result<(usize, crate::alerts::deliver::DeliveryReport)> {
-    let raised = if rt.config.alerts.is_empty() {
-        0
-    } else {
-        let rt2 = rt.clone();
-        tokio::task::spawn_blocking(move || {
-            let engine = crate::alerts::engine::Engine {
-                index: &rt2.index,
-                state: &rt2.state,
-                config: &rt2.config,
-            };
-            engine.evaluate_all(chrono::Utc::now()).map(|a| a.len())
-        })
-        .await??
-    };
-    let report = crate::alerts::deliver::deliver_due(&rt.state, &rt.config, client).await?;
-    Ok((raised, report))
-}
-
-/// `hark run`'s alert stage: evaluates after every commit (and every minute, so that a spike
-/// ending or a retry coming due is noticed without new mentions), until `stop`.
-pub async fn alert_loop(
-    rt: Arc<Runtime>,
-    commits: Arc<tokio::sync::Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let client = crate::alerts::deliver::webhook_client(&rt.config);
-    loop {
-        tokio::select! {
-            _ = commits.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(e) = evaluate_and_deliver(&rt, &client).await {
-            tracing::error!(error = %e, "alert evaluation failed");
-        }
+    fn state(&self) -> &StateStore {
+        &self.state
+    }
+    fn config(&self) -> &Config {
+        &self.config
     }
 }

@@ -203,14 +203,7 @@ impl Engine<'_> {
             Some(t) if !m.text.starts_with(t.as_str()) => format!("{t} — {}", m.text),
             _ => m.text.clone(),
         };
-        let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        if t.chars().count() > 280 {
-            let mut s: String = t.chars().take(279).collect();
-            s.push('…');
-            s
-        } else {
-            t
-        }
+        crate::display::excerpt(&t, 280)
     }
 
     fn alert_mention(m: &Mention) -> AlertMention {

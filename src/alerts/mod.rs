@@ -10,4 +10,5 @@ pub mod engine;
 pub mod evaluate;
 pub mod model;
 pub mod outbox;
+pub mod runner;
 pub mod webhook;

@@ -342,75 +342,7 @@ pub fn compact_number(n: u64) -> String {
     }
 }
 
-/// The URL when it is an absolute `http`/`https` URL that is safe to put in a link (no
-/// whitespace, quotes, angle brackets or control characters); `None` otherwise
-/// (`javascript:`, `data:`, relative links, …). Channels drop links that fail this.
-pub fn safe_link(url: &str) -> Option<&str> {
-    let url = url.trim();
-    let scheme_len = if starts_with_ignore_case(url, "https://") {
-        8
-    } else if starts_with_ignore_case(url, "http://") {
-        7
-    } else {
-        return None;
-    };
-    // The scheme is ASCII, so `scheme_len` is a char boundary.
-    let rest = &url[scheme_len..];
-    let host_ok = !rest.is_empty() && !rest.starts_with('/');
-    let chars_ok = url.chars().all(|c| {
-        !c.is_control() && !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
-    });
-    (host_ok && chars_ok && url.len() <= 2048).then_some(url)
-}
-
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
-/// `s` with control characters removed and every run of whitespace (newlines included)
-/// folded into one space: for subjects, titles and other one-line fields.
-pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else if c.is_control() || is_bidi_control(c) {
-            continue;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `s` with control characters other than newline and tab removed (and `\r\n` → `\n`):
-/// for multi-line excerpts.
-pub fn clean_text(s: &str) -> String {
-    s.chars()
-        .filter(|&c| (c == '\n' || c == '\t' || !c.is_control()) && !is_bidi_control(c))
-        .collect()
-}
-
-/// Unicode bidi overrides/isolates, which can make a rendered excerpt read differently
-/// from its bytes ("Trojan Source"); dropped from rendered text.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// At most `max` characters of `s`, with "…" at the end when it was cut.
-pub fn truncate_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::display::{multi_line as clean_text, one_line, safe_link, truncate_chars};
 
 #[cfg(test)]
 mod tests {

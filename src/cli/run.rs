@@ -65,8 +65,8 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         let alerts = if a.once {
             None
         } else {
-            tokio::spawn(pipeline::forward_signals(tx));
-            Some(tokio::spawn(pipeline::alert_loop(
+            tokio::spawn(crate::shutdown::forward_signals(tx));
+            Some(tokio::spawn(crate::alerts::runner::alert_loop(
                 rt.clone(),
                 commits,
                 rx.clone(),
@@ -79,7 +79,8 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         // A last evaluation on everything committed; due deliveries are attempted, with
         // retries for up to 30 s; what is still pending stays in the outbox for the next run.
         let client = crate::alerts::deliver::webhook_client(&rt.config);
-        let (raised, mut report) = pipeline::evaluate_and_deliver(&rt, &client).await?;
+        let (raised, mut report) =
+            crate::alerts::runner::evaluate_and_deliver(&rt, &client).await?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while report.retrying > 0 && std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;

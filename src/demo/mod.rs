@@ -287,7 +287,7 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
     // The alert stage: rules evaluated on what was just indexed, delivered to the webhook
     // receiver this demo runs.
     let client = crate::alerts::deliver::webhook_client(&rt.config);
-    let (raised, report) = pipeline::evaluate_and_deliver(&rt, &client).await?;
+    let (raised, report) = crate::alerts::runner::evaluate_and_deliver(&rt, &client).await?;
     writeln!(
         out,
         "\nAlert rules evaluated: {raised} alert(s) raised, {} delivered",
@@ -347,13 +347,7 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
+    crate::display::truncate_chars(s, n)
 }
 
 pub fn sparkline(values: &[u64]) -> String {

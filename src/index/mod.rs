@@ -7,6 +7,7 @@
 //! The `id` field is a raw term: writing a mention deletes any earlier document with the same
 //! id first, so a re-collected mention replaces, never duplicates.
 
+pub mod analytics;
 pub mod search;
 pub mod stats;
 pub mod tokenizer;

@@ -3,10 +3,10 @@
 
 use super::{AlertLine, Author, Bucket, Kpis, ReportData, Share};
 use crate::index::MentionIndex;
+use crate::index::analytics::{share_of_voice, top};
 use crate::index::search::{SearchRequest, Sort, filter_query, search};
 use crate::index::stats::{Interval, stats};
 use crate::mention::Label;
-use crate::serve::api::{share_of_voice, top};
 use crate::state::StateStore;
 use chrono::{DateTime, Utc};
 
@@ -89,10 +89,10 @@ pub fn build(
     let share_of_voice = share_of_voice(index, &names, Some(r.since), Some(r.until))?
         .into_iter()
         .map(|v| Share {
-            query: v["name"].as_str().unwrap_or("").to_string(),
-            mentions: v["mentions"].as_u64().unwrap_or(0),
-            reach: v["reach"].as_u64().unwrap_or(0),
-            net_sentiment: v["net_sentiment"].as_f64().unwrap_or(0.0),
+            query: v.name,
+            mentions: v.mentions,
+            reach: v.reach,
+            net_sentiment: v.net_sentiment,
         })
         .collect();
     let base = SearchRequest {

@@ -21,75 +21,15 @@ pub(crate) const EXCERPT_CHARS: usize = 280;
 // Shared text helpers (also used by pdf.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// Characters that are dropped: format/bidi controls that could disguise text.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{00AD}')
-}
+pub(crate) use crate::display::{excerpt, one_line as clean_text};
 
-/// Removes control characters (C0, DEL, C1), bidi overrides and zero-width characters,
-/// turns line breaks and tabs into spaces, collapses runs of whitespace, trims.
-pub(crate) fn clean_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c == '\u{2028}' || c == '\u{2029}' {
-            pending_space = true;
-            continue;
-        }
-        if c.is_control() || is_invisible(c) {
-            continue;
-        }
-        if pending_space && !out.is_empty() {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push(c);
-    }
-    out
-}
-
-/// [`clean_text`], then cut to at most `max` characters (an ellipsis included), at a word
-/// boundary when one is reasonably close.
-pub(crate) fn excerpt(s: &str, max: usize) -> String {
-    let s = clean_text(s);
-    if s.chars().count() <= max || max == 0 {
-        return if max == 0 { String::new() } else { s };
-    }
-    let cut: String = s.chars().take(max - 1).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if cut[..i].chars().count() >= max / 2 => cut[..i].to_string(),
-        _ => cut,
-    };
-    let mut cut = cut.trim_end_matches([' ', ',', ';', ':', '.']).to_string();
-    cut.push('…');
-    cut
-}
-
-/// HTML-escapes cleaned text: safe in element content and in quoted attribute values.
-/// `=` and `` ` `` are escaped too, so that even the inert text of an injection attempt
-/// carries no `onerror=`-like substring.
+/// HTML-escapes cleaned text ([`crate::display::html_escape`] of [`clean_text`]).
 pub(crate) fn esc(s: &str) -> String {
-    let s = clean_text(s);
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '=' => out.push_str("&#61;"),
-            '`' => out.push_str("&#96;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::display::html_escape(&clean_text(s))
 }
 
-/// True for an absolute `http://` or `https://` URL without whitespace or control characters:
-/// the only kind that is ever made a link.
+/// True for an absolute `http://` or `https://` URL without whitespace, control or invisible
+/// characters: the only kind that is ever made a link (its text is escaped with [`esc`]).
 pub(crate) fn is_http_url(u: &str) -> bool {
     let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
@@ -102,7 +42,7 @@ pub(crate) fn is_http_url(u: &str) -> bool {
     !rest.is_empty()
         && !u
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+            .any(|c| c.is_whitespace() || c.is_control() || crate::display::is_invisible(c))
 }
 
 /// `1234567` → `"1,234,567"`.

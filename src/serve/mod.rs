@@ -154,7 +154,7 @@ pub async fn serve_until_signal(
     app: Arc<AppState>,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(crate::pipeline::forward_signals(tx));
+    tokio::spawn(crate::shutdown::forward_signals(tx));
     serve(listener, app, async move {
         let _ = rx.changed().await;
     })
