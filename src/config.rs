@@ -522,27 +522,9 @@ struct SourceFileEntry {
     selectors: Option<Spanned<Selectors>>,
 }
 
-/// CSS selectors that cut a forum thread page into posts (`[sources.selectors]`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Selectors {
-    /// One element per post.
-    pub post: String,
-    /// The post's body, inside the post element.
-    pub text: String,
-    #[serde(default)]
-    pub author: Option<String>,
-    #[serde(default)]
-    pub time: Option<String>,
-    #[serde(default)]
-    pub permalink: Option<String>,
-    /// The thread's next page (anywhere in the page).
-    #[serde(default)]
-    pub next_page: Option<String>,
-    /// The thread's title (anywhere in the page).
-    #[serde(default)]
-    pub title: Option<String>,
-}
+/// CSS selectors that cut a forum thread page into posts (`[sources.selectors]`): the
+/// crawler's own rule spec, so that the crawler does not depend on the config loader.
+pub use crate::crawl::forum::RuleSpec as Selectors;
 
 impl SourceFileEntry {
     /// The kind-specific keys present, with where they start.
@@ -1252,7 +1234,7 @@ fn build_web_options(
         o.forum = Some(f);
     }
     if let Some(v) = &s.selectors {
-        crate::crawl::forum::Rules::compile(&v.get_ref().clone().into())
+        crate::crawl::forum::Rules::compile(v.get_ref())
             .map_err(|e| file.error_at(Some(v.span().start), format!("`selectors`: {e}")))?;
         o.selectors = Some(v.get_ref().clone());
     }

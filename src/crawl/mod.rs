@@ -15,17 +15,3 @@ pub mod forum;
 pub mod robots;
 pub mod simhash;
 pub mod sitemap;
-
-impl From<crate::config::Selectors> for forum::RuleSpec {
-    fn from(s: crate::config::Selectors) -> forum::RuleSpec {
-        forum::RuleSpec {
-            post: s.post,
-            text: s.text,
-            author: s.author,
-            time: s.time,
-            permalink: s.permalink,
-            next_page: s.next_page,
-            title: s.title,
-        }
-    }
-}

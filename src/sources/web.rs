@@ -172,7 +172,7 @@ impl WebSource {
                 .collect::<Result<_, _>>()?
         };
         let forum = match (&w.selectors, w.forum.as_deref()) {
-            (Some(sel), _) => ForumMode::Fixed(Arc::new(Rules::compile(&sel.clone().into())?)),
+            (Some(sel), _) => ForumMode::Fixed(Arc::new(Rules::compile(sel)?)),
             (None, Some("auto")) => ForumMode::Auto,
             (None, Some(name)) => {
                 let spec =
