@@ -972,6 +972,7 @@ impl Config {
             ));
         }
         let default_interval = parse_duration(&main.pipeline.default_interval)
+            .map_err(|e| e.to_string())
             .and_then(|d| {
                 if d < Duration::from_secs(1) {
                     Err("`default_interval` must be at least 1s".to_string())

@@ -78,8 +78,12 @@ pub fn import_file(
         let parsed: Vec<Result<Mention, LineError>> = rows
             .into_par_iter()
             .map(|(line, v)| {
-                v.and_then(row_to_mention)
-                    .map_err(|error| LineError { line, error })
+                v.map_err(RowError::Invalid)
+                    .and_then(row_to_mention)
+                    .map_err(|e| LineError {
+                        line,
+                        error: e.to_string(),
+                    })
             })
             .collect();
         let mut ok: Vec<Mention> = Vec::with_capacity(parsed.len());
@@ -318,8 +322,29 @@ fn opt_u64(o: &Map<String, Value>, k: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// Why one imported row was rejected: the row is skipped, counted and reported with its line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RowError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Time(#[from] crate::timeutil::TimeError),
+}
+
+impl From<String> for RowError {
+    fn from(s: String) -> Self {
+        RowError::Invalid(s)
+    }
+}
+
+impl From<&str> for RowError {
+    fn from(s: &str) -> Self {
+        RowError::Invalid(s.to_string())
+    }
+}
+
 /// Validates one imported object into a mention. Fields other tools add are ignored.
-pub fn row_to_mention(v: Value) -> Result<Mention, String> {
+pub fn row_to_mention(v: Value) -> Result<Mention, RowError> {
     let Value::Object(o) = v else {
         return Err("expected a JSON object".into());
     };
@@ -331,9 +356,9 @@ pub fn row_to_mention(v: Value) -> Result<Mention, String> {
     // history is imported as it was, or not at all.
     if published_at.timestamp() < 0 || published_at > chrono::Utc::now() + chrono::Duration::days(1)
     {
-        return Err(format!(
-            "`published_at` {published_raw} is before 1970 or in the future"
-        ));
+        return Err(
+            format!("`published_at` {published_raw} is before 1970 or in the future").into(),
+        );
     }
     let fetched_at = match opt_str(&o, "fetched_at")? {
         Some(s) if !s.is_empty() => Some(crate::timeutil::parse_timestamp(&s)?),
@@ -402,7 +427,7 @@ pub fn row_to_mention(v: Value) -> Result<Mention, String> {
                 Some(_) => return Err("sentiment `score` must be a number".into()),
             };
             if !(-1.0..=1.0).contains(&score) {
-                return Err(format!("sentiment score {score} is outside [-1, 1]"));
+                return Err(format!("sentiment score {score} is outside [-1, 1]").into());
             }
             Some(Sentiment {
                 label,
@@ -505,13 +530,13 @@ mod tests {
         assert!(
             row_to_mention(serde_json::json!({"text":"x"}))
                 .unwrap_err()
+                .to_string()
                 .contains("published_at")
         );
-        assert!(
-            row_to_mention(serde_json::json!({"text":"x","published_at":"nope"}))
-                .unwrap_err()
-                .contains("invalid time")
-        );
+        assert!(matches!(
+            row_to_mention(serde_json::json!({"text":"x","published_at":"nope"})),
+            Err(RowError::Time(crate::timeutil::TimeError::BadTimestamp(_)))
+        ));
         assert!(
             row_to_mention(
                 serde_json::json!({"text":"x","published_at":"2026-01-01","sentiment":"meh"})
@@ -521,7 +546,10 @@ mod tests {
         assert!(row_to_mention(serde_json::json!([1])).is_err());
         for t in ["1969-12-31T23:59:59Z", "2999-01-01T00:00:00Z"] {
             let e = row_to_mention(serde_json::json!({"text":"x","published_at":t})).unwrap_err();
-            assert!(e.contains("before 1970 or in the future"), "{t}: {e}");
+            assert!(
+                e.to_string().contains("before 1970 or in the future"),
+                "{t}: {e}"
+            );
         }
     }
 

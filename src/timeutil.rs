@@ -4,11 +4,37 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::time::Duration;
 
+/// A duration or a time a user wrote that hark cannot read; the message names the input and
+/// what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("empty duration")]
+    Empty,
+    #[error("invalid duration `{input}`: expected a number before `{unit}`")]
+    NoNumber { input: String, unit: String },
+    #[error("invalid duration `{0}`")]
+    BadNumber(String),
+    #[error("invalid duration `{input}`: unknown unit `{unit}` (use ms, s, m, h, d or w)")]
+    UnknownUnit { input: String, unit: String },
+    #[error("invalid duration `{0}`: missing unit (e.g. `5m`, `1h`, `7d`)")]
+    MissingUnit(String),
+    #[error("invalid duration `{0}`: longer than 100 years")]
+    TooLong(String),
+    #[error("invalid time `{0}`: expected RFC 3339 such as 2026-11-26T10:00:00Z")]
+    BadTimestamp(String),
+    #[error("invalid time `{0}`: too far back")]
+    TooFarBack(String),
+    #[error(
+        "invalid time `{0}`: expected an RFC 3339 time, a date (2026-11-26) or a duration back from now (7d, 36h)"
+    )]
+    BadWhen(String),
+}
+
 /// Parses `90s`, `5m`, `1h`, `7d`, `2w`, or combinations such as `1h30m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, TimeError> {
     let s = s.trim();
     if s.is_empty() {
-        return Err("empty duration".into());
+        return Err(TimeError::Empty);
     }
     let mut total: u64 = 0;
     let mut num = String::new();
@@ -25,11 +51,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             unit = "ms".into();
         }
         if num.is_empty() {
-            return Err(format!(
-                "invalid duration `{s}`: expected a number before `{unit}`"
-            ));
+            return Err(TimeError::NoNumber {
+                input: s.into(),
+                unit,
+            });
         }
-        let n: u64 = num.parse().map_err(|_| format!("invalid duration `{s}`"))?;
+        let n: u64 = num.parse().map_err(|_| TimeError::BadNumber(s.into()))?;
         num.clear();
         let ms = match unit.as_str() {
             "ms" => 1,
@@ -39,21 +66,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" => 86_400_000,
             "w" => 7 * 86_400_000,
             _ => {
-                return Err(format!(
-                    "invalid duration `{s}`: unknown unit `{unit}` (use ms, s, m, h, d or w)"
-                ));
+                return Err(TimeError::UnknownUnit {
+                    input: s.into(),
+                    unit,
+                });
             }
         };
         total = total.saturating_add(n.saturating_mul(ms));
         saw_unit = true;
     }
     if !num.is_empty() || !saw_unit {
-        return Err(format!(
-            "invalid duration `{s}`: missing unit (e.g. `5m`, `1h`, `7d`)"
-        ));
+        return Err(TimeError::MissingUnit(s.into()));
     }
     if total > MAX_DURATION_MS {
-        return Err(format!("invalid duration `{s}`: longer than 100 years"));
+        return Err(TimeError::TooLong(s.into()));
     }
     Ok(Duration::from_millis(total))
 }
@@ -63,7 +89,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 const MAX_DURATION_MS: u64 = 36_525 * 86_400_000;
 
 /// Parses an RFC 3339 timestamp (any offset, converted to UTC), or RFC 2822.
-pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, TimeError> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
@@ -78,13 +104,11 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
         return Ok(Utc.from_utc_datetime(&t));
     }
-    Err(format!(
-        "invalid time `{s}`: expected RFC 3339 such as 2026-11-26T10:00:00Z"
-    ))
+    Err(TimeError::BadTimestamp(s.into()))
 }
 
 /// A WHEN argument: an RFC 3339 time, a date (midnight UTC), or a duration back from `now`.
-pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
     let s = s.trim();
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
@@ -96,11 +120,9 @@ pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
         Ok(d) => chrono::Duration::from_std(d)
             .ok()
             .and_then(|d| now.checked_sub_signed(d))
-            .ok_or_else(|| format!("invalid time `{s}`: too far back")),
-        Err(e) if e.contains("longer than") => Err(format!("invalid time `{s}`: too far back")),
-        Err(_) => Err(format!(
-            "invalid time `{s}`: expected an RFC 3339 time, a date (2026-11-26) or a duration back from now (7d, 36h)"
-        )),
+            .ok_or_else(|| TimeError::TooFarBack(s.into())),
+        Err(TimeError::TooLong(_)) => Err(TimeError::TooFarBack(s.into())),
+        Err(_) => Err(TimeError::BadWhen(s.into())),
     }
 }
 
@@ -119,7 +141,14 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("m").is_err());
-        assert!(parse_duration("5y").unwrap_err().contains("unknown unit"));
+        assert!(matches!(
+            parse_duration("5y"),
+            Err(TimeError::UnknownUnit { .. })
+        ));
+        assert_eq!(
+            parse_duration("5y").unwrap_err().to_string(),
+            "invalid duration `5y`: unknown unit `y` (use ms, s, m, h, d or w)"
+        );
     }
 
     /// Regression (hardening #6): `baseline = "99999999w"` and `--since 1000000000d` were
@@ -130,6 +159,7 @@ mod tests {
         assert!(
             parse_duration("99999999w")
                 .unwrap_err()
+                .to_string()
                 .contains("100 years")
         );
         assert!(parse_duration("18446744073709551615d").is_err());
@@ -138,6 +168,7 @@ mod tests {
         assert!(
             parse_when("1000000000d", now)
                 .unwrap_err()
+                .to_string()
                 .contains("too far back")
         );
         assert!(parse_when("99999999999999999999d", now).is_err());

@@ -30,7 +30,8 @@ pub enum Format {
 pub fn run(cli: &Cli, a: &ClassifyArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     let model = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
-    let router = sentiment::load_router(&model, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let router = sentiment::load_router(&model, &cfg.sentiment, &cfg.root)
+        .map_err(|e| usage(e.to_string()))?;
     let forced =
         match &a.lang {
             Some(l) => Some(crate::lang::normalise_hint(l).ok_or_else(|| {

@@ -131,7 +131,8 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     let data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
     let name = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
-    let router = sentiment::load_router(&name, &cfg.sentiment, &cfg.root).map_err(usage)?;
+    let router = sentiment::load_router(&name, &cfg.sentiment, &cfg.root)
+        .map_err(|e| usage(e.to_string()))?;
     let norm = |flag: &str, l: &Option<String>| -> anyhow::Result<Option<String>> {
         match l {
             Some(l) => crate::lang::normalise_hint(l)

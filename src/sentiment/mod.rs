@@ -71,13 +71,33 @@ pub fn bert_model_dir(settings: &SentimentConfig, root: &Path) -> PathBuf {
     configured
 }
 
+/// Why a sentiment model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SentimentError {
+    #[error("unknown sentiment model `{0}` (use lexicon, bert or a model directory)")]
+    UnknownModel(String),
+    #[error(
+        "the `bert` model needs a build with `--features bert` (see README: Transformer sentiment)"
+    )]
+    NeedsBertFeature,
+    #[error("cannot load the bert model: {0}")]
+    Bert(String),
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    BadModelFile { path: PathBuf, message: String },
+}
+
 /// The deployment's sentiment: the configured model for English (see [`load`]) and the
 /// per-language models (built in, plus `models/ngram/*.hng` next to the config).
 pub fn load_router(
     name: &str,
     settings: &SentimentConfig,
     root: &Path,
-) -> Result<router::Router, String> {
+) -> Result<router::Router, SentimentError> {
     let english: std::sync::Arc<dyn Classifier> = std::sync::Arc::from(load(name, settings, root)?);
     router::Router::new(english, Some(&root.join("models")))
 }
@@ -88,7 +108,7 @@ pub fn load(
     name: &str,
     settings: &SentimentConfig,
     root: &Path,
-) -> Result<Box<dyn Classifier>, String> {
+) -> Result<Box<dyn Classifier>, SentimentError> {
     match name {
         "lexicon" | "vader" => Ok(Box::new(lexicon::Lexicon::new())),
         _ => load_bert(name, settings, root),
@@ -100,7 +120,7 @@ fn load_bert(
     name: &str,
     settings: &SentimentConfig,
     root: &Path,
-) -> Result<Box<dyn Classifier>, String> {
+) -> Result<Box<dyn Classifier>, SentimentError> {
     let dir = if name == "bert" {
         bert_model_dir(settings, root)
     } else if Path::new(name).is_dir() {
@@ -108,9 +128,7 @@ fn load_bert(
     } else if root.join("models").join(name).is_dir() {
         root.join("models").join(name)
     } else {
-        return Err(format!(
-            "unknown sentiment model `{name}` (use lexicon, bert or a model directory)"
-        ));
+        return Err(SentimentError::UnknownModel(name.to_string()));
     };
     let defaults = bert::Options::default();
     let opts = bert::Options {
@@ -121,7 +139,7 @@ fn load_bert(
     };
     bert::BertClassifier::load(&dir, &opts)
         .map(|c| Box::new(c) as Box<dyn Classifier>)
-        .map_err(|e| format!("cannot load the bert model: {e}"))
+        .map_err(|e| SentimentError::Bert(e.to_string()))
 }
 
 #[cfg(not(feature = "bert"))]
@@ -129,13 +147,11 @@ fn load_bert(
     name: &str,
     _settings: &SentimentConfig,
     _root: &Path,
-) -> Result<Box<dyn Classifier>, String> {
+) -> Result<Box<dyn Classifier>, SentimentError> {
     if name == "bert" || Path::new(name).is_dir() {
-        Err("the `bert` model needs a build with `--features bert` (see README: Transformer sentiment)".into())
+        Err(SentimentError::NeedsBertFeature)
     } else {
-        Err(format!(
-            "unknown sentiment model `{name}` (use lexicon, bert or a model directory)"
-        ))
+        Err(SentimentError::UnknownModel(name.to_string()))
     }
 }
 

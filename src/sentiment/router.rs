@@ -62,7 +62,10 @@ pub struct Router {
 impl Router {
     /// `english` scores English (and undetected) text; `models_dir`'s `ngram/*.hng` files,
     /// when present, add languages or replace built-in ones.
-    pub fn new(english: Arc<dyn Classifier>, models_dir: Option<&Path>) -> Result<Router, String> {
+    pub fn new(
+        english: Arc<dyn Classifier>,
+        models_dir: Option<&Path>,
+    ) -> Result<Router, super::SentimentError> {
         let mut by_lang = builtin().clone();
         if let Some(dir) = models_dir.map(|d| d.join("ngram"))
             && let Ok(rd) = std::fs::read_dir(&dir)
@@ -70,9 +73,17 @@ impl Router {
             for e in rd.flatten() {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "hng") {
-                    let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-                    let m = NgramModel::from_bytes(&bytes)
-                        .map_err(|e| format!("{}: {e}", p.display()))?;
+                    let bytes =
+                        std::fs::read(&p).map_err(|source| super::SentimentError::Read {
+                            path: p.clone(),
+                            source,
+                        })?;
+                    let m = NgramModel::from_bytes(&bytes).map_err(|message| {
+                        super::SentimentError::BadModelFile {
+                            path: p.clone(),
+                            message,
+                        }
+                    })?;
                     tracing::debug!(lang = m.lang(), path = %p.display(), "ngram model loaded");
                     by_lang.insert(m.lang().to_string(), Arc::new(m));
                 }

@@ -81,7 +81,7 @@ fn get<'a>(p: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
 
 fn when(p: &HashMap<String, String>, k: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
     get(p, k)
-        .map(|v| parse_when(v, Utc::now()).map_err(|e| ApiError::bad(k, e)))
+        .map(|v| parse_when(v, Utc::now()).map_err(|e| ApiError::bad(k, e.to_string())))
         .transpose()
 }
 
