@@ -84,7 +84,10 @@ pub enum FetchError {
     BadUrl(String),
     /// The outbound policy refused the address (see [`policy`]).
     #[error("GET {}: {reason}", redact::url(url))]
-    Refused { url: Url, reason: String },
+    Refused {
+        url: Url,
+        reason: policy::PolicyError,
+    },
     /// A redirect led outside what the caller allows (the crawler's scope).
     #[error(
         "GET {}: redirect to {} is outside the allowed scope: not followed",

@@ -123,12 +123,12 @@ impl OutboundPolicy {
     /// Whether a connection to `url` may be attempted. IP literals are judged here; a host
     /// name the configuration names on another port is resolved and judged here; any other
     /// name is judged by [`PolicyResolver`] when the connection is made.
-    pub async fn check(&self, url: &Url) -> Result<(), String> {
+    pub async fn check(&self, url: &Url) -> Result<(), PolicyError> {
         if self.allow_private {
             return Ok(());
         }
         let (Some(host), Some(port)) = (host_key(url), url.port_or_known_default()) else {
-            return Err("no host".into());
+            return Err(PolicyError::NoHost);
         };
         if self.named.contains(&(host.clone(), port)) || self.named_hosts.contains(&host) {
             return Ok(());
@@ -140,7 +140,10 @@ impl OutboundPolicy {
                 // Named, but on another port: its addresses are only trusted on that port.
                 let addrs = tokio::net::lookup_host((host.as_str(), port))
                     .await
-                    .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+                    .map_err(|source| PolicyError::Resolve {
+                        host: host.clone(),
+                        source,
+                    })?;
                 for a in addrs {
                     refuse_if_private(a.ip(), &format!("{host}:{port}"))?;
                 }
@@ -166,11 +169,33 @@ fn host_key(url: &Url) -> Option<String> {
     }
 }
 
-fn refuse_if_private(ip: IpAddr, what: &str) -> Result<(), String> {
+/// Why the outbound policy refused a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("no host")]
+    NoHost,
+    #[error("cannot resolve {host}: {source}")]
+    Resolve {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "refused to connect to {what}: {ip} is a {kind} address and the configuration does not name this host (see [http] in the README: outbound policy)"
+    )]
+    NonPublic {
+        what: String,
+        ip: IpAddr,
+        kind: &'static str,
+    },
+}
+
+fn refuse_if_private(ip: IpAddr, what: &str) -> Result<(), PolicyError> {
     match non_public(ip) {
-        Some(kind) => Err(format!(
-            "refused to connect to {what}: {ip} is a {kind} address and the configuration does not name this host (see [http] in the README: outbound policy)"
-        )),
+        Some(kind) => Err(PolicyError::NonPublic {
+            what: what.to_string(),
+            ip,
+            kind,
+        }),
         None => Ok(()),
     }
 }
@@ -320,7 +345,10 @@ mod tests {
         assert!(p.check(&ok("http://127.0.0.1:8080/other")).await.is_ok());
         // Another port of a named address is not named.
         let e = p.check(&ok("http://127.0.0.1:9/")).await.unwrap_err();
-        assert!(e.contains("loopback"), "{e}");
+        assert!(
+            matches!(e, PolicyError::NonPublic { kind, .. } if kind.contains("loopback")),
+            "{e}"
+        );
         assert!(
             p.check(&ok("http://169.254.169.254/latest/meta-data/"))
                 .await

@@ -87,8 +87,11 @@ pub enum SentimentError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    BadModelFile { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    BadModelFile {
+        path: PathBuf,
+        source: ngram::ModelFileError,
+    },
 }
 
 /// The deployment's sentiment: the configured model for English (see [`load`]) and the

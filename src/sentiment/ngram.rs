@@ -452,22 +452,21 @@ impl NgramModel {
     }
 
     /// Reads a `.hng` model (see the module docs).
-    pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, ModelFileError> {
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(bytes)
             .read_to_end(&mut raw)
-            .map_err(|e| format!("not a gzip-compressed .hng model: {e}"))?;
+            .map_err(ModelFileError::NotGzip)?;
         let mut r = Reader { b: &raw, at: 0 };
         if r.take(MAGIC.len())? != MAGIC {
-            return Err("not a hark ngram model (bad magic)".into());
+            return Err(ModelFileError::BadMagic);
         }
         let n = r.u8()? as usize;
-        let lang = String::from_utf8(r.take(n)?.to_vec()).map_err(|e| e.to_string())?;
+        let lang =
+            String::from_utf8(r.take(n)?.to_vec()).map_err(|_| ModelFileError::BadLanguage)?;
         let bits = r.u8()?;
         if u32::from(bits) != BITS {
-            return Err(format!(
-                "model has {bits} hash bits; this build reads {BITS}"
-            ));
+            return Err(ModelFileError::HashBits(bits));
         }
         let bias = [r.f32()?, r.f32()?, r.f32()?];
         let wscale = r.f32()?;
@@ -480,7 +479,7 @@ impl NgramModel {
             let delta = r.leb128()? as usize;
             b = if k == 0 { delta } else { b + delta };
             if b >= DIM {
-                return Err("bucket out of range".into());
+                return Err(ModelFileError::BucketOutOfRange);
             }
             idf[b] = f32::from(r.u8()?) * iscale;
             for c in 0..3 {
@@ -542,28 +541,28 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ModelFileError> {
         let s = self
             .b
-            .get(self.at..self.at + n)
-            .ok_or("truncated model file")?;
+            .get(self.at..self.at.saturating_add(n))
+            .ok_or(ModelFileError::Truncated)?;
         self.at += n;
         Ok(s)
     }
-    fn u8(&mut self) -> Result<u8, String> {
+    fn u8(&mut self) -> Result<u8, ModelFileError> {
         Ok(self.take(1)?[0])
     }
-    fn u32(&mut self) -> Result<u32, String> {
+    fn u32(&mut self) -> Result<u32, ModelFileError> {
         Ok(u32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
-    fn f32(&mut self) -> Result<f32, String> {
+    fn f32(&mut self) -> Result<f32, ModelFileError> {
         Ok(f32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
-    fn leb128(&mut self) -> Result<u64, String> {
+    fn leb128(&mut self) -> Result<u64, ModelFileError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -572,8 +571,27 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err("bad varint".into())
+        Err(ModelFileError::BadVarint)
     }
+}
+
+/// Why a `.hng` model file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("not a gzip-compressed .hng model: {0}")]
+    NotGzip(std::io::Error),
+    #[error("not a hark ngram model (bad magic)")]
+    BadMagic,
+    #[error("truncated model file")]
+    Truncated,
+    #[error("the model's language code is not UTF-8")]
+    BadLanguage,
+    #[error("model has {0} hash bits; this build reads {BITS}")]
+    HashBits(u8),
+    #[error("bucket out of range")]
+    BucketOutOfRange,
+    #[error("bad varint")]
+    BadVarint,
 }
 
 fn leb128(out: &mut Vec<u8>, mut v: u64) {

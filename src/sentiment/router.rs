@@ -78,10 +78,10 @@ impl Router {
                             path: p.clone(),
                             source,
                         })?;
-                    let m = NgramModel::from_bytes(&bytes).map_err(|message| {
+                    let m = NgramModel::from_bytes(&bytes).map_err(|source| {
                         super::SentimentError::BadModelFile {
                             path: p.clone(),
-                            message,
+                            source,
                         }
                     })?;
                     tracing::debug!(lang = m.lang(), path = %p.display(), "ngram model loaded");
