@@ -1490,7 +1490,7 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
         Some(v) => v
             .get_ref()
             .parse::<Sensitivity>()
-            .map_err(|e| file.error_at(Some(v.span().start), e))?,
+            .map_err(|e| file.error_at(Some(v.span().start), e.to_string()))?,
         None => Sensitivity::default(),
     };
     let is_spike = kind == "negative_spike" || kind == "volume_spike";
