@@ -198,44 +198,7 @@ struct HttpFile {
     allow_private_networks: Option<bool>,
 }
 
-/// Shared HTTP fetching settings (see `http.rs`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HttpConfig {
-    pub user_agent: String,
-    pub connect_timeout: Duration,
-    pub timeout: Duration,
-    pub max_body_bytes: u64,
-    pub max_redirects: usize,
-    pub retries: u32,
-    pub retry_base: Duration,
-    /// A `Retry-After` longer than this is not waited for: the fetch fails and the source
-    /// tries again on its next poll.
-    pub max_retry_wait: Duration,
-    pub per_host_concurrency: usize,
-    /// Turns the outbound policy's address checks off (see `http/policy.rs`): for
-    /// deployments that crawl an intranet.
-    pub allow_private_networks: bool,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            user_agent: format!(
-                "hark/{} (brand monitoring; +https://github.com/hark-serm/hark)",
-                env!("CARGO_PKG_VERSION")
-            ),
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            max_body_bytes: 10 * 1024 * 1024,
-            max_redirects: 5,
-            retries: 3,
-            retry_base: Duration::from_millis(500),
-            max_retry_wait: Duration::from_secs(120),
-            per_host_concurrency: 2,
-            allow_private_networks: false,
-        }
-    }
-}
+pub use crate::http::settings::HttpConfig;
 
 /// Parses `512KB`, `10MB`, `1GB`, or a plain number of bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -260,52 +223,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("invalid size `{s}`: too large"))
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SentimentConfig {
-    /// `lexicon` (VADER, the default) or `bert`.
-    #[serde(default = "default_model")]
-    pub model: String,
-    /// The `bert` model directory: hark's own (manifest.json) or a Hugging Face classifier.
-    #[serde(default = "default_bert_model")]
-    pub bert_model: PathBuf,
-    /// Classifier worker threads (default: all cores).
-    #[serde(default)]
-    pub threads: Option<usize>,
-    /// Padded tokens per batch at most (default 2048).
-    #[serde(default)]
-    pub batch_tokens: Option<usize>,
-    /// `auto` (CUDA when available), `cpu` or `cuda`.
-    #[serde(default)]
-    pub device: Option<String>,
-    /// `int8` (the default; hark's own model on CPU) or `f32`.
-    #[serde(default)]
-    pub precision: Option<String>,
-}
-
-/// Where `hark model train` puts, and `model = "bert"` finds, the shipped model.
-pub const DEFAULT_BERT_MODEL: &str = "models/bert";
-
-fn default_bert_model() -> PathBuf {
-    PathBuf::from(DEFAULT_BERT_MODEL)
-}
-
-fn default_model() -> String {
-    "lexicon".into()
-}
-
-impl Default for SentimentConfig {
-    fn default() -> Self {
-        SentimentConfig {
-            model: default_model(),
-            bert_model: default_bert_model(),
-            threads: None,
-            batch_tokens: None,
-            device: None,
-            precision: None,
-        }
-    }
-}
+pub use crate::sentiment::settings::{DEFAULT_BERT_MODEL, SentimentConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -341,29 +259,7 @@ impl Default for PipelineConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpConfig {
-    pub host: String,
-    #[serde(default)]
-    pub port: Option<u16>,
-    /// `starttls` | `tls` | `none`
-    #[serde(default = "default_tls")]
-    pub tls: String,
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Environment variable holding the SMTP password.
-    #[serde(default)]
-    pub password_env: Option<String>,
-    pub from: String,
-    /// Accept a self-signed server certificate (test servers only).
-    #[serde(default)]
-    pub accept_invalid_certs: bool,
-}
-
-fn default_tls() -> String {
-    "starttls".into()
-}
+pub use crate::alerts::email::SmtpConfig;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

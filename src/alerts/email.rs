@@ -44,6 +44,31 @@ use super::model::{
     truncate_chars,
 };
 
+/// `[smtp]` in hark.toml: the server alert e-mails go through (read by the config loader).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` | `tls` | `none`
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Environment variable holding the SMTP password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    pub from: String,
+    /// Accept a self-signed server certificate (test servers only).
+    #[serde(default)]
+    pub accept_invalid_certs: bool,
+}
+
+fn default_tls() -> String {
+    "starttls".into()
+}
+
 /// How to reach the SMTP server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SmtpSettings {

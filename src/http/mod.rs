@@ -7,16 +7,17 @@
 
 pub mod policy;
 pub mod redact;
+pub mod settings;
 
 pub use policy::OutboundPolicy;
 
-use crate::config::HttpConfig;
 use bytes::Bytes;
 use futures::StreamExt;
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
+pub use settings::HttpConfig;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -11,13 +11,14 @@ pub mod eval;
 pub mod lexicon;
 pub mod ngram;
 pub mod router;
+pub mod settings;
 pub mod transformer;
 pub mod vader;
 
-use crate::config::SentimentConfig;
 use crate::mention::{Label, Sentiment};
 use rayon::prelude::*;
 use serde::Serialize;
+pub use settings::{DEFAULT_BERT_MODEL, SentimentConfig};
 use std::path::{Path, PathBuf};
 
 /// A classifier's full answer, as `hark classify` prints it.
@@ -62,8 +63,8 @@ pub trait Classifier: Send + Sync {
 /// path is used and absent.
 pub fn bert_model_dir(settings: &SentimentConfig, root: &Path) -> PathBuf {
     let configured = root.join(&settings.bert_model);
-    if !configured.exists() && settings.bert_model == Path::new(crate::config::DEFAULT_BERT_MODEL) {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::config::DEFAULT_BERT_MODEL);
+    if !configured.exists() && settings.bert_model == Path::new(DEFAULT_BERT_MODEL) {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_BERT_MODEL);
         if shipped.exists() {
             return shipped;
         }
