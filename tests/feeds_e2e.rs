@@ -1,7 +1,8 @@
-//! End to end: a local HTTP server serves the real feeds of ../shared/fixtures/feeds (and the
-//! malformed ones); `hark run --once` collects them; `hark search` must return exactly the
-//! entries that match, computed independently here; a second run sends conditional requests
-//! and adds nothing; broken feeds are reported and do not stop the others.
+//! End to end: a local HTTP server serves the real feeds of fixtures/feeds (and the malformed ones;
+//! the copies in tests/fixtures plus ../shared/fixtures when present); `hark run --once` collects
+//! them; `hark search` must return exactly the entries that match, computed independently here; a
+//! second run sends conditional requests and adds nothing; broken feeds are reported and do not
+//! stop the others.
 
 mod common;
 
@@ -31,6 +32,15 @@ const GOOD: &[&str] = &[
     "spiegel-update.rss",
     "youtube_channel_kotlin.atom",
 ];
+
+/// The feeds of [`GOOD`] available here, with their bytes: all of them when `../shared` is
+/// present; without it, the ones copied into the repository (the others are reported as
+/// skipped, and under `CI=true` their absence fails the test).
+fn good_feeds() -> Vec<(&'static str, Vec<u8>)> {
+    GOOD.iter()
+        .filter_map(|f| Some((*f, fixture_bytes(&format!("feeds/{f}"))?)))
+        .collect()
+}
 
 /// (query name, match expression, independent check on folded text)
 struct Q {
@@ -97,13 +107,12 @@ fn strip_tags(s: &str) -> String {
 
 /// The expected (query → set of entry keys) computed from the fixtures with feed-rs and
 /// regexes, without any of hark's matching code.
-fn expected() -> Vec<(String, BTreeSet<String>)> {
+fn expected(feeds: &[(&str, Vec<u8>)]) -> Vec<(String, BTreeSet<String>)> {
     let mut out: Vec<(String, BTreeSet<String>)> = QUERIES
         .iter()
         .map(|q| (q.name.to_string(), BTreeSet::new()))
         .collect();
-    for f in GOOD {
-        let bytes = std::fs::read(shared(&format!("fixtures/feeds/{f}"))).unwrap();
+    for (f, bytes) in feeds {
         let feed = feed_rs::parser::parse(bytes.as_slice()).unwrap_or_else(|e| panic!("{f}: {e}"));
         for e in &feed.entries {
             let title = e
@@ -135,24 +144,26 @@ fn expected() -> Vec<(String, BTreeSet<String>)> {
     out
 }
 
-fn setup(dir: &Path, server: &TestServer, extra_sources: &str) {
-    for f in GOOD {
-        let body = std::fs::read(shared(&format!("fixtures/feeds/{f}"))).unwrap();
-        server.file(&format!("/feeds/{f}"), body, "application/xml");
+fn setup(dir: &Path, server: &TestServer, feeds: &[(&str, Vec<u8>)], extra_sources: &str) {
+    for (f, body) in feeds {
+        server.file(&format!("/feeds/{f}"), body.clone(), "application/xml");
     }
-    for f in std::fs::read_dir(shared("fixtures/feeds-malformed")).unwrap() {
-        let f = f.unwrap();
-        let name = f.file_name().to_string_lossy().into_owned();
+    let malformed = fixture_files("feeds-malformed");
+    for p in &malformed {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
         server.file(
             &format!("/bad/{name}"),
-            std::fs::read(f.path()).unwrap(),
+            std::fs::read(p).unwrap(),
             "application/xml",
         );
     }
-    let urls: Vec<String> = GOOD.iter().map(|f| format!("\"/feeds/{f}\"")).collect();
-    let bad: Vec<String> = std::fs::read_dir(shared("fixtures/feeds-malformed"))
-        .unwrap()
-        .map(|f| format!("\"/bad/{}\"", f.unwrap().file_name().to_string_lossy()))
+    let urls: Vec<String> = feeds
+        .iter()
+        .map(|(f, _)| format!("\"/feeds/{f}\""))
+        .collect();
+    let bad: Vec<String> = malformed
+        .iter()
+        .map(|p| format!("\"/bad/{}\"", p.file_name().unwrap().to_string_lossy()))
         .collect();
     write(
         dir,
@@ -199,7 +210,8 @@ fn search_titles_from(dir: &Path, query: &str, source: &str) -> BTreeSet<String>
 fn feeds_end_to_end() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    setup(dir.path(), &server, "");
+    let feeds = good_feeds();
+    setup(dir.path(), &server, &feeds, "");
     let o = hark(dir.path(), &["run", "--once"], None);
     let err = stderr(&o);
     assert!(o.status.success(), "run failed: {err}");
@@ -208,7 +220,7 @@ fn feeds_end_to_end() {
     assert!(summary["indexed"].as_u64().unwrap() > 0, "{summary}");
 
     // Exactly the matching entries, for every query.
-    for (name, want) in expected() {
+    for (name, want) in expected(&feeds) {
         assert!(
             !want.is_empty(),
             "query {name} should match something in the fixtures"
@@ -264,7 +276,7 @@ fn feeds_end_to_end() {
         .iter()
         .filter(|l| l.path.starts_with("/feeds/"))
         .collect();
-    assert_eq!(good.len(), GOOD.len());
+    assert_eq!(good.len(), feeds.len());
     for l in &good {
         assert!(
             l.headers.contains_key("if-none-match"),
@@ -375,7 +387,9 @@ fn rate_limits_errors_and_limits() {
 fn run_until_sigterm_then_drain() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let body = std::fs::read(shared("fixtures/feeds/lobsters_t-ruby.rss")).unwrap();
+    let Some(body) = fixture_bytes("feeds/lobsters_t-ruby.rss") else {
+        return;
+    };
     server.file("/ruby.rss", body, "application/rss+xml");
     write(
         dir.path(),

@@ -4,8 +4,8 @@
 //! query language, robots.txt, sitemaps):
 //! 1. every saved input in `tests/fuzz-regressions/TARGET/` is replayed (crashes found
 //!    earlier, kept as regression tests);
-//! 2. inputs are mutated from a seed corpus (`tests/fuzz-seeds/`, the recorded fixtures in
-//!    `../shared/fixtures` when present, and built-in seeds) with bit flips, interesting
+//! 2. inputs are mutated from a seed corpus (`tests/fuzz-seeds/`, the recorded fixtures: the
+//!    copies in `tests/fixtures` plus `../shared/fixtures` when present, and built-in seeds) with bit flips, interesting
 //!    bytes, dictionary tokens of the format, deletions, repetitions (deep nesting), splices
 //!    and truncations, for `HARK_FUZZ_SECONDS` seconds per target (default 2).
 //!
@@ -16,6 +16,8 @@
 //!
 //! This is coverage-blind; `fuzz/` has the same targets for coverage-guided libFuzzer
 //! sessions on nightly.
+
+mod common;
 
 use hark::fuzzing::{TARGETS, Target};
 use std::path::{Path, PathBuf};
@@ -205,7 +207,6 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         .into_iter()
         .map(|(_, b)| b)
         .collect();
-    let shared = root().join("../shared/fixtures");
     let dirs: &[&str] = match target {
         "feed_parse" => &["feeds", "feeds-malformed"],
         "html_text" | "html_extract" => &["html"],
@@ -224,8 +225,8 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         _ => &[],
     };
     for d in dirs {
-        for (_, b) in files_in(&shared.join(d)) {
-            out.push(b);
+        for p in common::fixture_files(d) {
+            out.push(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
         }
     }
     let builtin: &[&str] = match target {

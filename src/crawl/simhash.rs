@@ -372,15 +372,16 @@ mod tests {
         }
     }
 
-    fn tweets() -> Vec<String> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/sentiment/train.tsv"
-        );
+    /// The texts of the labelled tweets in `../shared/data` (not redistributable); None when
+    /// they are not available here.
+    fn tweets() -> Option<Vec<String>> {
+        let path = crate::testdata::shared_or_skip("data/sentiment/train.tsv")?;
         let data = std::fs::read_to_string(path).expect("sentiment data");
-        data.lines()
-            .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_string()))
-            .collect()
+        Some(
+            data.lines()
+                .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_string()))
+                .collect(),
+        )
     }
 
     /// `n` words of real text: consecutive tweets from `start` on.
@@ -472,7 +473,9 @@ mod tests {
 
         // Measured over real text: 300 texts per length, each with a byline (3–5 words) and,
         // every other time, a footer.
-        let tweets = tweets();
+        let Some(tweets) = tweets() else {
+            return;
+        };
         let mut rng = Rng(7);
         for (words, want_share) in [(50, 0.65), (100, 0.9), (200, 0.97), (400, 0.99)] {
             let (mut near, mut sum) = (0, 0);
@@ -500,7 +503,9 @@ mod tests {
     fn unrelated_texts_are_far_and_near_has_no_false_positives() {
         // "Articles" of 5 consecutive tweets (~80 words). Tweets of the data set come grouped
         // by topic, so neighbouring articles are unrelated texts on the same topic.
-        let tweets = tweets();
+        let Some(tweets) = tweets() else {
+            return;
+        };
         let articles: Vec<String> = tweets.chunks(5).map(|c| c.join(" ")).collect();
         let fps: Vec<u64> = articles.iter().map(|a| simhash(a)).collect();
         let mut rng = Rng(42);
@@ -535,7 +540,9 @@ mod tests {
     #[test]
     fn recall_on_edited_copies() {
         // Copies of real text with 1–3 random words per 100 replaced.
-        let tweets = tweets();
+        let Some(tweets) = tweets() else {
+            return;
+        };
         let mut rng = Rng(99);
         let trials = 300;
         let mut recall = [0usize; 3];
@@ -662,7 +669,9 @@ mod tests {
     #[test]
     #[ignore]
     fn simhash_speed() {
-        let tweets = tweets();
+        let Some(tweets) = tweets() else {
+            return;
+        };
         let articles: Vec<String> = tweets.chunks(5).map(|c| c.join(" ")).collect();
         let bytes: usize = articles.iter().map(|a| a.len()).sum();
         let start = std::time::Instant::now();

@@ -769,15 +769,12 @@ pub fn search_streams(terms: &[String]) -> Vec<Stream> {
         .collect()
 }
 
-/// A recorded response from `../shared/fixtures/KIND/NAME`, for the kinds' tests.
+/// A recorded response `fixtures/KIND/NAME` (the repository's copy, else `../shared`), for
+/// the kinds' tests; None when it is not available here (the test then returns early).
 #[cfg(test)]
-pub fn fixture(kind: &str, name: &str) -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
-        .join(kind)
-        .join(name);
-    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap()
+pub fn fixture(kind: &str, name: &str) -> Option<Value> {
+    let bytes = crate::testdata::fixture_bytes(&format!("{kind}/{name}"))?;
+    Some(serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{kind}/{name}: {e}")))
 }
 
 /// Percent-encodes a query-string value.

