@@ -274,87 +274,16 @@ pub struct ServerConfig {
     pub token_env: Option<String>,
 }
 
-/// The source kinds of the contract; those this build collects are in `IMPLEMENTED_KINDS`.
-pub const SOURCE_KINDS: &[&str] = &[
-    "feed",
-    "web",
-    "reddit",
-    "hackernews",
-    "mastodon",
-    "bluesky",
-    "x",
-    "youtube",
-    "vk",
-    "stackexchange",
-    "discourse",
-];
-pub const IMPLEMENTED_KINDS: &[&str] = &[
-    "feed",
-    "web",
-    "reddit",
-    "hackernews",
-    "mastodon",
-    "bluesky",
-    "x",
-    "youtube",
-    "vk",
-    "stackexchange",
-    "discourse",
-];
-
-/// Settings of a `[[sources]]` entry that only some kinds use, and which kinds those are, so
-/// that a key given to the wrong kind is an error rather than silently ignored.
-const KIND_FIELDS: &[(&str, &[&str])] = &[
-    ("urls", &["feed"]),
-    ("subreddits", &["reddit"]),
-    ("client_id_env", &["reddit"]),
-    ("client_secret_env", &["reddit"]),
-    ("tags", &["mastodon", "stackexchange"]),
-    ("identifier", &["bluesky", "discourse"]),
-    ("password_env", &["bluesky"]),
-    ("token_env", &["mastodon", "x", "vk", "discourse"]),
-    ("key_env", &["youtube", "stackexchange"]),
-    ("site", &["stackexchange"]),
-    ("latest", &["discourse"]),
-    (
-        "comments",
-        &["reddit", "hackernews", "youtube", "stackexchange"],
-    ),
-    ("seeds", &["web"]),
-    ("allow", &["web"]),
-    ("max_depth", &["web"]),
-    ("recrawl", &["web"]),
-    ("delay", &["web"]),
-    ("concurrency", &["web"]),
-    ("max_page_size", &["web"]),
-    ("forum", &["web"]),
-    ("selectors", &["web"]),
-    ("backfill", API_KINDS),
-];
-
-/// Whether a kind-specific setting applies to `kind`.
-fn field_applies(field: &str, kind: &str) -> bool {
-    let api = API_KINDS.contains(&kind);
-    match field {
-        "max_pages" => api || kind == "web",
-        // Discourse pages are sized by the forum.
-        "page_size" => api && kind != "discourse",
-        _ => KIND_FIELDS
-            .iter()
-            .any(|(f, kinds)| *f == field && kinds.contains(&kind)),
-    }
+/// The source kinds this build collects, in the order of [`crate::sources::KINDS`] (each
+/// kind's file declares its name, kind-specific keys and constructor there).
+pub fn source_kinds() -> Vec<&'static str> {
+    crate::sources::KINDS.iter().map(|k| k.name).collect()
 }
-const API_KINDS: &[&str] = &[
-    "reddit",
-    "hackernews",
-    "mastodon",
-    "bluesky",
-    "x",
-    "youtube",
-    "vk",
-    "stackexchange",
-    "discourse",
-];
+
+/// Whether the kind-specific setting `field` applies to `kind`.
+fn field_applies(field: &str, kind: &str) -> bool {
+    crate::sources::kind(kind).is_some_and(|k| k.keys.contains(&field))
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,108 +393,7 @@ fn yes() -> bool {
     true
 }
 
-/// One `[[sources]]` entry, validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceConfig {
-    pub name: String,
-    pub kind: String,
-    pub interval: Duration,
-    pub base_url: Option<url::Url>,
-    pub enabled: bool,
-    pub urls: Vec<String>,
-    /// Settings of the API pollers.
-    pub api: ApiOptions,
-    /// Settings of the `web` crawler.
-    pub web: WebOptions,
-}
-
-/// The crawler's settings (README, "Web crawler").
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebOptions {
-    /// Start URLs; sitemap URLs (`.xml`, `.xml.gz`, or a path with "sitemap") are read as
-    /// sitemaps.
-    pub seeds: Vec<String>,
-    /// Domains or URL prefixes; default: the seeds' hosts.
-    pub allow: Vec<String>,
-    pub max_depth: usize,
-    /// Pages fetched per cycle at most.
-    pub max_pages: usize,
-    /// A page fetched this recently is not fetched again (seeds and sitemaps always are).
-    pub recrawl: Duration,
-    /// Pause between two requests to one host (a robots.txt `Crawl-delay` wins when longer).
-    pub delay: Duration,
-    /// Pages in flight at once, all hosts together.
-    pub concurrency: usize,
-    pub max_page_bytes: u64,
-    /// A forum preset (`phpbb`, `vbulletin`, `xenforo`, `discourse`) or `auto`.
-    pub forum: Option<String>,
-    pub selectors: Option<Selectors>,
-}
-
-impl Default for WebOptions {
-    fn default() -> Self {
-        WebOptions {
-            seeds: Vec::new(),
-            allow: Vec::new(),
-            max_depth: 2,
-            max_pages: 200,
-            recrawl: Duration::from_secs(24 * 3600),
-            delay: Duration::from_secs(1),
-            concurrency: 8,
-            max_page_bytes: 5 * 1024 * 1024,
-            forum: None,
-            selectors: None,
-        }
-    }
-}
-
-/// The API pollers' settings (see the README's per-kind reference). Credentials are names of
-/// environment variables; they are read when the source starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiOptions {
-    /// Pages walked per stream and poll.
-    pub max_pages: usize,
-    /// Items asked for per page (each kind caps it at its API's maximum).
-    pub page_size: usize,
-    /// How far back the first poll of a stream reaches.
-    pub backfill: Duration,
-    pub token_env: Option<String>,
-    pub key_env: Option<String>,
-    pub client_id_env: Option<String>,
-    pub client_secret_env: Option<String>,
-    pub password_env: Option<String>,
-    /// Bluesky handle or e-mail; Discourse `Api-Username`.
-    pub identifier: Option<String>,
-    pub subreddits: Vec<String>,
-    pub tags: Vec<String>,
-    /// Stack Exchange site (default `stackoverflow`).
-    pub site: Option<String>,
-    /// Discourse: also poll the forum's latest posts, `/posts.json` (default true).
-    pub latest: bool,
-    /// Also collect comments/answers where the kind can (default true).
-    pub comments: bool,
-}
-
-impl Default for ApiOptions {
-    fn default() -> Self {
-        ApiOptions {
-            max_pages: 5,
-            page_size: 100,
-            backfill: Duration::from_secs(7 * 24 * 3600),
-            token_env: None,
-            key_env: None,
-            client_id_env: None,
-            client_secret_env: None,
-            password_env: None,
-            identifier: None,
-            subreddits: Vec::new(),
-            tags: Vec::new(),
-            site: None,
-            latest: true,
-            comments: true,
-        }
-    }
-}
+pub use crate::sources::settings::{ApiOptions, SourceConfig, WebOptions};
 
 // ---------------------------------------------------------------------------------------------
 // queries/*.toml
@@ -947,23 +775,15 @@ fn build_source(
     default_interval: Duration,
 ) -> Result<SourceConfig, ConfigError> {
     let kind = s.kind.get_ref().as_str();
-    if !SOURCE_KINDS.contains(&kind) {
+    let kinds = source_kinds();
+    if !kinds.contains(&kind) {
         let mut msg = format!("unknown source kind `{kind}`");
-        if let Some(best) = suggest(kind, SOURCE_KINDS) {
+        if let Some(best) = suggest(kind, &kinds) {
             msg.push_str(&format!(", did you mean `{best}`?"));
         } else {
-            msg.push_str(&format!(" (known kinds: {})", SOURCE_KINDS.join(", ")));
+            msg.push_str(&format!(" (known kinds: {})", kinds.join(", ")));
         }
         return Err(file.error_at(Some(s.kind.span().start), msg));
-    }
-    if !IMPLEMENTED_KINDS.contains(&kind) {
-        return Err(file.error_at(
-            Some(s.kind.span().start),
-            format!(
-                "source kind `{kind}` is not available in this version of hark yet (available: {})",
-                IMPLEMENTED_KINDS.join(", ")
-            ),
-        ));
     }
     let name = s.name.get_ref().trim().to_string();
     if name.is_empty() {
@@ -971,7 +791,7 @@ fn build_source(
     }
     for (field, at) in s.kind_fields() {
         if !field_applies(field, kind) {
-            let users: Vec<&str> = SOURCE_KINDS
+            let users: Vec<&str> = kinds
                 .iter()
                 .copied()
                 .filter(|k| field_applies(field, k))
@@ -1322,7 +1142,7 @@ fn load_query_file(path: &Path, sources: &[SourceConfig]) -> Result<QueryConfig,
     if let Some(srcs) = &q.sources {
         let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
         for s in srcs.get_ref() {
-            if !known.contains(&s.as_str()) && !SOURCE_KINDS.contains(&s.as_str()) {
+            if !known.contains(&s.as_str()) && !source_kinds().contains(&s.as_str()) {
                 let mut msg = format!("`sources`: no source named `{s}` in hark.toml");
                 msg.push_str(&did_you_mean(s, &known));
                 return Err(file.error_at(Some(srcs.span().start), msg));
@@ -1511,6 +1331,24 @@ fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, Co
         threshold: a.threshold.unwrap_or(10.0),
         channels,
     })
+}
+
+/// The search terms of the queries that use `source` (their `sources` filter is empty or
+/// names it or its kind), deduplicated case-insensitively, in query order.
+pub fn search_terms(source: &SourceConfig, queries: &[QueryConfig]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    queries
+        .iter()
+        .filter(|q| {
+            q.sources.is_empty()
+                || q.sources
+                    .iter()
+                    .any(|s| *s == source.name || *s == source.kind)
+        })
+        .flat_map(|q| q.search_terms.iter())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -445,7 +445,7 @@ pub async fn run(
 
     let mut built: Vec<Arc<dyn Source>> = Vec::new();
     for sc in rt.config.sources.iter().filter(|s| s.enabled) {
-        match sources::build(sc, &rt.config.queries) {
+        match sources::build(sc, crate::config::search_terms(sc, &rt.config.queries)) {
             Ok(s) => built.push(Arc::from(s)),
             Err(e) => {
                 tracing::error!(source = %sc.name, error = %e, "source disabled");

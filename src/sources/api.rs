@@ -23,8 +23,8 @@
 //! Items that cannot be mapped (a missing or renamed field: schema drift) are skipped with a
 //! warning; the rest of the page is kept.
 
+use super::SourceConfig;
 use super::{Batch, PollReport, Source, SourceContext, rebase};
-use crate::config::SourceConfig;
 use crate::http::{FetchError, Outcome, RequestOptions};
 use crate::mention::Mention;
 use crate::state::StateUpdate;

@@ -23,12 +23,25 @@
 //! replied to (`record.reply.parent`), `followers` = None (post views carry no counts for
 //! the author).
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, SessionRequest, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use bytes::Bytes;
 use chrono::SecondsFormat;
 use serde_json::Value;
+
+/// The `bluesky` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "bluesky",
+    keys: &[
+        "identifier",
+        "password_env",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
+    build: |c, terms| Ok(super::api_source(Bluesky::new(c)?, c, terms)),
+};
 
 const PUBLIC: &str = "https://public.api.bsky.app";
 const PDS: &str = "https://bsky.social";
@@ -208,8 +221,8 @@ fn map_post(post: &Value) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Option<Value> {

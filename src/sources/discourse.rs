@@ -36,11 +36,18 @@
 //! IP, 60 per minute per API key, and anonymous search is throttled further. A 429 carries
 //! `Retry-After` (and `extras.wait_seconds`), which the shared fetcher honours.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// The `discourse` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "discourse",
+    keys: &["identifier", "token_env", "latest", "max_pages", "backfill"],
+    build: |c, terms| Ok(super::api_source(Discourse::new(c)?, c, terms)),
+};
 
 /// The request host: the framework swaps it for the source's `base_url`.
 const BASE: &str = "https://discourse.invalid";
@@ -395,8 +402,8 @@ impl Discourse {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use chrono::{TimeZone, Utc};
     use std::time::Duration;
 

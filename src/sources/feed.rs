@@ -8,8 +8,8 @@
 //! a truncated document after its last complete item. Each repair is logged; a feed that
 //! still cannot be read is reported with the parser's error and does not stop the others.
 
+use super::SourceConfig;
 use super::{Batch, PollReport, Source, SourceContext, rebase};
-use crate::config::SourceConfig;
 use crate::http::{Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
@@ -19,6 +19,13 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use url::Url;
+
+/// The `feed` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "feed",
+    keys: &["urls"],
+    build: |c, _| Ok(Box::new(FeedSource::new(c)?)),
+};
 
 pub struct FeedSource {
     name: String,

@@ -6,10 +6,17 @@
 //! `numericFilters=created_at_i>=T`, so a poll only transfers what is new. Multi-word terms
 //! are sent quoted (`advancedSyntax`), so they search as phrases.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use serde_json::Value;
+
+/// The `hackernews` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "hackernews",
+    keys: &["comments", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(HackerNews::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://hn.algolia.com";
 

@@ -27,11 +27,18 @@
 //! response. `author` is `account.acct` (`user` for the instance's own accounts,
 //! `user@domain` for remote ones). A content warning (`spoiler_text`) is put before the text.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+/// The `mastodon` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "mastodon",
+    keys: &["tags", "token_env", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(Mastodon::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://mastodon.social";
 const MAX_LIMIT: usize = 40;
@@ -200,8 +207,8 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use crate::sources::api::Cursor;
     use chrono::TimeZone;
 

@@ -10,17 +10,18 @@ pub mod feed;
 pub mod hackernews;
 pub mod mastodon;
 pub mod reddit;
+pub mod settings;
 pub mod stackexchange;
 pub mod vk;
 pub mod web;
 pub mod x;
 pub mod youtube;
 
-use crate::config::{QueryConfig, SourceConfig};
 use crate::http::Fetcher;
 use crate::mention::Mention;
 use crate::state::{StateStore, StateUpdate};
 use futures::future::BoxFuture;
+pub use settings::{ApiOptions, SourceConfig, WebOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -79,40 +80,65 @@ pub trait Source: Send + Sync {
     ) -> BoxFuture<'a, PollReport>;
 }
 
-/// Builds the source a config entry describes. API pollers search for the `search_terms` of
-/// the queries that use the source. An error (e.g. a credential missing from the
-/// environment) disables this source only.
-pub fn build(config: &SourceConfig, queries: &[QueryConfig]) -> Result<Box<dyn Source>, String> {
-    use api::{ApiSettings, ApiSource};
-    let api = |terms| ApiSettings::from_config(config, terms);
-    let terms = search_terms(config, queries);
-    Ok(match config.kind.as_str() {
-        "feed" => Box::new(feed::FeedSource::new(config)?),
-        "web" => Box::new(web::WebSource::new(config)?),
-        "hackernews" => Box::new(ApiSource::new(
-            hackernews::HackerNews::new(config)?,
-            api(terms),
+/// A source kind: its name in `kind = "..."`, the keys of a `[[sources]]` entry that only
+/// it (and other kinds listing them) accepts, and how to build it from a validated entry and
+/// the search terms of the queries that use it.
+pub struct Kind {
+    pub name: &'static str,
+    /// Kind-specific keys (the loader refuses them on other kinds, naming those that take
+    /// them).
+    pub keys: &'static [&'static str],
+    pub build: fn(&SourceConfig, Vec<String>) -> Result<Box<dyn Source>, String>,
+}
+
+/// The keys every API poller takes (paging and backfill, see `api.rs`).
+pub const API_KEYS: &[&str] = &["max_pages", "page_size", "backfill"];
+
+/// Every source kind this build collects. A new kind is a file in this folder defining its
+/// `KIND`, plus one line here: the config loader and [`build`] read this list.
+pub const KINDS: &[&Kind] = &[
+    &feed::KIND,
+    &web::KIND,
+    &reddit::KIND,
+    &hackernews::KIND,
+    &mastodon::KIND,
+    &bluesky::KIND,
+    &x::KIND,
+    &youtube::KIND,
+    &vk::KIND,
+    &stackexchange::KIND,
+    &discourse::KIND,
+];
+
+/// The kind called `name`.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+/// Builds the source a config entry describes; API pollers search for `terms` (the search
+/// terms of the queries that use the source, see `config::search_terms`). An error (e.g. a
+/// credential missing from the environment) disables this source only.
+pub fn build(config: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, String> {
+    match kind(&config.kind) {
+        Some(k) => (k.build)(config, terms),
+        None => Err(format!(
+            "source kind `{}` is not available in this version",
+            config.kind
         )),
-        "reddit" => Box::new(ApiSource::new(reddit::Reddit::new(config)?, api(terms))),
-        "youtube" => Box::new(ApiSource::new(youtube::YouTube::new(config)?, api(terms))),
-        "vk" => Box::new(ApiSource::new(vk::Vk::new(config)?, api(terms))),
-        "mastodon" => Box::new(ApiSource::new(mastodon::Mastodon::new(config)?, api(terms))),
-        "bluesky" => Box::new(ApiSource::new(bluesky::Bluesky::new(config)?, api(terms))),
-        "x" => Box::new(ApiSource::new(x::X::new(config)?, api(terms))),
-        "stackexchange" => Box::new(ApiSource::new(
-            stackexchange::StackExchange::new(config)?,
-            api(terms),
-        )),
-        "discourse" => Box::new(ApiSource::new(
-            discourse::Discourse::new(config)?,
-            api(terms),
-        )),
-        other => {
-            return Err(format!(
-                "source kind `{other}` is not available in this version"
-            ));
-        }
-    })
+    }
+}
+
+/// An API poller of `api`'s kind with the entry's paging settings: what the API kinds' `KIND`
+/// builds.
+pub fn api_source<A: api::Api + 'static>(
+    a: A,
+    config: &SourceConfig,
+    terms: Vec<String>,
+) -> Box<dyn Source> {
+    Box::new(api::ApiSource::new(
+        a,
+        api::ApiSettings::from_config(config, terms),
+    ))
 }
 
 /// Runs every API kind's response mapper on `data`, for every stream kind it has (the fuzz
@@ -173,24 +199,6 @@ pub fn fuzz_api_mappers(data: &[u8]) -> usize {
         }
     }
     n
-}
-
-/// The search terms of the queries that use `source` (their `sources` filter is empty or
-/// names it or its kind), deduplicated case-insensitively, in query order.
-pub fn search_terms(source: &SourceConfig, queries: &[QueryConfig]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    queries
-        .iter()
-        .filter(|q| {
-            q.sources.is_empty()
-                || q.sources
-                    .iter()
-                    .any(|s| *s == source.name || *s == source.kind)
-        })
-        .flat_map(|q| q.search_terms.iter())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
-        .collect()
 }
 
 /// Reads a credential from the environment variable a source's `*_env` setting names.

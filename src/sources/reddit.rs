@@ -21,12 +21,27 @@
 //! `reddit:t1_…` for a reply). Subreddit subscribers are not used as followers: a post in a
 //! 30-million-member subreddit does not reach 30 million people.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, Page, PageQuery, SessionRequest, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use base64::Engine;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
+
+/// The `reddit` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "reddit",
+    keys: &[
+        "subreddits",
+        "client_id_env",
+        "client_secret_env",
+        "comments",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
+    build: |c, terms| Ok(super::api_source(Reddit::new(c)?, c, terms)),
+};
 
 const PUBLIC: &str = "https://www.reddit.com";
 const OAUTH: &str = "https://oauth.reddit.com";

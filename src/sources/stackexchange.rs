@@ -28,11 +28,26 @@
 //! turns it into [`BodySignal::Backoff`]); `quota_remaining` = 0 and error bodies
 //! (`error_id`, e.g. 502 `throttle_violation`) fail the request.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use serde_json::Value;
 use std::time::Duration;
+
+/// The `stackexchange` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "stackexchange",
+    keys: &[
+        "tags",
+        "key_env",
+        "site",
+        "comments",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
+    build: |c, terms| Ok(super::api_source(StackExchange::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://api.stackexchange.com";
 /// Most items per page, and most ids in one `/questions/{ids}/answers` call.
@@ -349,8 +364,8 @@ impl StackExchange {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Option<Value> {

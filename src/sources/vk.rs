@@ -24,12 +24,19 @@
 //! gate staying closed until then; error 5 (authorization failed) and all others fail the
 //! request with VK's code and message.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// The `vk` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "vk",
+    keys: &["token_env", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(Vk::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://api.vk.com";
 const VERSION: &str = "5.199";
@@ -224,8 +231,8 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Option<Value> {

@@ -30,8 +30,8 @@
 //! redirect loops) are bounded by canonicalisation, `crawl::canon::looks_like_trap`, depth
 //! and the page budget.
 
+use super::SourceConfig;
 use super::{Batch, PollReport, Source, SourceContext, rebase};
-use crate::config::SourceConfig;
 use crate::crawl::canon::{self, Allow};
 use crate::crawl::forum::{self, Rules};
 use crate::crawl::robots::Robots;
@@ -51,6 +51,24 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 use url::Url;
+
+/// The `web` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "web",
+    keys: &[
+        "seeds",
+        "allow",
+        "max_depth",
+        "max_pages",
+        "recrawl",
+        "delay",
+        "concurrency",
+        "max_page_size",
+        "forum",
+        "selectors",
+    ],
+    build: |c, _| Ok(Box::new(WebSource::new(c)?)),
+};
 
 /// Texts shorter than this are not compared for near-duplicates (too little signal).
 const SIMHASH_MIN_WORDS: usize = 20;

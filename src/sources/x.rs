@@ -22,12 +22,19 @@
 //! of long posts is in `note_tweet.text`, which is preferred over the truncated `text`; the
 //! API escapes `&`, `<`, `>` as entities, which are decoded.
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// The `x` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "x",
+    keys: &["token_env", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(X::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://api.twitter.com";
 const TWEET_FIELDS: &str =
@@ -213,8 +220,8 @@ mod tests {
     //! There is no recorded X response among the fixtures: the bodies below are built from
     //! the documented v2 schema (`GET /2/tweets/search/recent` with `tweet.fields`,
     //! `expansions=author_id`, `user.fields`; the error and empty-result shapes).
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use crate::sources::api::Cursor;
     use chrono::TimeZone;
     use serde_json::json;

@@ -31,11 +31,18 @@
 //! call per page), so videos have none; comments have likes and reply counts. Authors are
 //! channel titles (search results and comment threads carry no `@handle`).
 
+use super::SourceConfig;
 use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
-use crate::config::SourceConfig;
 use crate::mention::{Engagement, Mention};
 use chrono::SecondsFormat;
 use serde_json::Value;
+
+/// The `youtube` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "youtube",
+    keys: &["key_env", "comments", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(YouTube::new(c)?, c, terms)),
+};
 
 const BASE: &str = "https://www.googleapis.com";
 
@@ -243,8 +250,8 @@ fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, St
 
 #[cfg(test)]
 mod tests {
+    use super::super::ApiOptions;
     use super::*;
-    use crate::config::ApiOptions;
     use crate::sources::api::Cursor;
     use chrono::{TimeZone, Utc};
     use std::time::Duration;
