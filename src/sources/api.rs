@@ -621,8 +621,10 @@ impl<A: Api> Source for ApiSource<A> {
                     Box::pin(async move { (s, self.walk(ctx, s, token).await) })
                 })
                 .collect();
-            let mut walks =
-                futures::stream::iter(futs).buffer_unordered(self.settings.concurrency.max(1));
+            // Walked concurrently, delivered in the kind's stream order: when two streams carry
+            // the same item (a Discourse search hit's blurb, and the full post in `latest`),
+            // the later stream's copy is the one the index keeps, every time.
+            let mut walks = futures::stream::iter(futs).buffered(self.settings.concurrency.max(1));
             while let Some((stream, walk)) = walks.next().await {
                 report.requests += walk.requests;
                 report.items += walk.mentions.len();
