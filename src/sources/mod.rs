@@ -88,8 +88,12 @@ pub struct Kind {
     /// Kind-specific keys (the loader refuses them on other kinds, naming those that take
     /// them).
     pub keys: &'static [&'static str],
-    pub build: fn(&SourceConfig, Vec<String>) -> Result<Box<dyn Source>, String>,
+    pub build: BuildFn,
 }
+
+/// Builds a source from its validated entry and its search terms; an error (a missing
+/// credential, say) disables this source only.
+pub type BuildFn = fn(&SourceConfig, Vec<String>) -> Result<Box<dyn Source>, String>;
 
 /// The keys every API poller takes (paging and backfill, see `api.rs`).
 pub const API_KEYS: &[&str] = &["max_pages", "page_size", "backfill"];
