@@ -28,7 +28,7 @@ pub mod serve;
 pub mod shutdown;
 pub mod sources;
 pub mod state;
-#[cfg(test)]
-pub(crate) mod testdata;
+#[doc(hidden)]
+pub mod testdata;
 pub mod text;
 pub mod timeutil;

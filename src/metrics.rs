@@ -70,67 +70,72 @@ impl Metrics {
     /// This process's counters in the Prometheus text format (appended to `out`).
     pub fn write_prometheus(&self, out: &mut String) {
         let m = self.inner.lock().expect("metrics");
-        let _ = writeln!(
+        let per_source =
+            |out: &mut String, name: &str, help: &str, values: &BTreeMap<String, u64>| {
+                header(out, name, "counter", help);
+                for (s, n) in values {
+                    let _ = writeln!(out, "{name}{{source=\"{}\"}} {n}", label(s));
+                }
+            };
+        per_source(
             out,
-            "# HELP hark_mentions_collected_total Mentions collected per source by this process.\n# TYPE hark_mentions_collected_total counter"
+            "hark_mentions_collected_total",
+            "Mentions collected per source by this process.",
+            &m.collected,
         );
-        for (s, n) in &m.collected {
-            let _ = writeln!(
-                out,
-                "hark_mentions_collected_total{{source=\"{}\"}} {n}",
-                label(s)
-            );
-        }
-        let _ = writeln!(
+        per_source(
             out,
-            "# HELP hark_source_errors_total Failed requests per source in this process.\n# TYPE hark_source_errors_total counter"
-        );
-        for (s, n) in &m.errors {
-            let _ = writeln!(
-                out,
-                "hark_source_errors_total{{source=\"{}\"}} {n}",
-                label(s)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hark_classified_total Texts classified by this process.\n# TYPE hark_classified_total counter"
-        );
-        let _ = writeln!(out, "hark_classified_total {}", m.classified);
-        let _ = writeln!(
-            out,
-            "# HELP hark_classifier_texts_per_second Classifier throughput so far.\n# TYPE hark_classifier_texts_per_second gauge"
+            "hark_source_errors_total",
+            "Failed requests per source in this process.",
+            &m.errors,
         );
         let tps = if m.classify_seconds > 0.0 {
             m.classified as f64 / m.classify_seconds
         } else {
             0.0
         };
-        let _ = writeln!(out, "hark_classifier_texts_per_second {tps:.1}");
-        let _ = writeln!(
-            out,
-            "# HELP hark_api_searches_total Searches served.\n# TYPE hark_api_searches_total counter"
-        );
-        let _ = writeln!(out, "hark_api_searches_total {}", m.searches);
-        let _ = writeln!(
-            out,
-            "# HELP hark_api_search_seconds_total Time spent in searches.\n# TYPE hark_api_search_seconds_total counter"
-        );
-        let _ = writeln!(out, "hark_api_search_seconds_total {:.6}", m.search_seconds);
-        let _ = writeln!(
-            out,
-            "# HELP hark_pipeline_healthy 1 when the pipeline can commit to the index, 0 while commits fail (e.g. a full disk).\n# TYPE hark_pipeline_healthy gauge"
-        );
-        let _ = writeln!(
-            out,
-            "hark_pipeline_healthy {}",
-            u8::from(m.index_fault.is_none())
-        );
-        let _ = writeln!(
-            out,
-            "# HELP hark_index_commit_failures_total Failed index commits (each retried).\n# TYPE hark_index_commit_failures_total counter"
-        );
-        let _ = writeln!(out, "hark_index_commit_failures_total {}", m.index_faults);
+        let single: [(&str, &str, &str, String); 6] = [
+            (
+                "hark_classified_total",
+                "counter",
+                "Texts classified by this process.",
+                m.classified.to_string(),
+            ),
+            (
+                "hark_classifier_texts_per_second",
+                "gauge",
+                "Classifier throughput so far.",
+                format!("{tps:.1}"),
+            ),
+            (
+                "hark_api_searches_total",
+                "counter",
+                "Searches served.",
+                m.searches.to_string(),
+            ),
+            (
+                "hark_api_search_seconds_total",
+                "counter",
+                "Time spent in searches.",
+                format!("{:.6}", m.search_seconds),
+            ),
+            (
+                "hark_pipeline_healthy",
+                "gauge",
+                "1 when the pipeline can commit to the index, 0 while commits fail (e.g. a full disk).",
+                u8::from(m.index_fault.is_none()).to_string(),
+            ),
+            (
+                "hark_index_commit_failures_total",
+                "counter",
+                "Failed index commits (each retried).",
+                m.index_faults.to_string(),
+            ),
+        ];
+        for (name, kind, help, value) in single {
+            header(out, name, kind, help);
+            let _ = writeln!(out, "{name} {value}");
+        }
     }
 
     pub fn observe_search(&self, took: Duration) {
@@ -138,6 +143,11 @@ impl Metrics {
         m.searches += 1;
         m.search_seconds += took.as_secs_f64();
     }
+}
+
+/// The `# HELP` and `# TYPE` lines of one metric.
+pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 /// Escapes a Prometheus label value.

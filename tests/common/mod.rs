@@ -249,43 +249,10 @@ pub fn shared(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// `../shared/REL` when it exists. When it does not, prints `SKIPPED: ../shared absent` and
-/// returns None — except under `CI=true`, where the shared data must be there.
-#[allow(dead_code)]
-pub fn shared_or_skip(rel: &str) -> Option<PathBuf> {
-    let p = shared(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} is missing (CI=true: the shared data must be present)",
-            p.display()
-        );
-    }
-    eprintln!("SKIPPED: ../shared absent ({})", p.display());
-    None
-}
-
-/// A recorded fixture (`REL` like `"feeds/foo.rss"`): the repository's own copy in
-/// `tests/fixtures/REL` when there is one (permissively licensed files travel with the
-/// repository, see tests/fixtures/SOURCES.md), else `../shared/fixtures/REL` as
-/// [`shared_or_skip`] finds it.
-pub fn fixture_path(rel: &str) -> Option<PathBuf> {
-    let copy = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel);
-    if copy.exists() {
-        return Some(copy);
-    }
-    shared_or_skip(&format!("fixtures/{rel}"))
-}
-
-/// The bytes of [`fixture_path`]`(REL)`; a file that is there but unreadable fails the test.
-pub fn fixture_bytes(rel: &str) -> Option<Vec<u8>> {
-    let p = fixture_path(rel)?;
-    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-}
+/// Where tests find recorded data (copies in tests/fixtures, else ../shared; a SKIPPED line
+/// without it, a failure under `CI=true`): the library's own rules, see `hark::testdata`.
+#[allow(unused_imports)]
+pub use hark::testdata::{fixture_bytes, fixture_path, shared_or_skip};
 
 /// Every file of the fixture folder `DIR` that is available here, sorted by name: the
 /// repository's copies plus, when `../shared` is present, the others (a copy wins over the
