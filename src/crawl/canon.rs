@@ -111,21 +111,35 @@ pub enum Allow {
     Prefix(String),
 }
 
+/// An `allow` rule that is neither a domain nor an http(s) URL prefix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowError {
+    #[error("`{rule}`: {message}")]
+    BadUrl { rule: String, message: String },
+    #[error("`{0}`: only http(s) URLs")]
+    NotHttp(String),
+    #[error(
+        "`{0}` is neither a domain (example.com) nor a URL prefix (https://example.com/forum/)"
+    )]
+    Neither(String),
+}
+
 impl Allow {
-    pub fn parse(s: &str) -> Result<Allow, String> {
+    pub fn parse(s: &str) -> Result<Allow, AllowError> {
         let s = s.trim();
         if s.contains("://") {
-            let u = Url::parse(s).map_err(|e| format!("`{s}`: {e}"))?;
-            let c = canonical(&u).ok_or_else(|| format!("`{s}`: only http(s) URLs"))?;
+            let u = Url::parse(s).map_err(|e| AllowError::BadUrl {
+                rule: s.into(),
+                message: e.to_string(),
+            })?;
+            let c = canonical(&u).ok_or_else(|| AllowError::NotHttp(s.into()))?;
             Ok(Allow::Prefix(c.as_str().to_string()))
         } else if !s.is_empty() && !s.contains('/') {
             Ok(Allow::Domain(
                 s.trim_start_matches('.').to_ascii_lowercase(),
             ))
         } else {
-            Err(format!(
-                "`{s}` is neither a domain (example.com) nor a URL prefix (https://example.com/forum/)"
-            ))
+            Err(AllowError::Neither(s.into()))
         }
     }
 

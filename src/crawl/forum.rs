@@ -83,9 +83,26 @@ pub struct Rules {
 #[derive(Debug, Clone)]
 struct Alternatives(Vec<Selector>);
 
+/// A forum rule that does not compile: the error names the field and the selector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("rule `{field}`: empty selector")]
+    Empty { field: String },
+    #[error("rule `{field}`: empty alternative in `{list}`")]
+    EmptyAlternative { field: String, list: String },
+    #[error("rule `{field}`: invalid selector `{selector}`{context}: {message}")]
+    Invalid {
+        field: String,
+        selector: String,
+        /// " in `LIST`" when the selector is one alternative of a list.
+        context: String,
+        message: String,
+    },
+}
+
 impl Rules {
     /// Compiles the selectors; the error names the field and the selector.
-    pub fn compile(spec: &RuleSpec) -> Result<Rules, String> {
+    pub fn compile(spec: &RuleSpec) -> Result<Rules, RuleError> {
         let optional = |field: &str, src: &Option<String>| {
             src.as_deref()
                 .map(|s| compile_alternatives(field, s))
@@ -94,8 +111,12 @@ impl Rules {
         // Each alternative of `post` is checked for a precise error message, then the list is
         // compiled as one selector (a union, in document order).
         compile_alternatives("post", &spec.post)?;
-        let post = Selector::parse(&spec.post)
-            .map_err(|e| format!("rule `post`: invalid selector `{}`: {e}", spec.post))?;
+        let post = Selector::parse(&spec.post).map_err(|e| RuleError::Invalid {
+            field: "post".into(),
+            selector: spec.post.clone(),
+            context: String::new(),
+            message: e.to_string(),
+        })?;
         Ok(Rules {
             post,
             text: compile_alternatives("text", &spec.text)?,
@@ -108,20 +129,29 @@ impl Rules {
     }
 }
 
-fn compile_alternatives(field: &str, src: &str) -> Result<Alternatives, String> {
+fn compile_alternatives(field: &str, src: &str) -> Result<Alternatives, RuleError> {
     let parts = split_selector_list(src);
     if parts.iter().all(|p| p.trim().is_empty()) {
-        return Err(format!("rule `{field}`: empty selector"));
+        return Err(RuleError::Empty {
+            field: field.into(),
+        });
     }
     parts
         .iter()
         .map(|part| {
             let part = part.trim();
             if part.is_empty() {
-                return Err(format!("rule `{field}`: empty alternative in `{src}`"));
+                return Err(RuleError::EmptyAlternative {
+                    field: field.into(),
+                    list: src.into(),
+                });
             }
-            Selector::parse(part)
-                .map_err(|e| format!("rule `{field}`: invalid selector `{part}` in `{src}`: {e}"))
+            Selector::parse(part).map_err(|e| RuleError::Invalid {
+                field: field.into(),
+                selector: part.into(),
+                context: format!(" in `{src}`"),
+                message: e.to_string(),
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Alternatives)
@@ -1519,7 +1549,7 @@ Is that normal?</div>
     fn bad_selectors_name_the_field() {
         let mut spec = preset("phpbb").unwrap();
         spec.time = Some("p.author time, p.author[".into());
-        let err = Rules::compile(&spec).unwrap_err();
+        let err = Rules::compile(&spec).unwrap_err().to_string();
         assert!(
             err.starts_with("rule `time`: invalid selector `p.author[`"),
             "{err}"
@@ -1529,7 +1559,8 @@ Is that normal?</div>
             text: "p".into(),
             ..Default::default()
         })
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.starts_with("rule `post`: invalid selector `div..post`"),
             "{err}"
@@ -1540,14 +1571,20 @@ Is that normal?</div>
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!(err, "rule `text`: empty selector");
+        assert_eq!(
+            err,
+            RuleError::Empty {
+                field: "text".into()
+            }
+        );
+        assert_eq!(err.to_string(), "rule `text`: empty selector");
         let err = Rules::compile(&RuleSpec {
             post: "div".into(),
             text: "p,,q".into(),
             ..Default::default()
         })
         .unwrap_err();
-        assert_eq!(err, "rule `text`: empty alternative in `p,,q`");
+        assert_eq!(err.to_string(), "rule `text`: empty alternative in `p,,q`");
         // Commas inside attribute values and :is() don't split.
         let ok = RuleSpec {
             post: r#"div[data-x="a,b"]"#.into(),

@@ -51,12 +51,33 @@ pub enum Sitemap {
     Index(Vec<SitemapEntry>),
 }
 
+/// Why a fetched body is not a usable sitemap.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SitemapError {
+    #[error("sitemap: invalid gzip data: {0}")]
+    Gzip(String),
+    #[error(
+        "not a sitemap: no <urlset>/<sitemapindex> and no http(s) URL lines (starts with {start:?})"
+    )]
+    NoUrls { start: String },
+    #[error("sitemap: invalid XML at byte {position}: {message}")]
+    Xml { position: u64, message: String },
+    #[error("sitemap: XML without a root element")]
+    NoRoot,
+    #[error("not a sitemap: root element is <{0}>, expected <urlset> or <sitemapindex>")]
+    WrongRoot(String),
+}
+
 /// Parses a sitemap body as fetched (gzip, XML or text; see the module doc).
-pub fn parse_sitemap(body: &[u8]) -> Result<Sitemap, String> {
+pub fn parse_sitemap(body: &[u8]) -> Result<Sitemap, SitemapError> {
     parse_with_limits(body, MAX_SITEMAP_BYTES, MAX_SITEMAP_ENTRIES)
 }
 
-fn parse_with_limits(body: &[u8], max_bytes: usize, max_entries: usize) -> Result<Sitemap, String> {
+fn parse_with_limits(
+    body: &[u8],
+    max_bytes: usize,
+    max_entries: usize,
+) -> Result<Sitemap, SitemapError> {
     let (bytes, truncated) = if body.starts_with(&[0x1f, 0x8b]) {
         let (bytes, truncated) = gunzip_capped(body, max_bytes)?;
         (std::borrow::Cow::Owned(bytes), truncated)
@@ -75,19 +96,19 @@ fn parse_with_limits(body: &[u8], max_bytes: usize, max_entries: usize) -> Resul
 
 /// Decompresses (all members of) a gzip stream, keeping at most `max_bytes`.
 /// Returns the bytes and whether they were cut.
-fn gunzip_capped(body: &[u8], max_bytes: usize) -> Result<(Vec<u8>, bool), String> {
+fn gunzip_capped(body: &[u8], max_bytes: usize) -> Result<(Vec<u8>, bool), SitemapError> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(body)
         .take(max_bytes as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| format!("sitemap: invalid gzip data: {e}"))?;
+        .map_err(|e| SitemapError::Gzip(e.to_string()))?;
     let truncated = out.len() > max_bytes;
     out.truncate(max_bytes);
     Ok((out, truncated))
 }
 
 /// One URL per line; lines that are not absolute http(s) URLs are skipped.
-fn parse_text(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap, String> {
+fn parse_text(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap, SitemapError> {
     let mut lines: Vec<&str> = Vec::new();
     let mut all = text.lines().peekable();
     while let Some(line) = all.next() {
@@ -105,9 +126,7 @@ fn parse_text(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap
     }
     if lines.is_empty() {
         let start: String = text.chars().take(40).collect();
-        return Err(format!(
-            "not a sitemap: no <urlset>/<sitemapindex> and no http(s) URL lines (starts with {start:?})"
-        ));
+        return Err(SitemapError::NoUrls { start });
     }
     Ok(Sitemap::Urls(
         lines
@@ -154,7 +173,7 @@ struct XmlState {
     lastmod: Option<DateTime<Utc>>,
 }
 
-fn parse_xml(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap, String> {
+fn parse_xml(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap, SitemapError> {
     let mut reader = Reader::from_str(text);
     let config = reader.config_mut();
     config.allow_dangling_amp = true;
@@ -174,10 +193,10 @@ fn parse_xml(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap,
             Ok(event) => event,
             Err(_) if truncated && state.kind.is_some() => break,
             Err(e) => {
-                return Err(format!(
-                    "sitemap: invalid XML at byte {}: {e}",
-                    reader.error_position()
-                ));
+                return Err(SitemapError::Xml {
+                    position: reader.error_position(),
+                    message: e.to_string(),
+                });
             }
         };
         match event {
@@ -197,12 +216,12 @@ fn parse_xml(text: &str, truncated: bool, max_entries: usize) -> Result<Sitemap,
     match state.kind {
         Some(Kind::Urls) => Ok(Sitemap::Urls(state.entries)),
         Some(Kind::Index) => Ok(Sitemap::Index(state.entries)),
-        None => Err("sitemap: XML without a root element".to_string()),
+        None => Err(SitemapError::NoRoot),
     }
 }
 
 impl XmlState {
-    fn start(&mut self, name: &str, empty: bool) -> Result<(), String> {
+    fn start(&mut self, name: &str, empty: bool) -> Result<(), SitemapError> {
         self.depth += 1;
         match self.depth {
             1 => {
@@ -210,9 +229,8 @@ impl XmlState {
                     "urlset" => Kind::Urls,
                     "sitemapindex" => Kind::Index,
                     other => {
-                        return Err(format!(
-                            "not a sitemap: root element is <{}>, expected <urlset> or <sitemapindex>",
-                            other.chars().take(40).collect::<String>()
+                        return Err(SitemapError::WrongRoot(
+                            other.chars().take(40).collect::<String>(),
                         ));
                     }
                 })
@@ -348,7 +366,7 @@ mod tests {
         Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
     }
 
-    fn urls(result: Result<Sitemap, String>) -> Vec<SitemapEntry> {
+    fn urls(result: Result<Sitemap, SitemapError>) -> Vec<SitemapEntry> {
         match result {
             Ok(Sitemap::Urls(entries)) => entries,
             other => panic!("expected a urlset, got {other:?}"),
@@ -492,14 +510,20 @@ mod tests {
     #[test]
     fn non_sitemaps_are_errors() {
         let err = parse_sitemap(b"<!DOCTYPE html><html><body>hi</body></html>").unwrap_err();
-        assert!(err.contains("root element is <html>"), "{err}");
+        assert_eq!(err, SitemapError::WrongRoot("html".into()));
+        assert!(err.to_string().contains("root element is <html>"), "{err}");
         let err = parse_sitemap(b"{\"urls\": [\"https://e.x/\"]}").unwrap_err();
-        assert!(err.starts_with("not a sitemap"), "{err}");
-        assert!(parse_sitemap(b"").unwrap_err().starts_with("not a sitemap"));
+        assert!(matches!(err, SitemapError::NoUrls { .. }), "{err}");
+        assert!(err.to_string().starts_with("not a sitemap"), "{err}");
+        assert!(matches!(
+            parse_sitemap(b"").unwrap_err(),
+            SitemapError::NoUrls { .. }
+        ));
         let err = parse_sitemap(b"<?xml version=\"1.0\"?><!-- nothing -->").unwrap_err();
-        assert!(err.contains("without a root element"), "{err}");
+        assert_eq!(err, SitemapError::NoRoot);
         let err = parse_sitemap(&[0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap_err();
-        assert!(err.contains("invalid gzip"), "{err}");
+        assert!(matches!(err, SitemapError::Gzip(_)), "{err}");
+        assert!(err.to_string().contains("invalid gzip"), "{err}");
     }
 
     #[test]
@@ -510,7 +534,11 @@ mod tests {
             b"<urlset><url><loc a=\"1>https://e.x/a</loc></url></urlset>",
         ] {
             let err = parse_sitemap(body).unwrap_err();
-            assert!(err.starts_with("sitemap: invalid XML at byte"), "{err}");
+            assert!(matches!(err, SitemapError::Xml { .. }), "{err}");
+            assert!(
+                err.to_string().starts_with("sitemap: invalid XML at byte"),
+                "{err}"
+            );
         }
     }
 

@@ -182,20 +182,22 @@ impl WebSource {
                     // With a base_url (tests, mirrors), prefixes move with the seeds.
                     if a.contains("://") && config.base_url.is_some() {
                         let u = rebase(a, config.base_url.as_ref())?;
-                        Allow::parse(u.as_str())
+                        Allow::parse(u.as_str()).map_err(|e| e.to_string())
                     } else {
-                        Allow::parse(a)
+                        Allow::parse(a).map_err(|e| e.to_string())
                     }
                 })
                 .collect::<Result<_, _>>()?
         };
         let forum = match (&w.selectors, w.forum.as_deref()) {
-            (Some(sel), _) => ForumMode::Fixed(Arc::new(Rules::compile(sel)?)),
+            (Some(sel), _) => {
+                ForumMode::Fixed(Arc::new(Rules::compile(sel).map_err(|e| e.to_string())?))
+            }
             (None, Some("auto")) => ForumMode::Auto,
             (None, Some(name)) => {
                 let spec =
                     forum::preset(name).ok_or_else(|| format!("unknown forum preset `{name}`"))?;
-                ForumMode::Fixed(Arc::new(Rules::compile(&spec)?))
+                ForumMode::Fixed(Arc::new(Rules::compile(&spec).map_err(|e| e.to_string())?))
             }
             (None, None) => ForumMode::None,
         };
