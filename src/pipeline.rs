@@ -378,6 +378,25 @@ fn enrich_batch(
     counts: &mut EnrichCounts,
 ) -> anyhow::Result<Enriched> {
     counts.collected += batch.mentions.len() as u64;
+    // The last copy of an item in a batch supersedes earlier ones (a search hit's blurb, then
+    // the full post its follow-up fetched): otherwise an unchanged full copy would be dropped
+    // as already stored while the earlier, truncated copy replaced it.
+    let mut batch = batch;
+    let mut last: HashMap<(String, String), usize> = HashMap::new();
+    for (i, m) in batch.mentions.iter().enumerate() {
+        last.insert((m.source.clone(), m.id.clone()), i);
+    }
+    if last.len() < batch.mentions.len() {
+        let before = batch.mentions.len();
+        let mut i = 0;
+        batch.mentions.retain(|m| {
+            let keep = last.get(&(m.source.clone(), m.id.clone())) == Some(&i);
+            i += 1;
+            keep
+        });
+        tracing::debug!(source = %batch.source, superseded = before - batch.mentions.len(),
+            "earlier copies of items superseded within a batch");
+    }
     let fps: Vec<u64> = batch
         .mentions
         .iter()

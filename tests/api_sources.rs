@@ -1073,3 +1073,130 @@ fn a_long_retry_after_is_waited_for_not_failed() {
     assert!(log[1].at - log[0].at >= Duration::from_millis(1900));
     assert!(stored(dir.path()).contains_key("hackernews:7"));
 }
+
+/// Regression: streams were delivered in the order their walks finished. When a Discourse
+/// search answered slower than `/posts.json`, the search batch (truncated blurb first, then
+/// the full post from its follow-up) landed after the `latest` batch and the blurb replaced
+/// the full post in the index — and was stored again on every poll. Synthetic posts in the
+/// documented schema, so this runs without ../shared.
+#[test]
+fn a_slow_search_never_replaces_a_full_post_with_its_blurb() {
+    let server = TestServer::start();
+    let full = "Acme's new router drops the connection every evening. I reset it, updated the \
+                firmware and called support twice; nothing helps and the shop will not take it \
+                back.";
+    let post = serde_json::json!({
+        "id": 501, "username": "sam", "created_at": "2026-11-20T10:00:00.000Z",
+        "topic_id": 77, "post_number": 1, "topic_title": "Acme router drops",
+        "topic_slug": "acme-router-drops", "raw": full, "cooked": format!("<p>{full}</p>"),
+        "reads": 3, "reply_count": 0,
+    });
+    let search = serde_json::json!({
+        "posts": [{"id": 501, "username": "sam", "created_at": "2026-11-20T10:00:00.000Z",
+                   "topic_id": 77, "post_number": 1, "blurb": "Acme's new router drops the…",
+                   "like_count": 0}],
+        "topics": [{"id": 77, "title": "Acme router drops", "slug": "acme-router-drops"}],
+        "grouped_search_result": {"more_full_page_results": null}
+    });
+    let mut slow = json_reply(search.to_string());
+    slow.delay = Duration::from_millis(700);
+    server.route("/forum/search.json", Route::Script(vec![slow]));
+    server.route(
+        "/forum/t/77/posts.json",
+        Route::Script(vec![json_reply(
+            serde_json::json!({"post_stream": {"posts": [post.clone()]}}).to_string(),
+        )]),
+    );
+    server.route(
+        "/forum/posts.json",
+        Route::Script(vec![json_reply(
+            serde_json::json!({"latest_posts": [post]}).to_string(),
+        )]),
+    );
+    server.route(
+        "/forum/posts.json?before=",
+        Route::Script(vec![json_reply(r#"{"latest_posts": []}"#)]),
+    );
+    let base = server.url("/forum");
+    let dir = deployment(
+        &format!(
+            "[[sources]]\nname = \"forum\"\nkind = \"discourse\"\nbase_url = \"{base}\"\nbackfill = \"3650d\"\n"
+        ),
+        &[("acme", "acme")],
+    );
+    let s = run_once(dir.path(), &[]);
+    assert!(errors(&s).is_empty(), "{s}");
+    let key = format!("discourse:{}:501", server.addr.ip());
+    let m = stored(dir.path()).remove(&key).expect("stored");
+    assert_eq!(m["text"], full, "the blurb replaced the full post");
+    let s2 = run_once(dir.path(), &[]);
+    assert_eq!(s2["indexed"], 0, "stored again: {s2}");
+}
+
+/// Regression: a search hit's blurb and, later in the same batch, its full post; when the
+/// full post was already stored (found by `/posts.json` in an earlier poll), the full copy
+/// was dropped as unchanged and the blurb alone replaced it. Within a batch the last copy of
+/// an item now supersedes the earlier ones.
+#[test]
+fn a_blurb_followed_by_its_stored_full_post_changes_nothing() {
+    let server = TestServer::start();
+    let full = "Acme's new router drops the connection every evening, support has no answer.";
+    let post = serde_json::json!({
+        "id": 601, "username": "kim", "created_at": "2026-11-21T10:00:00.000Z",
+        "topic_id": 88, "post_number": 1, "topic_title": "Acme router", "topic_slug": "acme-router",
+        "raw": full, "cooked": format!("<p>{full}</p>"), "reads": 1, "reply_count": 0,
+    });
+    let empty = serde_json::json!({"posts": [], "topics": [],
+        "grouped_search_result": {"more_full_page_results": null}});
+    let hit = serde_json::json!({
+        "posts": [{"id": 601, "username": "kim", "created_at": "2026-11-21T10:00:00.000Z",
+                   "topic_id": 88, "post_number": 1, "blurb": "Acme's new router drops…",
+                   "like_count": 0}],
+        "topics": [{"id": 88, "title": "Acme router", "slug": "acme-router"}],
+        "grouped_search_result": {"more_full_page_results": null}
+    });
+    // First poll: the search index has not caught up, `/posts.json` has the post. Second
+    // poll: the search finds it too.
+    server.route(
+        "/forum/search.json",
+        Route::Script(vec![
+            json_reply(empty.to_string()),
+            json_reply(hit.to_string()),
+        ]),
+    );
+    server.route(
+        "/forum/t/88/posts.json",
+        Route::Script(vec![json_reply(
+            serde_json::json!({"post_stream": {"posts": [post.clone()]}}).to_string(),
+        )]),
+    );
+    server.route(
+        "/forum/posts.json",
+        Route::Script(vec![json_reply(
+            serde_json::json!({"latest_posts": [post]}).to_string(),
+        )]),
+    );
+    server.route(
+        "/forum/posts.json?before=",
+        Route::Script(vec![json_reply(r#"{"latest_posts": []}"#)]),
+    );
+    let base = server.url("/forum");
+    let dir = deployment(
+        &format!(
+            "[[sources]]\nname = \"forum\"\nkind = \"discourse\"\nbase_url = \"{base}\"\nbackfill = \"3650d\"\n"
+        ),
+        &[("acme", "acme")],
+    );
+    let key = format!("discourse:{}:601", server.addr.ip());
+    let s1 = run_once(dir.path(), &[]);
+    assert!(errors(&s1).is_empty(), "{s1}");
+    assert_eq!(stored(dir.path())[&key]["text"], full);
+    let s2 = run_once(dir.path(), &[]);
+    assert!(errors(&s2).is_empty(), "{s2}");
+    assert_eq!(
+        stored(dir.path())[&key]["text"],
+        full,
+        "the blurb replaced the full post"
+    );
+    assert_eq!(s2["indexed"], 0, "{s2}");
+}

@@ -32,6 +32,9 @@ pub struct VolumeSeries {
     pub last: DateTime<Utc>,
 }
 
+/// At most this many mentions are expanded from one series (≈ 2.4 GB of points).
+pub const MAX_POINTS: u64 = 100_000_000;
+
 /// Width of one row of a volume series.
 pub const ROW_SECONDS: i64 = 300;
 
@@ -65,6 +68,11 @@ pub fn volume_series(csv: &str) -> Result<VolumeSeries, EvalError> {
             .filter(|x| x.is_finite() && *x >= 0.0 && *x < 1e9)
             .map(|x| x.round() as u64)
             .ok_or_else(|| row(format!("value `{v}` is not a count")))?;
+        if points.len() as u64 + n > MAX_POINTS {
+            return Err(row(format!(
+                "more than {MAX_POINTS} mentions in the series: too large to replay in memory"
+            )));
+        }
         for k in 0..n {
             points.push(Point {
                 t: t + ((k as f64 + 0.5) * ROW_SECONDS as f64 / n as f64) as i64,
@@ -183,6 +191,9 @@ mod tests {
         assert_eq!(s.last - s.first, Duration::seconds(600));
         let e = volume_series("timestamp,value\n2015-02-26 21:42:53,many\n").unwrap_err();
         assert_eq!(e.to_string(), "line 2: value `many` is not a count");
+        let huge = "timestamp,value\n2015-02-26 21:42:53,1\n2015-02-26 21:47:53,100000000\n";
+        let e = volume_series(huge).unwrap_err();
+        assert!(e.to_string().starts_with("line 3: more than"), "{e}");
     }
 
     #[test]
