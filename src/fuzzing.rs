@@ -54,9 +54,8 @@ pub const TARGETS: &[Target] = &[
 pub fn feed_parse(data: &[u8]) {
     if let Ok(feed) = crate::sources::feed::parse_feed(data, "http://127.0.0.1/feed", None) {
         for e in feed.entries.iter().take(50) {
-            let _ = crate::html::to_text(e.title.as_ref().map_or("", |t| t.content.as_str()));
-            if let Some(s) = &e.summary {
-                let _ = crate::html::to_text(&s.content);
+            for t in [&e.title, &e.content, &e.summary].into_iter().flatten() {
+                let _ = t.to_plain();
             }
         }
     }

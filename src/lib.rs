@@ -11,6 +11,7 @@ pub mod demo;
 pub mod display;
 pub mod enrich;
 pub mod export;
+pub mod feed;
 pub mod fuzzing;
 pub mod html;
 pub mod http;

@@ -419,7 +419,7 @@ fn api_keys_do_not_leak_into_logs_or_the_summary() {
     assert!(!all.contains("TOPSECRET"), "a credential leaked:\n{all}");
     assert!(all.contains("key=REDACTED"), "{all}");
     assert!(
-        all.contains("token=REDACTED") && all.contains("not a readable"),
+        all.contains("token=REDACTED") && all.contains("not an RSS, Atom or JSON feed"),
         "{all}"
     );
     // Every source failed: that is a failed command.

@@ -1,15 +1,16 @@
-//! `kind = "feed"`: RSS 0.9x/1.0/2.0, Atom and JSON Feed, via feed-rs. Each entry is a
-//! mention; relative links are resolved against the feed's URL; HTML in titles and bodies is
-//! reduced to text.
+//! `kind = "feed"`: RSS 0.9x/1.0/2.0, Atom 1.0/0.3, CDF and JSON Feed, read by hark's own
+//! forgiving reader ([`crate::feed`]). Each entry is a mention; relative links are resolved
+//! against `xml:base` and the feed's URL; HTML in titles and bodies is reduced to text.
 //!
-//! Real feeds are often broken. Before giving up on one, hark tries, in order: stripping
-//! junk before the XML declaration, decoding undeclared non-UTF-8 bytes (charset from the
-//! HTTP header, else detected), replacing HTML-only entities such as `&nbsp;`, and closing
-//! a truncated document after its last complete item. Each repair is logged; a feed that
-//! still cannot be read is reported with the parser's error and does not stop the others.
+//! Real feeds are often broken: a bare `&`, an undefined entity, a mislabelled charset, a
+//! truncated document or one odd entry loses nothing but what is actually broken. An entry
+//! that cannot be used is skipped, logged and counted (`skipped_items` in the poll report);
+//! a document that is not a feed at all is reported with what it is and does not stop the
+//! other feeds.
 
 use super::SourceConfig;
 use super::{Batch, PollReport, Source, SourceContext, rebase};
+use crate::feed::{Entry, Feed, Text};
 use crate::http::{Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
@@ -89,7 +90,14 @@ impl FeedSource {
         // threads, so that one hostile feed cannot stall the others or `/healthz`.
         let scope = id_scope(url);
         let source = self.name.clone();
-        let final_url = fetched.final_url.clone();
+        // A `Content-Location` header names the document's own URL: relative links resolve
+        // against it.
+        let final_url = fetched
+            .headers
+            .get(reqwest::header::CONTENT_LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|loc| fetched.final_url.join(loc.trim()).ok())
+            .unwrap_or_else(|| fetched.final_url.clone());
         let body = fetched.body.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             let feed = parse_feed(&body, final_url.as_str(), charset.as_deref())?;
@@ -97,13 +105,18 @@ impl FeedSource {
             let mentions: Vec<Mention> = feed
                 .entries
                 .iter()
-                .map(|e| entry_to_mention(e, &source, &scope, &final_url, fetched_at))
+                .map(|e| entry_to_mention(e, &source, &scope, fetched_at))
                 .collect();
-            Ok::<_, String>((mentions, feed.language))
+            Ok::<_, String>((mentions, feed.language, feed.skipped))
         })
         .await
         .map_err(|e| format!("{}: feed parser failed: {e}", redact::url(url)))?;
-        let (mentions, language) = parsed.map_err(|e| format!("{}: {e}", redact::url(url)))?;
+        let (mentions, language, skipped) =
+            parsed.map_err(|e| format!("{}: {e}", redact::url(url)))?;
+        for reason in &skipped {
+            tracing::warn!(source = %self.name, url = %redact::url(url), %reason, "feed entry skipped");
+        }
+        report.skipped_items += skipped.len();
         report.items += mentions.len();
         let batch = Batch {
             source: self.name.clone(),
@@ -157,6 +170,7 @@ impl Source for FeedSource {
                 report.requests += r.requests;
                 report.not_modified += r.not_modified;
                 report.items += r.items;
+                report.skipped_items += r.skipped_items;
                 if let Err(e) = res {
                     tracing::error!(source = %self.name, error = %e, "feed failed");
                     report.errors.push(e);
@@ -168,216 +182,39 @@ impl Source for FeedSource {
 }
 
 fn charset_of(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        (k.trim().eq_ignore_ascii_case("charset")).then(|| v.trim().trim_matches('"').to_string())
-    })
+    crate::crawl::charset::charset_param(content_type)
 }
 
-/// A stable id for an entry without one: its link and title.
-fn generated_id(
-    links: &[feed_rs::model::Link],
-    title: &Option<feed_rs::model::Text>,
-    _: Option<&str>,
-) -> String {
-    let mut h = Sha256::new();
-    if let Some(l) = links.first() {
-        h.update(l.href.as_bytes());
+/// Parses a feed document (see [`crate::feed`]), logging what had to be repaired.
+pub fn parse_feed(body: &[u8], base: &str, http_charset: Option<&str>) -> Result<Feed, String> {
+    // The reader is linear and panic-free by design; a panic would still be this feed's
+    // error, not the daemon's.
+    let feed = std::panic::catch_unwind(|| crate::feed::parse(body, base, http_charset))
+        .map_err(|_| "the feed parser crashed on this document".to_string())?
+        .map_err(|e| e.to_string())?;
+    if !feed.repairs.is_empty() {
+        tracing::warn!(url = %redact::url_str(base), repairs = %feed.repairs.join(", "), "malformed feed repaired");
     }
-    h.update([0]);
-    if let Some(t) = title {
-        h.update(t.content.as_bytes());
+    Ok(feed)
+}
+
+/// A stable id for an entry that has none: a hash of its link and title (the scheme
+/// hark has always used, so that upgrading does not re-store mentions under new ids), or
+/// of its text when it has neither — items of some feeds carry only a description, and
+/// must not all share one id.
+fn generated_id(e: &Entry) -> String {
+    let mut h = Sha256::new();
+    let title = e.title.as_ref().map(|t| t.value.as_str());
+    if e.link.is_none() && title.is_none() {
+        h.update(b"text\0");
+        let text = e.content.as_ref().or(e.summary.as_ref());
+        h.update(text.map_or("", |t| t.value.as_str()).as_bytes());
+    } else {
+        h.update(e.link.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+        h.update(title.unwrap_or("").as_bytes());
     }
     hex::encode(&h.finalize()[..12])
-}
-
-fn parser(base: &str) -> feed_rs::parser::Parser {
-    feed_rs::parser::Builder::new()
-        .base_uri(Some(base))
-        .id_generator(generated_id)
-        .build()
-}
-
-/// One parse attempt. feed-rs (through quick-xml) can panic on hostile input (found by
-/// the fuzzing campaign: a malformed `encoding` declaration trips an assertion in
-/// quick-xml's decoder), so a panic is caught and reported as this feed's error.
-fn try_parse(base: &str, doc: &[u8]) -> Result<feed_rs::model::Feed, String> {
-    match std::panic::catch_unwind(|| parser(base).parse(doc)) {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err("the feed parser crashed on this document".into()),
-    }
-}
-
-/// Parses a feed, repairing the common kinds of damage (see the module docs).
-pub fn parse_feed(
-    body: &[u8],
-    base: &str,
-    http_charset: Option<&str>,
-) -> Result<feed_rs::model::Feed, String> {
-    let first_err = match try_parse(base, body) {
-        Ok(f) => return Ok(f),
-        Err(e) => e,
-    };
-    let mut doc: Vec<u8> = body.to_vec();
-    let mut repairs = Vec::new();
-    // 1. Junk (blank lines, a BOM, comments' leading whitespace) before the first '<' or '{'.
-    let start = doc
-        .iter()
-        .position(|b| *b == b'<' || *b == b'{')
-        .unwrap_or(0);
-    if start > 0 {
-        doc.drain(..start);
-        repairs.push("leading junk removed");
-    }
-    // 2. Bytes that are not UTF-8 where the document declares no other encoding.
-    if std::str::from_utf8(&doc).is_err() && !declares_non_utf8(&doc) {
-        let enc = http_charset
-            .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
-            .filter(|e| *e != encoding_rs::UTF_8)
-            .unwrap_or_else(|| {
-                let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-                det.feed(&doc, true);
-                det.guess(None, chardetng::Utf8Detection::Deny)
-            });
-        let (text, _, _) = enc.decode(&doc);
-        doc = strip_encoding_decl(&text).into_bytes();
-        repairs.push("undeclared encoding decoded");
-    }
-    if let Ok(f) = try_parse(base, doc.as_slice()) {
-        log_repairs(base, &repairs);
-        return Ok(f);
-    }
-    // 3. HTML entities that XML does not define.
-    if let Ok(text) = std::str::from_utf8(&doc) {
-        let fixed = replace_html_entities(text);
-        if fixed != text {
-            doc = fixed.into_bytes();
-            repairs.push("HTML entities replaced");
-            if let Ok(f) = try_parse(base, doc.as_slice()) {
-                log_repairs(base, &repairs);
-                return Ok(f);
-            }
-        }
-    }
-    // 4. A truncated or unclosed document: keep what precedes the last complete item.
-    if let Some(fixed) = close_truncated(&doc)
-        && let Ok(f) = try_parse(base, fixed.as_slice())
-    {
-        repairs.push("truncated document closed after its last complete item");
-        log_repairs(base, &repairs);
-        return Ok(f);
-    }
-    Err(format!(
-        "not a readable RSS, Atom or JSON feed: {first_err}"
-    ))
-}
-
-fn log_repairs(base: &str, repairs: &[&str]) {
-    tracing::warn!(url = %redact::url_str(base), repairs = %repairs.join(", "), "malformed feed repaired");
-}
-
-fn declares_non_utf8(doc: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&doc[..doc.len().min(200)]).to_ascii_lowercase();
-    match head.find("encoding=") {
-        Some(i) => {
-            let rest = &head[i + 9..];
-            let val: String = rest
-                .trim_start_matches(['"', '\''])
-                .chars()
-                .take_while(|c| !matches!(c, '"' | '\''))
-                .collect();
-            val != "utf-8" && val != "utf8"
-        }
-        None => false,
-    }
-}
-
-fn strip_encoding_decl(text: &str) -> String {
-    if text.starts_with("<?xml")
-        && let Some(end) = text.find("?>")
-    {
-        return format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>{}",
-            &text[end + 2..]
-        );
-    }
-    text.to_string()
-}
-
-/// `&nbsp;` and friends → numeric references; an unknown `&name;` becomes literal text.
-fn replace_html_entities(text: &str) -> String {
-    const KNOWN: &[(&str, u32)] = &[
-        ("nbsp", 160),
-        ("copy", 169),
-        ("reg", 174),
-        ("trade", 8482),
-        ("mdash", 8212),
-        ("ndash", 8211),
-        ("hellip", 8230),
-        ("lsquo", 8216),
-        ("rsquo", 8217),
-        ("ldquo", 8220),
-        ("rdquo", 8221),
-        ("laquo", 171),
-        ("raquo", 187),
-        ("bull", 8226),
-        ("middot", 183),
-        ("euro", 8364),
-        ("pound", 163),
-        ("yen", 165),
-        ("cent", 162),
-        ("deg", 176),
-        ("eacute", 233),
-        ("egrave", 232),
-        ("agrave", 224),
-        ("aacute", 225),
-        ("ccedil", 231),
-        ("uuml", 252),
-        ("ouml", 246),
-        ("auml", 228),
-        ("szlig", 223),
-        ("times", 215),
-    ];
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let name_len = after
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(after.len());
-        let name = &after[..name_len];
-        let terminated = after[name_len..].starts_with(';');
-        if terminated && !name.is_empty() && !["amp", "lt", "gt", "quot", "apos"].contains(&name) {
-            match KNOWN.iter().find(|(n, _)| *n == name) {
-                Some((_, code)) => out.push_str(&format!("&#{code};")),
-                None => out.push_str(&format!("&amp;{name};")),
-            }
-            rest = &after[name_len + 1..];
-        } else {
-            out.push('&');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn close_truncated(doc: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(doc).ok()?;
-    let (cut, closer) = if text.contains("<feed") {
-        (text.rfind("</entry>").map(|i| i + 8), "</feed>")
-    } else if text.contains("<rdf:RDF") || text.contains("<RDF") {
-        (text.rfind("</item>").map(|i| i + 7), "</rdf:RDF>")
-    } else if text.contains("<rss") {
-        (text.rfind("</item>").map(|i| i + 7), "</channel></rss>")
-    } else {
-        return None;
-    };
-    let cut = cut?;
-    let mut fixed = text[..cut].to_string();
-    fixed.push_str(closer);
-    Some(fixed.into_bytes())
 }
 
 /// What a feed's entry ids are scoped by: the host (and non-default port) of the feed's
@@ -395,94 +232,66 @@ fn id_scope(feed_url: &Url) -> String {
 }
 
 fn entry_to_mention(
-    e: &feed_rs::model::Entry,
+    e: &Entry,
     source: &str,
     scope: &str,
-    feed_url: &Url,
     fetched_at: chrono::DateTime<Utc>,
 ) -> Mention {
-    let link = e
-        .links
-        .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .or(e.links.first())
-        .map(|l| {
-            feed_url
-                .join(&l.href)
-                .map(String::from)
-                .unwrap_or_else(|_| l.href.clone())
-        });
     let title = e
         .title
         .as_ref()
-        .map(|t| crate::html::to_text(&t.content))
+        .map(Text::to_plain)
         .filter(|t| !t.is_empty());
-    let body = e
+    let text = e
         .content
         .as_ref()
-        .and_then(|c| c.body.clone())
-        .filter(|b| !b.trim().is_empty())
-        .or_else(|| e.summary.as_ref().map(|s| s.content.clone()))
-        .or_else(|| {
-            e.media
-                .iter()
-                .find_map(|m| m.description.as_ref().map(|d| d.content.clone()))
-        })
+        .map(Text::to_plain)
+        .filter(|t| !t.is_empty())
+        .or_else(|| e.summary.as_ref().map(Text::to_plain))
         .unwrap_or_default();
-    let author = e
-        .authors
-        .first()
-        .and_then(|a| a.name.as_deref().map(|n| n.trim().to_string()))
-        .filter(|a| !a.is_empty());
+    let id = e.id.clone().unwrap_or_else(|| generated_id(e));
     Mention {
-        id: format!("feed:{scope}/{}", e.id),
+        id: format!("feed:{scope}/{id}"),
         queries: vec![],
         source: source.to_string(),
         source_kind: "feed".into(),
-        url: link,
-        author,
+        url: e.link.clone(),
+        author: e.author.clone(),
         title,
-        text: crate::html::to_text(&body),
+        text,
         published_at: e.published.or(e.updated).unwrap_or(fetched_at),
         fetched_at: Some(fetched_at),
         lang: None,
         sentiment: None,
-        engagement: media_engagement(e),
+        engagement: Engagement {
+            views: e.views,
+            likes: e.likes,
+            ..Engagement::default()
+        },
         reach: None,
         duplicates: Vec::new(),
         parent_id: None,
     }
 }
 
-/// Media RSS `<media:community>` (YouTube and podcast feeds): views and favourites (or the
-/// number of star ratings) are the only engagement counters feeds carry.
-fn media_engagement(e: &feed_rs::model::Entry) -> Engagement {
-    let mut eng = Engagement::default();
-    for c in e.media.iter().filter_map(|m| m.community.as_ref()) {
-        eng.views = eng.views.or(c.stats_views);
-        eng.likes = eng.likes.or(c.stats_favorites).or(c.stars_count);
-    }
-    eng
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Regression: an entry's generated id hashed only its link and title, so every item
+    /// of a feed whose items carry just a description got the same id and all but one
+    /// were lost.
     #[test]
-    fn entities_replaced() {
-        assert_eq!(
-            replace_html_entities("a&nbsp;b &amp; c &bogus; &#169;"),
-            "a&#160;b &amp; c &amp;bogus; &#169;"
-        );
-    }
-
-    #[test]
-    fn truncated_rss_keeps_complete_items() {
-        let doc = b"<rss version=\"2.0\"><channel><title>t</title><item><title>one</title><guid>1</guid></item><item><title>tw";
-        let f = parse_feed(doc, "http://x/", None).unwrap();
-        assert_eq!(f.entries.len(), 1);
-        assert_eq!(f.entries[0].id, "1");
+    fn description_only_items_get_distinct_ids() {
+        let doc = br#"<rss version="0.91"><channel><title>t</title><item><description>first story</description></item><item><description>second story</description></item></channel></rss>"#;
+        let base = Url::parse("http://example.com/rss").unwrap();
+        let f = parse_feed(doc, base.as_str(), None).unwrap();
+        let ids: std::collections::HashSet<String> = f
+            .entries
+            .iter()
+            .map(|e| entry_to_mention(e, "news", &id_scope(&base), Utc::now()).id)
+            .collect();
+        assert_eq!(ids.len(), 2);
     }
 
     #[test]
@@ -492,7 +301,7 @@ mod tests {
         );
         let f = parse_feed(&bytes, "http://x/", Some("windows-1251")).unwrap();
         assert_eq!(
-            f.entries[0].title.as_ref().unwrap().content,
+            f.entries[0].title.as_ref().unwrap().value,
             "Привет, мир! Это тестовая новость о компании"
         );
     }
@@ -502,7 +311,7 @@ mod tests {
         let doc = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><link>/posts/1</link><description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</description></item></channel></rss>"#;
         let base = Url::parse("http://example.com/feeds/rss.xml").unwrap();
         let f = parse_feed(doc, base.as_str(), None).unwrap();
-        let m = entry_to_mention(&f.entries[0], "news", &id_scope(&base), &base, Utc::now());
+        let m = entry_to_mention(&f.entries[0], "news", &id_scope(&base), Utc::now());
         assert_eq!(m.url.as_deref(), Some("http://example.com/posts/1"));
         assert_eq!(m.text, "Hello world");
         assert!(m.id.starts_with("feed:example.com/"), "{}", m.id);
@@ -517,7 +326,7 @@ mod tests {
         let other = Url::parse("http://127.0.0.1:8081/rss").unwrap();
         let id = |u: &Url| {
             let f = parse_feed(doc, u.as_str(), None).unwrap();
-            entry_to_mention(&f.entries[0], "news", &id_scope(u), u, Utc::now()).id
+            entry_to_mention(&f.entries[0], "news", &id_scope(u), Utc::now()).id
         };
         assert_eq!(id(&trusted), "feed:news.example.com/urn:story:1");
         assert_eq!(id(&other), "feed:127.0.0.1:8081/urn:story:1");

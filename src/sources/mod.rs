@@ -60,6 +60,11 @@ pub struct PollReport {
     /// HTML); each is logged at debug level with the reason.
     #[serde(skip_serializing_if = "is_zero")]
     pub empty_pages: usize,
+    /// Items received but not usable (a feed entry cut off by a truncated document, one
+    /// with neither title, text nor link); the rest of the document is kept. Each is
+    /// logged with the reason.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_items: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
