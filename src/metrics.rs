@@ -18,6 +18,7 @@ pub struct Metrics {
 struct Inner {
     collected: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
+    skipped_items: BTreeMap<String, u64>,
     classified: u64,
     classify_seconds: f64,
     searches: u64,
@@ -29,10 +30,12 @@ struct Inner {
 
 impl Metrics {
     /// One finished poll of a source.
-    pub fn record_poll(&self, source: &str, items: usize, errors: usize) {
+    pub fn record_poll(&self, report: &crate::sources::PollReport) {
         let mut m = self.inner.lock().expect("metrics");
-        *m.collected.entry(source.to_string()).or_default() += items as u64;
-        *m.errors.entry(source.to_string()).or_default() += errors as u64;
+        let source = &report.source;
+        *m.collected.entry(source.clone()).or_default() += report.items as u64;
+        *m.errors.entry(source.clone()).or_default() += report.errors.len() as u64;
+        *m.skipped_items.entry(source.clone()).or_default() += report.skipped_items as u64;
     }
 
     /// Texts classified and the time it took.
@@ -88,6 +91,12 @@ impl Metrics {
             "hark_source_errors_total",
             "Failed requests per source in this process.",
             &m.errors,
+        );
+        per_source(
+            out,
+            "hark_source_skipped_items_total",
+            "Items a source received but could not use (e.g. a feed entry cut off by truncation).",
+            &m.skipped_items,
         );
         let tps = if m.classify_seconds > 0.0 {
             m.classified as f64 / m.classify_seconds

@@ -312,6 +312,9 @@ impl IndexSink {
 pub struct RunSummary {
     pub sources: Vec<PollReport>,
     pub collected: u64,
+    /// Items sources received but could not use, over all sources (each source's count is
+    /// in its report).
+    pub skipped_items: u64,
     pub skipped_unchanged: u64,
     pub unmatched: u64,
     pub indexed: u64,
@@ -499,7 +502,7 @@ pub async fn run(
                     not_modified = report.not_modified, items = report.items,
                     errors = report.errors.len(), "poll finished"
                 );
-                metrics.record_poll(&report.source, report.items, report.errors.len());
+                metrics.record_poll(&report);
                 reports.push(report);
                 if once {
                     break;
@@ -575,6 +578,7 @@ pub async fn run(
     let counts = enrich_task.await??;
     let (indexed, commits, duplicates) = sink_task.await??;
     summary.collected = counts.collected;
+    summary.skipped_items = summary.sources.iter().map(|s| s.skipped_items as u64).sum();
     summary.skipped_unchanged = counts.skipped_unchanged;
     summary.unmatched = counts.unmatched;
     summary.indexed = indexed;

@@ -514,3 +514,95 @@ fn killed_run_loses_nothing_and_stores_nothing_twice() {
         .unwrap();
     assert_eq!(fast.status, 304);
 }
+
+/// The ways a whole feed used to be lost (issue: lenient feeds), collected with
+/// `hark run --once` from a local server: an Atom 0.3 feed, an RSS feed without `version`
+/// with a bare `&` in a link, an Atom feed where one entry has an odd content type, and a
+/// truncated feed whose cut-off entry is skipped and counted in the summary.
+#[test]
+fn broken_feeds_lose_only_what_is_broken() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds: [(&str, &str); 4] = [
+        (
+            "atom03.xml",
+            r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>Acme atom03 story</title><id>tag:a,1</id><link rel="alternate" href="/a/1"/><content type="text/html" mode="escaped">&lt;p&gt;acme old atom&lt;/p&gt;</content></entry></feed>"#,
+        ),
+        (
+            "noversion.xml",
+            "<rss><channel><item><title>Acme &eacute;t&eacute; bare amp</title><link>http://example.com/?a=1&b=2</link></item></channel></rss>",
+        ),
+        (
+            "odd.xml",
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Acme binary</title><id>b1</id><content type="application/octet-stream">YWNtZSBiYXNlNjQgYm9keQ==</content></entry><entry><title type="">Acme untyped</title><id>b2</id></entry></feed>"#,
+        ),
+        (
+            "cut.xml",
+            "<rss version=\"2.0\"><channel><item><title>Acme complete</title><guid>c1</guid></item><item><title>Acme cut off mid",
+        ),
+    ];
+    let mut urls = Vec::new();
+    for (name, body) in feeds {
+        server.file(
+            &format!("/{name}"),
+            body.as_bytes().to_vec(),
+            "application/xml",
+        );
+        urls.push(format!("\"{}\"", server.url(&format!("/{name}"))));
+    }
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [{}]\n",
+            urls.join(", ")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(summary["skipped_items"], 1, "{summary}");
+    assert_eq!(summary["sources"][0]["skipped_items"], 1, "{summary}");
+    assert_eq!(
+        summary["sources"][0]["errors"].as_array().unwrap().len(),
+        0,
+        "{summary}"
+    );
+    assert!(stderr(&o).contains("feed entry skipped"), "{}", stderr(&o));
+    let o = hark(
+        dir.path(),
+        &["search", "--format", "jsonl", "--limit", "100"],
+        None,
+    );
+    let mut got: Vec<(String, String, String)> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let m: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
+            (s("title"), s("text"), s("url"))
+        })
+        .collect();
+    got.sort();
+    let base = server.url("");
+    let want = vec![
+        (
+            "Acme atom03 story".to_string(),
+            "acme old atom".to_string(),
+            format!("{}/a/1", base.trim_end_matches('/')),
+        ),
+        (
+            "Acme binary".into(),
+            "acme base64 body".into(),
+            String::new(),
+        ),
+        ("Acme complete".into(), String::new(), String::new()),
+        ("Acme untyped".into(), String::new(), String::new()),
+        (
+            "Acme été bare amp".into(),
+            String::new(),
+            "http://example.com/?a=1&b=2".into(),
+        ),
+    ];
+    assert_eq!(got, want);
+}

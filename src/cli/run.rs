@@ -98,6 +98,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         collected = summary.collected,
         indexed = summary.indexed,
         unchanged = summary.skipped_unchanged,
+        skipped_items = summary.skipped_items,
         unmatched = summary.unmatched,
         failed_requests = failed,
         "run finished"

@@ -210,3 +210,56 @@ fn not_a_feed_is_an_error_naming_what_it_is() {
         Err(FeedError::Empty)
     ));
 }
+
+mod properties {
+    use super::super::*;
+    use proptest::prelude::*;
+
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+
+    proptest! {
+        /// Any bytes: an answer (entries or an error), never a panic.
+        #[test]
+        fn any_bytes_are_read_or_refused(doc in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse(&doc, "http://x/", None);
+        }
+
+        /// Any markup-ish text (tags, entities, CDATA, quotes in random order).
+        #[test]
+        fn any_tag_soup_is_read(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("<rss>"), Just("<item>"), Just("</item>"), Just("<title>"), Just("</title>"),
+                Just("<![CDATA["), Just("]]>"), Just("&"), Just("&amp;"), Just("&#x"), Just("<!--"),
+                Just("-->"), Just("<a href=\""), Just("\"/>"), Just("<feed xmlns=\"http://purl.org/atom/ns#\">"),
+                Just("<entry>"), Just("<content type=\"xhtml\">"), Just("</content>"), Just("x y"), Just("é"),
+            ], 0..60)) {
+            let doc = parts.concat();
+            if let Ok(f) = parse(doc.as_bytes(), "http://x/", None) {
+                for e in &f.entries {
+                    for t in [&e.title, &e.content, &e.summary].into_iter().flatten() {
+                        let _ = t.to_plain();
+                    }
+                }
+            }
+        }
+
+        /// A plain-text Atom title comes back as written, whatever characters it holds.
+        #[test]
+        fn text_titles_round_trip(title in "[^\\p{Cc}]{1,60}", n in 1usize..4) {
+            let entries: String = (0..n)
+                .map(|i| format!("<entry><id>{i}</id><title type=\"text\">{}</title></entry>", escape(&title)))
+                .collect();
+            let doc = format!("<feed xmlns=\"http://www.w3.org/2005/Atom\">{entries}</feed>");
+            let f = parse(doc.as_bytes(), "http://x/", None).unwrap();
+            prop_assert_eq!(f.entries.len(), n);
+            let want = crate::html::normalise_ws(&title);
+            for e in &f.entries {
+                prop_assert_eq!(e.title.as_ref().map(Text::to_plain).unwrap_or_default(), want.clone());
+            }
+        }
+    }
+}
