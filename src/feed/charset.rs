@@ -7,12 +7,11 @@
 //! 3. the declared charset: HTTP `Content-Type` first, else the XML declaration. Labels map
 //!    the way browsers map them, so `iso-8859-1` and `us-ascii` read as Windows-1252 — the
 //!    `0x92` apostrophe of a Windows editor becomes `’`, not a control character;
-//! 4. a document that is meant to be UTF-8 (declared so, or undeclared) with some invalid
-//!    bytes is repaired segment by segment: its valid UTF-8 stays as it is and only each
+//! 4. a document that is meant to be UTF-8 (declared so, or undeclared) whose valid
+//!    multi-byte sequences are at least as many as its invalid bytes is repaired segment by segment: its valid UTF-8 stays as it is and only each
 //!    invalid byte is read as Windows-1252 (`Café` with one stray `0xE9` elsewhere must not
 //!    turn into `CafÃ©`);
-//! 5. bytes with no valid multi-byte UTF-8 sequence at all and no usable declaration are a
-//!    legacy encoding: detected (chardetng), which reads undeclared KOI8-R or GB2312 feeds
+//! 5. other bytes with no usable declaration are a legacy encoding: detected (chardetng), which reads undeclared KOI8-R or GB2312 feeds
 //!    that a declaration-only reader gets wrong.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
@@ -67,13 +66,16 @@ fn decode_bytes(body: &[u8], http_charset: Option<&str>) -> (String, Option<&'st
     if let Ok(s) = std::str::from_utf8(body) {
         return (s.to_string(), None);
     }
+    // The bytes are not UTF-8, so a declaration of UTF-8 (or UTF-16, without its pattern)
+    // is the one thing known to be wrong: the other declaration, if any, is used.
+    let legacy = |e: &&'static Encoding| ![UTF_8, UTF_16LE, UTF_16BE].contains(e);
     let declared = http_charset
         .and_then(|c| Encoding::for_label(c.trim().as_bytes()))
-        .or_else(|| xml_declared(body))
-        .filter(|e| *e != UTF_16LE && *e != UTF_16BE);
+        .filter(legacy)
+        .or_else(|| xml_declared(body).filter(legacy));
     match declared {
-        Some(enc) if enc != UTF_8 => (enc.decode_without_bom_handling(body).0.into_owned(), None),
-        _ if has_multibyte_utf8(body) => (
+        Some(enc) => (enc.decode_without_bom_handling(body).0.into_owned(), None),
+        _ if mostly_utf8(body) => (
             repair_utf8(body),
             Some("invalid UTF-8 bytes read as Windows-1252"),
         ),
@@ -106,20 +108,26 @@ fn xml_declared(body: &[u8]) -> Option<&'static Encoding> {
     Encoding::for_label(value.trim().as_bytes())
 }
 
-/// Whether the bytes contain at least one well-formed multi-byte UTF-8 sequence.
-fn has_multibyte_utf8(body: &[u8]) -> bool {
+/// Whether the bytes hold at least as many well-formed multi-byte UTF-8 sequences as invalid bytes:
+/// UTF-8 with some damage, rather than a legacy encoding in which a few byte pairs happen
+/// to form UTF-8 (KOI8-R's "ъё" in "подъём" is a valid UTF-8 pair).
+fn mostly_utf8(body: &[u8]) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
     let mut rest = body;
     loop {
-        match std::str::from_utf8(rest) {
-            Ok(s) => return !s.is_ascii(),
+        let (ok, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
             Err(e) => {
-                if !rest[..e.valid_up_to()].is_ascii() {
-                    return true;
-                }
-                let skip = e.valid_up_to() + e.error_len().unwrap_or(rest.len() - e.valid_up_to());
-                rest = &rest[skip.min(rest.len())..];
+                let ok = std::str::from_utf8(&rest[..e.valid_up_to()]).expect("checked valid");
+                (ok, e.error_len().unwrap_or(rest.len() - e.valid_up_to()))
             }
+        };
+        valid += ok.chars().filter(|c| !c.is_ascii()).count();
+        invalid += bad;
+        if bad == 0 {
+            return valid >= invalid;
         }
+        rest = &rest[ok.len() + bad..];
     }
 }
 
@@ -173,6 +181,12 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_http_utf8_falls_back_to_the_xml_declaration() {
+        let doc = b"<?xml version='1.0' encoding='iso-8859-1'?><rss>caf\xe9</rss>";
+        assert!(decode(doc, Some("utf-8")).0.ends_with("<rss>café</rss>"));
+    }
+
+    #[test]
     fn valid_utf8_wins_over_a_wrong_declaration() {
         let doc = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>Привет</rss>";
         assert!(decode(doc.as_bytes(), Some("koi8-r")).0.contains("Привет"));
@@ -186,6 +200,18 @@ mod tests {
         let (text, repair) = decode(&bytes, None);
         assert!(text.contains("Ужасный сервис"), "{text}");
         assert_eq!(repair, Some("undeclared encoding detected"));
+    }
+
+    /// KOI8-R's "ъё" is a valid UTF-8 pair: one such pair must not make a KOI8-R feed
+    /// read as damaged UTF-8.
+    #[test]
+    fn a_legacy_text_with_an_accidental_utf8_pair_is_still_detected() {
+        let (bytes, _, _) = encoding_rs::KOI8_R.encode(
+            "<rss><item><title>Подъём цен на бельё: покупатели недовольны сервисом магазина</title></item></rss>",
+        );
+        assert!(std::str::from_utf8(&bytes).is_err());
+        let (text, _) = decode(&bytes, None);
+        assert!(text.contains("Подъём цен на бельё"), "{text}");
     }
 
     #[test]
