@@ -128,25 +128,137 @@ fn classify_with_brand_terms_neutral() {
 }
 
 #[test]
-fn init_writes_a_loadable_deployment() {
+fn init_writes_a_deployment_for_my_brand_that_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let o = hark(dir.path(), &["init", "site"], None);
+    let o = hark(
+        dir.path(),
+        &[
+            "init",
+            "site",
+            "--brand",
+            "Acme Corp",
+            "--competitor",
+            "Globex",
+            "--lang",
+            "fr,ru",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(dir.path().join("site/hark.toml").exists());
-    // The written config loads: classify uses its queries.
+    for f in [
+        "hark.toml",
+        "queries/acme-corp.toml",
+        "queries/globex.toml",
+        "alerts/acme-corp-negative-spike.toml",
+        "alerts/acme-corp-crisis-keywords.toml",
+    ] {
+        assert!(dir.path().join("site").join(f).exists(), "{f} missing");
+    }
+    let toml = std::fs::read_to_string(dir.path().join("site/hark.toml")).unwrap();
+    // Brand-neutral: nothing of the repository's own example deployment.
+    assert!(
+        !toml.contains("cloudflare") && !toml.contains("sysadmin"),
+        "{toml}"
+    );
+    assert!(toml.contains("hl=fr") && toml.contains("hl=ru"), "{toml}");
+    let keywords = std::fs::read_to_string(
+        dir.path()
+            .join("site/alerts/acme-corp-crisis-keywords.toml"),
+    )
+    .unwrap();
+    assert!(
+        keywords.contains("panne") && keywords.contains("сбой") && keywords.contains("outage"),
+        "{keywords}"
+    );
+
+    // Point every enabled source at a local server and run the deployment once.
+    let server = TestServer::start();
+    let item = |title: &str, guid: &str| {
+        format!(
+            "<item><title>{title}</title><link>http://example.com/{guid}</link><guid>{guid}</guid><description>{title}</description></item>"
+        )
+    };
+    let rss = |items: String| {
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>")
+            .into_bytes()
+    };
+    server.file(
+        "/rss/search",
+        rss(item("Acme Corp outage leaves customers angry", "n1")
+            + &item("Globex opens a new plant", "n2")),
+        "application/rss+xml",
+    );
+    server.file(
+        "/newest",
+        rss(item("Show HN: a tool that uses Acme Corp APIs", "h1")),
+        "application/rss+xml",
+    );
+    let local: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("base_url"))
+        .map(|l| {
+            if l.starts_with("kind = ") {
+                format!("{l}\nbase_url = \"{}\"\n", server.url(""))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("site/hark.toml"), local).unwrap();
     let o = hark(
         dir.path(),
         &[
             "--config",
             "site/hark.toml",
-            "classify",
-            "--query",
-            "cloudflare",
+            "run",
+            "--once",
+            "--format",
+            "json",
         ],
-        Some("cloudflare is down again, terrible\n"),
+        None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("\"negative\""));
+    let summary: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(summary["indexed"].as_u64().unwrap() >= 3, "{summary}");
+    assert!(
+        summary["alerts_raised"].as_u64().unwrap() >= 1,
+        "the crisis keyword alert did not fire: {summary}"
+    );
+    let titles = |q: &str| {
+        let o = hark(
+            dir.path(),
+            &[
+                "--config",
+                "site/hark.toml",
+                "search",
+                "--query",
+                q,
+                "--format",
+                "jsonl",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut t: Vec<String> = stdout(&o)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["title"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(
+        titles("acme-corp"),
+        [
+            "Acme Corp outage leaves customers angry",
+            "Show HN: a tool that uses Acme Corp APIs"
+        ]
+    );
+    assert_eq!(titles("globex"), ["Globex opens a new plant"]);
     // A second init refuses to overwrite.
     let o = hark(dir.path(), &["init", "site"], None);
     assert_eq!(o.status.code(), Some(2));
@@ -266,4 +378,90 @@ fn demo_runs_offline_and_shows_the_burst() {
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["total"].as_u64(), Some(0));
+}
+
+/// `stats`, `alerts backtest` and `run --once` speak to people with `--format table`
+/// (the default on a terminal) and keep JSON for pipes.
+#[test]
+fn human_tables_for_stats_and_the_run_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    server.file(
+        "/feed.xml",
+        b"<rss version=\"2.0\"><channel><item><title>Acme is great</title><guid>1</guid><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item><item><title>Acme is terrible and awful</title><guid>2</guid><pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item></channel></rss>".to_vec(),
+        "application/rss+xml",
+    );
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"{}\"]\n\n[[sources]]\nname = \"dead\"\nkind = \"feed\"\nurls = [\"http://127.0.0.1:9/none.xml\"]\n[http]\nretries = 0\n",
+            server.url("/feed.xml")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let o = hark(dir.path(), &["run", "--once", "--format", "table"], None);
+    let out = stdout(&o);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("news").ends_with("1 request, 2 items  — ok"), "{out}");
+    assert!(
+        line("dead").ends_with("1 request, 0 items  — FAILED: connection refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 of 2 sources failed; the others were collected."),
+        "{out}"
+    );
+    // Piped, the default is JSON.
+    let o = hark(
+        dir.path(),
+        &[
+            "stats",
+            "--query",
+            "acme",
+            "--since",
+            "2026-11-29",
+            "--until",
+            "2026-12-02",
+        ],
+        None,
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).is_ok(),
+        "{}",
+        stdout(&o)
+    );
+    let o = hark(
+        dir.path(),
+        &[
+            "stats",
+            "--query",
+            "acme",
+            "--since",
+            "2026-11-29",
+            "--until",
+            "2026-12-02",
+            "--format",
+            "table",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("PERIOD (UTC)") && out.contains("NEGATIVE"),
+        "{out}"
+    );
+    let total = out
+        .lines()
+        .find(|l| l.starts_with("TOTAL"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cols: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(&cols[1..5], ["2", "1", "0", "1"], "{out}");
+    assert!(out.contains("volume    "), "{out}");
 }

@@ -42,8 +42,9 @@ pub enum AlertsCommand {
         #[arg(long, value_name = "WHEN")]
         until: Option<String>,
         /// `jsonl`: one JSON object per alert; `table`: when, observed vs expected, drivers.
-        #[arg(long, value_enum, default_value = "jsonl")]
-        format: BacktestFormat,
+        /// Default: table on a terminal, jsonl when piped.
+        #[arg(long, value_enum)]
+        format: Option<BacktestFormat>,
     },
 }
 
@@ -172,6 +173,11 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
             format,
         } => {
             let rule = find_rule(&cfg, rule)?;
+            let format = &format.unwrap_or(if super::human::stdout_is_terminal() {
+                BacktestFormat::Table
+            } else {
+                BacktestFormat::Jsonl
+            });
             let now = Utc::now();
             let when = |v: &Option<String>, flag: &str| -> anyhow::Result<Option<_>> {
                 v.as_deref()

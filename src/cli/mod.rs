@@ -4,6 +4,7 @@
 mod alerts;
 mod classify;
 mod demo;
+mod human;
 mod import;
 mod init;
 mod model;

@@ -15,6 +15,16 @@ pub struct RunArgs {
     /// index and state store (alert history included).
     #[arg(long, value_name = "ADDR", conflicts_with = "once")]
     pub serve: Option<String>,
+    /// How `--once` prints its summary: `table` (a line per source in plain words and a
+    /// verdict) or `json`. Default: table on a terminal, json when piped.
+    #[arg(long, value_enum, requires = "once")]
+    pub format: Option<SummaryFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
 }
 
 pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
@@ -106,8 +116,15 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
     if a.once {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
+        let table = a.format.map_or_else(super::human::stdout_is_terminal, |f| {
+            f == SummaryFormat::Table
+        });
+        if table {
+            super::human::write_run_summary(&mut out, &summary)?;
+        } else {
+            serde_json::to_writer(&mut out, &summary)?;
+            writeln!(out)?;
+        }
     }
     if every_source_failed(&summary) {
         anyhow::bail!(

@@ -66,17 +66,26 @@ impl From<SortArg> for Sort {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark stats --query acme --since 7d --interval hour\n  hark stats --query acme --since 2026-11-01 --format json > acme.json"
+)]
 pub struct StatsArgs {
+    /// Only mentions of this query (a name from queries/).
     #[arg(long = "query", value_name = "NAME")]
     pub query_name: Option<String>,
+    /// Start: an RFC 3339 time, a date (2026-12-01) or a duration back from now (7d, 36h).
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// End (same forms as --since). Default: now.
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
+    /// Bucket size.
     #[arg(long, value_enum, default_value = "day")]
     pub interval: IntervalArg,
-    #[arg(long, value_enum, default_value = "json")]
-    pub format: StatsFormat,
+    /// `table` (with sparklines and totals) or `json`. Default: table on a terminal, json
+    /// when piped.
+    #[arg(long, value_enum)]
+    pub format: Option<StatsFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,6 +97,7 @@ pub enum IntervalArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatsFormat {
     Json,
+    Table,
 }
 
 /// Builds a search request from the CLI's (or the HTTP API's) string parameters.
@@ -209,7 +219,14 @@ pub fn run_stats(cli: &Cli, a: &StatsArgs) -> anyhow::Result<()> {
     )?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    serde_json::to_writer(&mut out, &s)?;
-    writeln!(out)?;
+    let table = a.format.map_or_else(super::human::stdout_is_terminal, |f| {
+        f == StatsFormat::Table
+    });
+    if table {
+        super::human::write_stats_table(&mut out, &s)?;
+    } else {
+        serde_json::to_writer(&mut out, &s)?;
+        writeln!(out)?;
+    }
     Ok(())
 }

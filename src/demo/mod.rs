@@ -253,7 +253,7 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
     writeln!(
         out,
         "\nNegative mentions of brightwave per hour, last 24 h:\n  {}  (max {} per hour)",
-        sparkline(&negs),
+        crate::display::sparkline(&negs),
         negs.iter().max().unwrap_or(&0)
     )?;
 
@@ -348,19 +348,4 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
 
 fn truncate(s: &str, n: usize) -> String {
     crate::display::truncate_chars(s, n)
-}
-
-pub fn sparkline(values: &[u64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
-    values
-        .iter()
-        .map(|&v| {
-            if v == 0 {
-                ' '
-            } else {
-                BARS[((v * 7) / max) as usize]
-            }
-        })
-        .collect()
 }
