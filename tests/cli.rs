@@ -464,4 +464,18 @@ fn human_tables_for_stats_and_the_run_summary() {
     let cols: Vec<&str> = total.split_whitespace().collect();
     assert_eq!(&cols[1..5], ["2", "1", "0", "1"], "{out}");
     assert!(out.contains("volume    "), "{out}");
+    // A mistyped --source is a usage error with the closest name, not an empty result.
+    let o = hark(dir.path(), &["search", "--source", "nwes"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("did you mean `news`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hark(
+        dir.path(),
+        &["search", "--source", "news", "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stderr(&o));
 }

@@ -20,17 +20,26 @@ pub struct AlertsArgs {
 #[derive(Subcommand, Debug)]
 pub enum AlertsCommand {
     /// Every alert raised, with its delivery state per channel.
+    #[command(after_help = "Example:\n  hark alerts list --format json")]
     List {
+        /// `table` for people, `json` for tools.
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
     /// Send a clearly marked test alert on every channel of RULE.
-    Test { rule: String },
+    #[command(after_help = "Example:\n  hark alerts test acme-negative-spike")]
+    Test {
+        /// The alert rule's name (its file name without `.toml` unless it sets `name`).
+        rule: String,
+    },
     /// The alerts RULE would have raised over the indexed history (sends nothing).
     ///
     /// Replays the rule bucket by bucket, in the mentions' own published time, with the same
     /// detector and incident logic as `hark run`. Example:
     /// `hark alerts backtest acme-volume --since 30d --format table`
+    #[command(
+        after_help = "Examples:\n  hark alerts backtest acme-negative-spike --since 30d\n  hark alerts backtest acme-negative-spike --format jsonl > alerts.jsonl"
+    )]
     Backtest {
         /// The alert rule's name (its file name without `.toml` unless it sets `name`).
         rule: String,

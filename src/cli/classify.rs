@@ -6,6 +6,9 @@ use clap::Args;
 use std::io::{BufRead, Write};
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  echo 'Acme support is useless, never again' | hark classify\n  hark classify --query acme --format tsv < texts.txt\n  echo 'Ce service est nul' | hark classify --lang fr"
+)]
 pub struct ClassifyArgs {
     /// The model for English: lexicon (VADER) or bert. Default: [sentiment].model of the
     /// config. Other languages use their own models (see README: Sentiment by language).
@@ -17,6 +20,7 @@ pub struct ClassifyArgs {
     /// Score each line as a mention of this query: its own terms carry no sentiment.
     #[arg(long = "query", value_name = "NAME")]
     pub query_name: Option<String>,
+    /// `jsonl` (label, score and class proportions) or `tsv` (label and score).
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: Format,
 }

@@ -6,6 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark demo\n  hark demo --serve              # then open http://127.0.0.1:8080"
+)]
 pub struct DemoArgs {
     /// Keep the demo deployment (config, queries, data) in DIR instead of a temporary
     /// directory that is removed at the end.

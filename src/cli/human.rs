@@ -231,7 +231,9 @@ mod tests {
         write_run_summary(&mut out, &s).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("news  2 requests, 0 items  — FAILED: host name could not be resolved"),
+            text.starts_with(
+                "news    2 requests, 0 items  — FAILED: host name could not be resolved"
+            ),
             "{text}"
         );
         assert!(text.contains("are you offline"), "{text}");

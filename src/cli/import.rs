@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark import history.jsonl\n  hark import export-from-another-tool.csv\n\nDates (published_at) may be RFC 3339 times or plain dates (2026-12-01)."
+)]
 pub struct ImportArgs {
+    /// The file to load: JSON lines (one mention per line) or CSV with a header row.
     pub file: PathBuf,
     /// Default: from the file extension (.csv → csv), else jsonl.
     #[arg(long, value_enum)]

@@ -144,3 +144,41 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Report(a) => report::run(&cli, a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for, and every command that does
+    /// something shows an example.
+    #[test]
+    fn every_argument_has_help_and_every_command_an_example() {
+        let mut missing = Vec::new();
+        let mut stack = vec![(String::from("hark"), super::Cli::command())];
+        while let Some((path, cmd)) = stack.pop() {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}: no help"));
+                }
+            }
+            let leaf = cmd.get_subcommands().next().is_none();
+            if leaf && path != "hark" && !path.ends_with(" help") {
+                let after = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !after.contains("Example") {
+                    missing.push(format!("{path}: no example"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
+}

@@ -24,6 +24,9 @@ pub enum ModelCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark model train --kind ngram --lang fr --data fr/train.tsv --out models/ngram/fr.hng\n  hark model train --kind bert --data train.tsv --dev dev.tsv --out models/bert"
+)]
 pub struct TrainArgs {
     /// What to train: `bert` (the transformer) or `ngram` (a per-language n-gram model).
     #[arg(long, value_enum, default_value = "bert")]
@@ -54,8 +57,10 @@ pub struct TrainArgs {
     /// Number of top encoder layers to fine-tune.
     #[arg(long, default_value_t = 4)]
     pub tune_layers: usize,
+    /// Passes over the training data (bert).
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
+    /// Texts per training step (bert).
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Peak learning rate of the tuned layers.
@@ -64,6 +69,7 @@ pub struct TrainArgs {
     /// Peak learning rate of the head.
     #[arg(long, default_value_t = 1e-3)]
     pub head_lr: f64,
+    /// AdamW weight decay (bert).
     #[arg(long, default_value_t = 0.01)]
     pub weight_decay: f64,
     /// Fraction of the steps spent warming the learning rate up.
@@ -72,6 +78,7 @@ pub struct TrainArgs {
     /// Tokens per text at most (longer texts are truncated).
     #[arg(long, default_value_t = 128)]
     pub max_tokens: usize,
+    /// Random seed: the same seed and data give the same model.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// libtorch threads (default: all cores).
@@ -92,6 +99,9 @@ pub enum TrainKind {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark model eval --data dev.tsv\n  hark model eval --data fr/dev.tsv --lang fr --format json"
+)]
 pub struct EvalArgs {
     /// Labelled data: `label<TAB>text` lines.
     #[arg(long, value_name = "TSV")]
@@ -109,6 +119,7 @@ pub struct EvalArgs {
     /// for a French dev set).
     #[arg(long, value_name = "CODE")]
     pub expect_lang: Option<String>,
+    /// `table` for people, `json` for tools.
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
 }

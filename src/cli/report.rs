@@ -10,6 +10,9 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark report --query acme --since 30d --out acme.pdf\n  hark report --query acme --compare globex,initech --since 2026-11-01 --until 2026-12-01 --out nov.html"
+)]
 pub struct ReportArgs {
     /// The monitored query the report is about.
     #[arg(long = "query", value_name = "NAME")]

@@ -7,6 +7,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark run --once                 # collect once, print a summary, exit\n  hark run --serve 127.0.0.1:8080 # the daemon, with the dashboard"
+)]
 pub struct RunArgs {
     /// Poll every source once, index everything collected, evaluate alerts, and exit.
     #[arg(long)]

@@ -13,6 +13,9 @@ use clap::Args;
 use std::io::Write;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark search --query acme --since 7d --sentiment negative\n  hark search 'outage AND source:reddit' --sort reach --limit 50\n  hark search --query acme --since 2026-11-01 --format csv > acme.csv"
+)]
 pub struct SearchArgs {
     /// Match-language expression, plus field:value (fields: id, query, source, kind, lang,
     /// sentiment, author, title, text, url).
@@ -35,13 +38,16 @@ pub struct SearchArgs {
     /// ISO 639-1 language code.
     #[arg(long, value_name = "CODE")]
     pub lang: Option<String>,
+    /// Order of the results.
     #[arg(long, value_enum, default_value = "newest")]
     pub sort: SortArg,
+    /// At most this many mentions.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
     /// Skip this many results (paging).
     #[arg(long, default_value_t = 0)]
     pub offset: usize,
+    /// `table` for people; `json` (`{"total", "mentions"}`), `jsonl` or `csv` for tools.
     #[arg(long, value_enum, default_value = "table")]
     pub format: MentionFormat,
 }
@@ -167,6 +173,37 @@ fn check_query_name(cfg: &crate::config::Config, name: Option<&str>) -> anyhow::
     Ok(())
 }
 
+/// A `--source` that names no configured source and no indexed mention is a typo, not an
+/// empty result: said so, with the closest name.
+fn check_source_name(
+    cfg: &crate::config::Config,
+    index: &MentionIndex,
+    name: &str,
+) -> anyhow::Result<()> {
+    if cfg.sources.iter().any(|s| s.name == name) {
+        return Ok(());
+    }
+    let any = SearchRequest {
+        source: Some(name.to_string()),
+        limit: 0,
+        ..Default::default()
+    };
+    if search(index, &any)?.total > 0 {
+        return Ok(());
+    }
+    let indexed = crate::index::analytics::top(index, &SearchRequest::default(), false, 1000)?;
+    let mut names: Vec<&str> = cfg.sources.iter().map(|s| s.name.as_str()).collect();
+    names.extend(indexed.iter().map(|(n, _, _)| n.as_str()));
+    names.sort_unstable();
+    names.dedup();
+    let mut msg = format!("--source: no source named `{name}` in the config or the index");
+    msg.push_str(&crate::config::did_you_mean(name, &names));
+    if !names.is_empty() {
+        msg.push_str(&format!(" (sources: {})", names.join(", ")));
+    }
+    Err(usage(msg))
+}
+
 pub fn run_search(cli: &Cli, a: &SearchArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
     check_query_name(&cfg, a.query_name.as_deref())?;
@@ -184,6 +221,11 @@ pub fn run_search(cli: &Cli, a: &SearchArgs) -> anyhow::Result<()> {
     req.offset = a.offset;
     let index = MentionIndex::open_existing(&cfg.data_dir().join("index"))?;
     let result = search(&index, &req)?;
+    if result.total == 0
+        && let Some(src) = a.source.as_deref()
+    {
+        check_source_name(&cfg, &index, src)?;
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write_mentions(&mut out, &result, a.format)?;

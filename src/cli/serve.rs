@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  hark serve\n  hark serve --listen 0.0.0.0:8080    # set [server] token_env first: the API then needs a bearer token"
+)]
 pub struct ServeArgs {
     /// Address to listen on (default: [server].listen, else 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
