@@ -32,9 +32,33 @@ pub struct LineError {
 pub struct ImportSummary {
     pub imported: u64,
     pub failed: u64,
+    /// Fields (JSON keys, CSV columns) that are not part of a mention and were ignored;
+    /// each is warned about once.
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub ignored_fields: std::collections::BTreeSet<String>,
     /// The first failures (all are logged on stderr).
     pub errors: Vec<LineError>,
 }
+
+/// The fields of a mention's JSON (and CSV columns, after `csv_row`'s mapping).
+const MENTION_FIELDS: &[&str] = &[
+    "id",
+    "queries",
+    "source",
+    "source_kind",
+    "url",
+    "author",
+    "title",
+    "text",
+    "published_at",
+    "fetched_at",
+    "lang",
+    "sentiment",
+    "engagement",
+    "reach",
+    "duplicates",
+    "parent_id",
+];
 
 const CHUNK: usize = 4096;
 const MAX_REPORTED: usize = 100;
@@ -75,6 +99,21 @@ pub fn import_file(
     let mut process = |rows: Vec<(u64, Result<Value, String>)>,
                        summary: &mut ImportSummary|
      -> anyhow::Result<()> {
+        for (_, v) in &rows {
+            if let Ok(Value::Object(o)) = v {
+                for k in o.keys() {
+                    if !MENTION_FIELDS.contains(&k.as_str()) && !summary.ignored_fields.contains(k)
+                    {
+                        tracing::warn!(
+                            "{}: field `{k}` is not part of a mention and is ignored{}",
+                            path.display(),
+                            crate::config::did_you_mean(k, MENTION_FIELDS)
+                        );
+                        summary.ignored_fields.insert(k.clone());
+                    }
+                }
+            }
+        }
         let parsed: Vec<Result<Mention, LineError>> = rows
             .into_par_iter()
             .map(|(line, v)| {
@@ -351,7 +390,8 @@ pub fn row_to_mention(v: Value) -> Result<Mention, RowError> {
     let text = opt_str(&o, "text")?.unwrap_or_default();
     let title = opt_str(&o, "title")?;
     let published_raw = opt_str(&o, "published_at")?.ok_or("missing `published_at`")?;
-    let published_at = crate::timeutil::parse_timestamp(&published_raw)?;
+    // The same forms as `--since`: RFC 3339, a date (midnight UTC), RFC 2822.
+    let published_at = crate::timeutil::parse_instant(&published_raw)?;
     // The pipeline would replace such a time by the import time (`Mention::sanitize`);
     // history is imported as it was, or not at all.
     if published_at.timestamp() < 0 || published_at > chrono::Utc::now() + chrono::Duration::days(1)
@@ -361,7 +401,7 @@ pub fn row_to_mention(v: Value) -> Result<Mention, RowError> {
         );
     }
     let fetched_at = match opt_str(&o, "fetched_at")? {
-        Some(s) if !s.is_empty() => Some(crate::timeutil::parse_timestamp(&s)?),
+        Some(s) if !s.is_empty() => Some(crate::timeutil::parse_instant(&s)?),
         _ => None,
     };
     if text.trim().is_empty() && title.as_deref().is_none_or(|t| t.trim().is_empty()) {
@@ -551,6 +591,14 @@ mod tests {
                 "{t}: {e}"
             );
         }
+    }
+
+    /// Regression (first hour): a plain date, which `--since` accepts, was refused.
+    #[test]
+    fn plain_dates_are_accepted() {
+        let m =
+            row_to_mention(serde_json::json!({"text":"x","published_at":"2026-12-01"})).unwrap();
+        assert_eq!(m.published_at.to_rfc3339(), "2026-12-01T00:00:00+00:00");
     }
 
     #[test]

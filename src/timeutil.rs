@@ -107,13 +107,20 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, TimeError> {
     Err(TimeError::BadTimestamp(s.into()))
 }
 
-/// A WHEN argument: an RFC 3339 time, a date (midnight UTC), or a duration back from `now`.
-pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
+/// A point in time as data carries it: an RFC 3339 / RFC 2822 timestamp or a date
+/// (midnight UTC) — the absolute forms `--since` accepts.
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, TimeError> {
     let s = s.trim();
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
     }
-    if let Ok(t) = parse_timestamp(s) {
+    parse_timestamp(s)
+}
+
+/// A WHEN argument: an RFC 3339 time, a date (midnight UTC), or a duration back from `now`.
+pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
+    let s = s.trim();
+    if let Ok(t) = parse_instant(s) {
         return Ok(t);
     }
     match parse_duration(s) {

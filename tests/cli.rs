@@ -479,3 +479,33 @@ fn human_tables_for_stats_and_the_run_summary() {
     );
     assert_eq!(stdout(&o).lines().count(), 2, "{}", stderr(&o));
 }
+
+/// CSV import: a plain date is accepted, and an unknown column is warned about once (with
+/// the closest field name) instead of being ignored without a word.
+#[test]
+fn import_accepts_plain_dates_and_names_unknown_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    write(
+        dir.path(),
+        "m.csv",
+        "text,published_at,athor\nAcme one,2026-12-01,ann\nAcme two,2026-12-02,bob\n",
+    );
+    let o = hark(dir.path(), &["import", "m.csv"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(summary["imported"], 2, "{summary}");
+    assert_eq!(
+        summary["ignored_fields"],
+        serde_json::json!(["athor"]),
+        "{summary}"
+    );
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("field `athor` is not part of a mention")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("did you mean `author`?"), "{err}");
+}
