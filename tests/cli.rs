@@ -271,6 +271,15 @@ fn demo_runs_offline_and_shows_the_burst() {
     let out = stdout(&o);
     assert!(o.status.success(), "{}\n{}", out, stderr(&o));
     assert!(out.contains("Collected 400 posts from 3 feeds"), "{out}");
+    // The story only: no log line on stdout or stderr without -v (they go to a file).
+    for l in out.lines().chain(stderr(&o).lines()) {
+        assert!(
+            !l.contains(" INFO ") && !l.contains(" WARN ") && !l.contains(" ERROR "),
+            "log line: {l}"
+        );
+    }
+    assert!(out.contains("hark demo --serve"), "{out}");
+    assert!(out.contains("24 h ago") && out.contains("now"), "{out}");
     assert!(
         out.contains("Latest negative mentions of brightwave"),
         "{out}"
@@ -289,6 +298,32 @@ fn demo_runs_offline_and_shows_the_burst() {
         "{about}"
     );
     assert!(!about.to_lowercase().contains("brightwave"), "{about}");
+    // Realistic engagement: the sample carries counters, so reach is not all zeros, and
+    // links point to the (fictional) sites, not to the demo's server that is gone.
+    let o = hark(
+        dir.path(),
+        &[
+            "--config",
+            "demo-site/hark.toml",
+            "search",
+            "--sort",
+            "reach",
+            "--limit",
+            "5",
+            "--format",
+            "jsonl",
+        ],
+        None,
+    );
+    let top: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(top.len(), 5, "{}", stderr(&o));
+    for m in &top {
+        assert!(m["reach"].as_u64().unwrap() > 1000, "{m}");
+        assert!(m["url"].as_str().unwrap().starts_with("https://"), "{m}");
+    }
     let o = hark(
         dir.path(),
         &[

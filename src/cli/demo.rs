@@ -20,7 +20,7 @@ pub struct DemoArgs {
     pub serve: Option<String>,
 }
 
-pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
+pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
     let tmp;
     let dir = match &a.keep {
         Some(d) => d.clone(),
@@ -82,6 +82,19 @@ pub fn run(_cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             crate::serve::serve_until_signal(listener, app).await?;
             anyhow::Ok(())
         })?;
+    }
+    if a.serve.is_none() {
+        writeln!(
+            out,
+            "\nSee it in the dashboard: hark demo --serve   (then open http://127.0.0.1:8080)"
+        )?;
+    }
+    if cli.verbose == 0 && !cli.quiet {
+        writeln!(
+            out,
+            "Logs of this run: {}",
+            super::demo_log_path().display()
+        )?;
     }
     match &a.keep {
         Some(d) => writeln!(

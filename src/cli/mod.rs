@@ -120,12 +120,29 @@ pub fn init_logging(cli: &Cli) {
             "{default},tantivy=warn,html5ever=error,selectors=error"
         ))
     });
+    // The demo tells a story on stdout; its logs go to a file unless asked for (-v).
+    if matches!(cli.command, Command::Demo(_)) && cli.verbose == 0 && !cli.quiet {
+        if let Ok(file) = std::fs::File::create(demo_log_path()) {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .with_target(false)
+                .try_init();
+            return;
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
+}
+
+/// Where `hark demo` writes its logs without `-v`.
+pub fn demo_log_path() -> PathBuf {
+    std::env::temp_dir().join("hark-demo.log")
 }
 
 pub fn main_with(cli: Cli) -> anyhow::Result<()> {

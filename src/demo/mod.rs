@@ -250,11 +250,14 @@ pub async fn run_demo(dir: &Path, out: &mut dyn Write) -> anyhow::Result<DemoOut
         Interval::Hour,
     )?;
     let negs: Vec<u64> = s.buckets.iter().map(|b| b.counts.negative).collect();
+    let spark = crate::display::sparkline(&negs);
+    let (from, to) = ("24 h ago", "now");
+    let width = spark.chars().count();
     writeln!(
         out,
-        "\nNegative mentions of brightwave per hour, last 24 h:\n  {}  (max {} per hour)",
-        crate::display::sparkline(&negs),
-        negs.iter().max().unwrap_or(&0)
+        "\nNegative mentions of brightwave per hour, last 24 h:\n  {spark}  (max {} per hour)\n  {from:<w$}{to}",
+        negs.iter().max().unwrap_or(&0),
+        w = width.saturating_sub(to.len()).max(from.len() + 1),
     )?;
 
     // What drives it.

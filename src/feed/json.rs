@@ -1,5 +1,10 @@
 //! JSON Feed 1.0/1.1 (<https://www.jsonfeed.org/version/1.1/>). Read as a loose JSON value,
 //! so that one item of an unexpected shape is skipped and counted, not fatal.
+//!
+//! hark reads one extension (JSON Feed's `_`-prefixed custom objects): an item's
+//! `"_engagement": {"likes", "shares", "comments", "views", "followers"}` (non-negative
+//! integers, each optional), so that a feed of social posts — a bridge, an export, the demo
+//! — can carry the counters reach is computed from.
 
 use super::{Entry, Feed, FeedError, Format, Text, date};
 use serde_json::Value;
@@ -69,8 +74,20 @@ pub fn parse(src: &str, base: &str) -> Result<Feed, FeedError> {
             author,
             published: str_of(item, "date_published").and_then(|d| date::parse(&d)),
             updated: str_of(item, "date_modified").and_then(|d| date::parse(&d)),
-            views: None,
-            likes: None,
+            ..Entry::default()
+        };
+        let count = |k: &str| {
+            item.get("_engagement")
+                .and_then(|e| e.get(k))
+                .and_then(Value::as_u64)
+        };
+        let entry = Entry {
+            views: count("views"),
+            likes: count("likes"),
+            shares: count("shares"),
+            comments: count("comments"),
+            followers: count("followers"),
+            ..entry
         };
         if entry.is_empty() {
             feed.skipped.push(format!(

@@ -71,6 +71,10 @@ pub struct Entry {
     pub views: Option<u64>,
     /// Media RSS favourites, or the number of star ratings.
     pub likes: Option<u64>,
+    /// Only from JSON Feed's `_engagement` extension (see [`json`]).
+    pub shares: Option<u64>,
+    pub comments: Option<u64>,
+    pub followers: Option<u64>,
 }
 
 impl Entry {

@@ -236,6 +236,7 @@ impl Reader<'_, '_> {
             updated,
             views,
             likes,
+            ..Entry::default()
         }
     }
 

@@ -188,7 +188,7 @@ fn media_rss_counters() {
 fn json_feed() {
     let f = feed(
         r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
-        {"id":"1","url":"/p/1","title":"One","content_html":"<p>Hi</p>","authors":[{"name":"Cy"}],"date_published":"2024-01-02T03:04:05Z"},
+        {"id":"1","url":"/p/1","title":"One","content_html":"<p>Hi</p>","authors":[{"name":"Cy"}],"date_published":"2024-01-02T03:04:05Z","_engagement":{"likes":5,"followers":900,"shares":"x"}},
         42, {"tags": ["x"]}]}"#,
     );
     assert_eq!(f.entries.len(), 1);
@@ -199,6 +199,7 @@ fn json_feed() {
         (plain(&e.content), e.author.as_deref()),
         ("Hi".into(), Some("Cy"))
     );
+    assert_eq!((e.likes, e.followers, e.shares), (Some(5), Some(900), None));
 }
 
 #[test]

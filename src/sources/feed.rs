@@ -266,7 +266,9 @@ fn entry_to_mention(
         engagement: Engagement {
             views: e.views,
             likes: e.likes,
-            ..Engagement::default()
+            shares: e.shares,
+            comments: e.comments,
+            followers: e.followers,
         },
         reach: None,
         duplicates: Vec::new(),
