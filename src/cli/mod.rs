@@ -121,16 +121,18 @@ pub fn init_logging(cli: &Cli) {
         ))
     });
     // The demo tells a story on stdout; its logs go to a file unless asked for (-v).
-    if matches!(cli.command, Command::Demo(_)) && cli.verbose == 0 && !cli.quiet {
-        if let Ok(file) = std::fs::File::create(demo_log_path()) {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::sync::Mutex::new(file))
-                .with_ansi(false)
-                .with_target(false)
-                .try_init();
-            return;
-        }
+    if matches!(cli.command, Command::Demo(_))
+        && cli.verbose == 0
+        && !cli.quiet
+        && let Ok(file) = std::fs::File::create(demo_log_path())
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .with_target(false)
+            .try_init();
+        return;
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
