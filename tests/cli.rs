@@ -544,3 +544,24 @@ fn import_accepts_plain_dates_and_names_unknown_columns() {
     );
     assert!(err.contains("did you mean `author`?"), "{err}");
 }
+
+/// Shell completions and the man page are generated from the same clap definitions.
+#[test]
+fn completions_and_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "_hark()"),
+        ("zsh", "#compdef hark"),
+        ("fish", "complete -c hark"),
+    ] {
+        let o = hark(dir.path(), &["completions", shell], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains(marker), "{shell}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("backtest"),
+            "{shell}: subcommands missing"
+        );
+    }
+    let o = hark(dir.path(), &["man"], None);
+    assert!(stdout(&o).contains(".TH hark 1"), "{}", stdout(&o));
+}

@@ -62,6 +62,18 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// A reputation report (HTML or PDF) for one query and period.
     Report(report::ReportArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  hark completions bash > ~/.local/share/bash-completion/completions/hark\n  hark completions zsh > ~/.zfunc/_hark\n  hark completions fish > ~/.config/fish/completions/hark.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) for `man`.
+    #[command(after_help = "Example:\n  hark man > ~/.local/share/man/man1/hark.1 && man hark")]
+    Man,
 }
 
 /// An error that means "the user asked for something invalid" (exit status 2).
@@ -161,6 +173,16 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
         Command::Report(a) => report::run(&cli, a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "hark", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }
 

@@ -180,7 +180,10 @@ fn check_source_name(
     index: &MentionIndex,
     name: &str,
 ) -> anyhow::Result<()> {
-    if cfg.sources.iter().any(|s| s.name == name) {
+    // `--source` matches a source name or a source kind.
+    if cfg.sources.iter().any(|s| s.name == name)
+        || crate::sources::KINDS.iter().any(|k| k.name == name)
+    {
         return Ok(());
     }
     let any = SearchRequest {
