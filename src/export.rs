@@ -117,7 +117,7 @@ pub fn write_mentions(
             writeln!(
                 out,
                 "{:<20}  {:<8}  {:>7}  {:<14}  {:<16}  TEXT",
-                "PUBLISHED", "SENTIMENT", "REACH", "SOURCE", "AUTHOR"
+                "PUBLISHED (UTC)", "SENTIMENT", "REACH", "SOURCE", "AUTHOR"
             )?;
             for m in &result.mentions {
                 let label = m
@@ -132,7 +132,8 @@ pub fn write_mentions(
                 writeln!(
                     out,
                     "{:<20}  {:<9} {:>7}  {:<14}  {:<16}  {}",
-                    format_time(&m.published_at),
+                    // Seconds are enough for people (the JSON formats keep full precision).
+                    m.published_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     label,
                     m.reach.unwrap_or(0),
                     cell(&m.source, 14),

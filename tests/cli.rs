@@ -298,6 +298,27 @@ fn demo_runs_offline_and_shows_the_burst() {
         "{about}"
     );
     assert!(!about.to_lowercase().contains("brightwave"), "{about}");
+    // The backtest table shows, per alert, an example of what people were saying.
+    let o = hark(
+        dir.path(),
+        &[
+            "--config",
+            "demo-site/hark.toml",
+            "alerts",
+            "backtest",
+            "brightwave-negative-spike",
+            "--format",
+            "table",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(
+        table.contains("OBSERVED") && table.contains("e.g. "),
+        "{table}"
+    );
+    assert!(table.to_lowercase().contains("brightwave"), "{table}");
     // Realistic engagement: the sample carries counters, so reach is not all zeros, and
     // links point to the (fictional) sites, not to the demo's server that is gone.
     let o = hark(

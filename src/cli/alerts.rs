@@ -231,7 +231,7 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
                         writeln!(out)?;
                     }
                 }
-                BacktestFormat::Table => write_backtest_table(&mut out, &hits)?,
+                BacktestFormat::Table => write_backtest_table(&mut out, &hits, &index)?,
             }
         }
     }
@@ -242,10 +242,12 @@ pub fn run(cli: &Cli, a: &AlertsArgs) -> anyhow::Result<()> {
 fn write_backtest_table(
     out: &mut impl Write,
     hits: &[crate::alerts::engine::BacktestHit],
-) -> std::io::Result<()> {
+    index: &MentionIndex,
+) -> anyhow::Result<()> {
     use crate::alerts::model::{one_line, truncate_chars};
     if hits.is_empty() {
-        return writeln!(out, "no alerts");
+        writeln!(out, "no alerts")?;
+        return Ok(());
     }
     writeln!(
         out,
@@ -290,6 +292,28 @@ fn write_backtest_table(
             h.driving_author.as_ref(),
         ) {
             writeln!(out, "{:<20}  driven by {by}", "")?;
+        }
+        // The top driving mention, as an example of what people were saying.
+        if let Some(m) = h
+            .mentions
+            .first()
+            .map(|id| index.get(id))
+            .transpose()?
+            .flatten()
+        {
+            let who = m.author.as_deref().unwrap_or(&m.source);
+            let text = m
+                .title
+                .as_deref()
+                .filter(|_| m.text.is_empty())
+                .unwrap_or(&m.text);
+            writeln!(
+                out,
+                "{:<20}  e.g. {}: \"{}\"",
+                "",
+                truncate_chars(&one_line(who), 24),
+                truncate_chars(&one_line(text), 90)
+            )?;
         }
     }
     Ok(())

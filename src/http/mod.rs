@@ -246,7 +246,8 @@ impl Fetcher {
                 Some(ra) => ra.max(backoff / 2),
                 None => backoff,
             };
-            tracing::warn!(url = %redact::url(url), error = %err, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
+            // The error names the URL: said once.
+            tracing::warn!(error = %err, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
