@@ -120,6 +120,8 @@ pub fn init_logging(cli: &Cli) {
         "error"
     } else {
         match (cli.verbose, &cli.command) {
+            // `run --once` ends with a summary of everything the info lines would say.
+            (0, Command::Run(r)) if r.once => "warn",
             (0, Command::Run(_)) | (0, Command::Demo(_)) => "info",
             (0, Command::Model(m)) if matches!(m.command, model::ModelCommand::Train(_)) => "info",
             (0, _) => "warn",
