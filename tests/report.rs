@@ -170,7 +170,7 @@ fn pdf_report_opens_and_has_the_same_numbers() {
     let o = report(dir.path(), "r.pdf");
     assert!(o.status.success(), "{}", stderr(&o));
     let pdf = std::fs::read(dir.path().join("r.pdf")).unwrap();
-    assert!(pdf.starts_with(b"%PDF-1.4"));
+    assert!(pdf.starts_with(b"%PDF-1.7"));
     assert!(pdf.ends_with(b"%%EOF"));
     let Ok(out) = std::process::Command::new("pdftotext")
         .args(["r.pdf", "-"])

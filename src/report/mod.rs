@@ -6,6 +6,7 @@ use crate::mention::Mention;
 use chrono::{DateTime, Utc};
 
 pub mod data;
+mod fonts;
 pub mod html;
 pub mod pdf;
 
