@@ -56,6 +56,7 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             title: Some("Brightwave: reputation, last 14 days (demo)".into()),
             brand_name: Some("hark demo".into()),
             logo: None,
+            query_terms: vec![vec!["brightwave".into()]],
         },
     )?;
     std::fs::write(&report_path, crate::report::html::render_html(&data))?;

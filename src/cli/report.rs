@@ -102,6 +102,10 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
         title: a.title.clone(),
         brand_name: a.brand_name.clone(),
         logo,
+        query_terms: cfg
+            .query(&a.query_name)
+            .map(|q| crate::query::positive_terms(&q.expr))
+            .unwrap_or_default(),
     };
     let data = build(&index, state.as_ref(), &req)?;
     let bytes = if ext == "pdf" {

@@ -19,6 +19,8 @@ pub struct ReportRequest {
     pub title: Option<String>,
     pub brand_name: Option<String>,
     pub logo: Option<(String, Vec<u8>)>,
+    /// The query's own words (never a topic), as [`crate::query::positive_terms`] gives them.
+    pub query_terms: Vec<Vec<String>>,
 }
 
 fn kpis(
@@ -86,7 +88,7 @@ pub fn build(
     let (previous, _, _) = kpis(index, &r.query, r.since - span, r.since)?;
     let mut names = vec![r.query.clone()];
     names.extend(r.compare.iter().filter(|c| **c != r.query).cloned());
-    let share_of_voice = share_of_voice(index, &names, Some(r.since), Some(r.until))?
+    let share_of_voice: Vec<Share> = share_of_voice(index, &names, Some(r.since), Some(r.until))?
         .into_iter()
         .map(|v| Share {
             query: v.name,
@@ -113,15 +115,39 @@ pub fn build(
             reach,
         })
         .collect();
+    // Candidates by reach and by recency, ranked by impact (reach × recency).
     let by_label = |label: Label| -> anyhow::Result<Vec<crate::mention::Mention>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut cands = Vec::new();
+        for sort in [Sort::Reach, Sort::Newest] {
+            let req = SearchRequest {
+                sentiment: Some(label),
+                sort,
+                limit: 200,
+                ..base.clone()
+            };
+            for m in search(index, &req)?.mentions {
+                if seen.insert(m.id.clone()) {
+                    cands.push(m);
+                }
+            }
+        }
+        Ok(super::insights::rank_by_impact(cands, r.since, r.until, 5))
+    };
+    // Samples for the summary and topics: the period, and the three periods before it.
+    let sample = |since, until| -> anyhow::Result<Vec<crate::mention::Mention>> {
         let req = SearchRequest {
-            sentiment: Some(label),
-            sort: Sort::Reach,
-            limit: 5,
-            ..base.clone()
+            query: Some(r.query.clone()),
+            since: Some(since),
+            until: Some(until),
+            sort: Sort::Newest,
+            limit: 5000,
+            ..Default::default()
         };
         Ok(search(index, &req)?.mentions)
     };
+    let period = sample(r.since, r.until)?;
+    let history = sample(r.since - span * 3, r.since)?;
     let alerts = match state {
         None => Vec::new(),
         Some(st) => crate::alerts::outbox::Outbox::new(st)
@@ -143,6 +169,21 @@ pub fn build(
             })
             .collect(),
     };
+    let share_of_voice: Vec<Share> = share_of_voice;
+    let insights = super::insights::summarize(&super::insights::Inputs {
+        query: &r.query,
+        since: r.since,
+        until: r.until,
+        current: &current,
+        previous: &previous,
+        series: &series,
+        interval: &interval,
+        share_of_voice: &share_of_voice,
+        alerts: alerts.len(),
+        period: &period,
+        history: &history,
+        query_terms: &r.query_terms,
+    });
     Ok(ReportData {
         title: r
             .title
@@ -164,5 +205,6 @@ pub fn build(
         top_negative: by_label(Label::Negative)?,
         top_authors,
         alerts,
+        insights,
     })
 }

@@ -297,6 +297,8 @@ main{max-width:980px;margin:0 auto;padding:24px 16px}
 h1{font-size:1.6em;line-height:1.25;margin:0 0 6px;overflow-wrap:anywhere}
 h2{font-size:1.15em;margin:0 0 12px}
 .brand{font-weight:600;color:var(--accent);margin:0 0 4px}
+.summary{margin:0;padding-left:1.2em}.summary li{margin:4px 0;overflow-wrap:anywhere}
+.topics{margin:6px 0;overflow-wrap:anywhere}
 .meta{color:var(--muted);margin:2px 0;overflow-wrap:anywhere}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px;margin:16px 0}
 .kpis{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
@@ -395,6 +397,17 @@ pub fn render_html(d: &ReportData) -> String {
     }
     h.push_str("</header>\n");
 
+    // Executive summary.
+    if !d.insights.summary.is_empty() {
+        h.push_str(
+            "<section class=\"summary-s\">\n<h2>Executive summary</h2>\n<ul class=\"summary\">\n",
+        );
+        for line in &d.insights.summary {
+            let _ = writeln!(h, "<li>{}</li>", esc(line));
+        }
+        h.push_str("</ul>\n</section>\n");
+    }
+
     // KPIs.
     h.push_str("<section class=\"kpis-s\" aria-label=\"Key figures\">\n<h2>Key figures</h2>\n<div class=\"kpis\">\n");
     for card in d.kpi_cards() {
@@ -414,7 +427,11 @@ pub fn render_html(d: &ReportData) -> String {
     h.push_str("</div>\n</section>\n");
 
     volume_chart(&mut h, d);
-    share_of_voice(&mut h, d);
+    key_topics(&mut h, d);
+    // Share of voice compares queries: only with --compare.
+    if d.share_of_voice.len() > 1 {
+        share_of_voice(&mut h, d);
+    }
     sources(&mut h, d);
     mentions(&mut h, "Top negative mentions", "neg", &d.top_negative);
     mentions(&mut h, "Top positive mentions", "pos", &d.top_positive);
@@ -543,6 +560,35 @@ fn volume_chart(h: &mut String, d: &ReportData) {
     h.push_str(
         "<div class=\"legend\"><span><i class=\"sw neg\"></i>Negative</span><span><i class=\"sw neu\"></i>Neutral</span><span><i class=\"sw pos\"></i>Positive</span></div>\n</section>\n",
     );
+}
+
+/// "“outage” 30 %, “refund” 12 %" — the terms of a topic list with their shares.
+pub(crate) fn topic_list(t: &[crate::alerts::drivers::Driver]) -> String {
+    t.iter()
+        .map(|d| format!("“{}” {:.0} %", clean_text(&d.term), d.share * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn key_topics(h: &mut String, d: &ReportData) {
+    let i = &d.insights;
+    if i.topics.is_empty() && i.negative_topics.is_empty() {
+        return;
+    }
+    h.push_str("<section class=\"topics-s\">\n<h2>Key topics</h2>\n");
+    for (label, list) in [
+        ("Characteristic of this period", &i.topics),
+        ("In negative mentions", &i.negative_topics),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"topics\"><b>{label}:</b> {}</p>",
+                esc(&topic_list(list))
+            );
+        }
+    }
+    h.push_str("<p class=\"empty\">Share of mentions containing each phrase; phrases at least twice as common as in the three periods before.</p>\n</section>\n");
 }
 
 fn share_of_voice(h: &mut String, d: &ReportData) {
@@ -921,6 +967,22 @@ pub(crate) mod tests {
                     ),
                 })
                 .collect(),
+            insights: crate::report::insights::Insights {
+                summary: vec![
+                    "acme was mentioned 1,234 times (+12 % compared with the previous period).".into(),
+                    "The largest incident was on 3 Nov 2026: 85 negative mentions in one day, about “<b>outage</b>”.".into(),
+                ],
+                topics: vec![crate::alerts::drivers::Driver {
+                    term: "new app".into(),
+                    share: 0.12,
+                    baseline_share: 0.01,
+                }],
+                negative_topics: vec![crate::alerts::drivers::Driver {
+                    term: "outage <i>".into(),
+                    share: 0.3,
+                    baseline_share: 0.02,
+                }],
+            },
         }
     }
 
@@ -938,6 +1000,7 @@ pub(crate) mod tests {
         d.top_positive.clear();
         d.top_authors.clear();
         d.alerts.clear();
+        d.insights = Default::default();
         d
     }
 
@@ -1177,11 +1240,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn summary_and_topics_are_rendered_escaped() {
+        let h = render_html(&fixture());
+        assert!(h.contains("<h2>Executive summary</h2>"));
+        assert!(h.contains(
+            "<li>acme was mentioned 1,234 times (+12 % compared with the previous period).</li>"
+        ));
+        assert!(
+            h.contains("about “&lt;b&gt;outage&lt;/b&gt;”"),
+            "summary text is escaped"
+        );
+        assert!(h.contains("<b>In negative mentions:</b> “outage &lt;i&gt;” 30 %"));
+        assert!(!h.contains("<b>outage</b>") && !h.contains("outage <i>"));
+        // With --compare, share of voice is there.
+        assert!(h.contains("Share of voice"));
+    }
+
+    #[test]
     fn empty_report_renders_placeholders() {
         let h = render_html(&empty_fixture());
         for s in [
             "No data for this period.",
-            "No comparison data.",
             "No sources.",
             "No mentions.",
             "No authors.",
@@ -1191,6 +1270,9 @@ pub(crate) mod tests {
         }
         assert!(h.contains("<div class=\"v\">0</div>"));
         assert!(h.contains("<div class=\"v\">0.00</div>"));
+        // Share of voice only compares: without --compare there is no such section.
+        assert!(!h.contains("Share of voice"));
+        assert!(!h.contains("Executive summary") && !h.contains("Key topics"));
         assert!(h.contains("±0 % vs previous 30 days"));
         assert!(!h.contains("<img"));
     }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 pub mod data;
 mod fonts;
 pub mod html;
+pub mod insights;
 pub mod pdf;
 
 /// Everything a report shows. Numbers are computed by hark from the index with the same
@@ -41,6 +42,8 @@ pub struct ReportData {
     /// Up to 10, by summed reach.
     pub top_authors: Vec<Author>,
     pub alerts: Vec<AlertLine>,
+    /// The executive summary and the key topics.
+    pub insights: insights::Insights,
 }
 
 impl ReportData {

@@ -522,6 +522,41 @@ fn volume_chart(doc: &mut Doc, d: &ReportData) {
     doc.y = ly - 8.0;
 }
 
+fn summary(doc: &mut Doc, d: &ReportData) {
+    if d.insights.summary.is_empty() {
+        return;
+    }
+    doc.heading("Executive summary", 30.0);
+    for line in &d.insights.summary {
+        doc.para(
+            ML + 10.0,
+            CW - 10.0,
+            Font::Regular,
+            10.0,
+            14.0,
+            INK,
+            &format!("• {line}"),
+        );
+    }
+}
+
+fn key_topics(doc: &mut Doc, d: &ReportData) {
+    let i = &d.insights;
+    if i.topics.is_empty() && i.negative_topics.is_empty() {
+        return;
+    }
+    doc.heading("Key topics", 30.0);
+    for (label, list) in [
+        ("Characteristic of this period: ", &i.topics),
+        ("In negative mentions: ", &i.negative_topics),
+    ] {
+        if !list.is_empty() {
+            let text = format!("{label}{}", super::html::topic_list(list));
+            doc.para(ML, CW, Font::Regular, 9.5, 13.0, INK, &text);
+        }
+    }
+}
+
 fn share_of_voice(doc: &mut Doc, d: &ReportData) {
     doc.heading("Share of voice", 22.0);
     if d.share_of_voice.is_empty() {
@@ -857,9 +892,14 @@ pub fn render_pdf(d: &ReportData) -> Vec<u8> {
     let logo = logo_jpeg(d);
     let mut doc = Doc::new();
     header(&mut doc, d, logo.as_ref());
+    summary(&mut doc, d);
     kpis(&mut doc, d);
     volume_chart(&mut doc, d);
-    share_of_voice(&mut doc, d);
+    key_topics(&mut doc, d);
+    // Share of voice compares queries: only with --compare.
+    if d.share_of_voice.len() > 1 {
+        share_of_voice(&mut doc, d);
+    }
     sources(&mut doc, d);
     mentions(&mut doc, "Top negative mentions", &d.top_negative, NEG);
     mentions(&mut doc, "Top positive mentions", &d.top_positive, POS);
@@ -1252,6 +1292,11 @@ mod tests {
             "javascript:alert(1) (not linked)",
             "Volume by sentiment",
             "Oct 27",
+            "Executive summary",
+            "acme was mentioned 1,234 times (+12 % compared with the previous period).",
+            "Key topics",
+            "Characteristic of this period: “new app” 12 %",
+            "In negative mentions: “outage <i>” 30 %",
             "Page 1 of 3",
             "Page 2 of 3",
             "Page 3 of 3",
