@@ -87,6 +87,8 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
                 Some("webp") => "image/webp",
                 _ => return Err(usage("--logo: use a .png, .jpg, .svg, .gif or .webp file")),
             };
+            crate::report::pdf::check_logo(mime, &bytes, ext == "pdf")
+                .map_err(|e| usage(format!("--logo {}: {e}", p.display())))?;
             Some((mime.to_string(), bytes))
         }
     };

@@ -7,8 +7,9 @@
 //! - One `BT … TJ ET` per run, so that text stays in reading order.
 //! - Word wrapping measures the shaped text.
 //! - Content streams are FlateDecode-compressed; the xref table has exact byte offsets.
-//! - A JPEG logo is embedded with `/DCTDecode` (8-bit gray or RGB); other logo types (PNG,
-//!   SVG, CMYK JPEG…) are left out of the PDF (the HTML report shows them).
+//! - A JPEG logo is embedded with `/DCTDecode` (8-bit gray or RGB), a PNG decoded (with its
+//!   transparency as a soft mask); other types (SVG, GIF, WebP, CMYK JPEG) are refused by
+//!   `hark report` for a PDF (the HTML report shows them).
 //! - URLs are printed as text (no link annotations).
 
 use super::ReportData;
@@ -356,15 +357,111 @@ fn jpeg_info(b: &[u8]) -> Option<Jpeg<'_>> {
     None
 }
 
-fn logo_jpeg(d: &ReportData) -> Option<Jpeg<'_>> {
-    d.logo.as_ref().and_then(|(_, bytes)| jpeg_info(bytes))
+/// A logo ready to embed: a JPEG as it is, or a PNG decoded to 8-bit samples.
+enum Logo<'a> {
+    Jpeg(Jpeg<'a>),
+    Png {
+        width: u32,
+        height: u32,
+        /// 1 (gray) or 3 (RGB), uncompressed.
+        components: u8,
+        pixels: Vec<u8>,
+        /// 8-bit alpha, when the PNG has transparency.
+        alpha: Option<Vec<u8>>,
+    },
 }
 
-fn header(doc: &mut Doc, d: &ReportData, logo: Option<&Jpeg>) {
+impl Logo<'_> {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Logo::Jpeg(j) => (j.width, j.height),
+            Logo::Png { width, height, .. } => (*width, *height),
+        }
+    }
+}
+
+/// The largest logo accepted, in pixels per side (a logo is drawn at most 140×48 points).
+const MAX_LOGO_SIDE: u32 = 4096;
+
+/// Decodes a PNG logo: any bit depth, palette or colour type, with its transparency.
+fn decode_png(bytes: &[u8]) -> Result<Logo<'static>, String> {
+    let mut dec =
+        png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 64 << 20 });
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec
+        .read_info()
+        .map_err(|e| format!("not a readable PNG: {e}"))?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if w == 0 || h == 0 || w > MAX_LOGO_SIDE || h > MAX_LOGO_SIDE {
+        return Err(format!(
+            "a {w}×{h} PNG is too large for a logo (at most {MAX_LOGO_SIDE} pixels per side)"
+        ));
+    }
+    let mut buf = vec![0; reader.output_buffer_size().ok_or("PNG too large")?];
+    let frame = reader
+        .next_frame(&mut buf)
+        .map_err(|e| format!("not a readable PNG: {e}"))?;
+    let data = &buf[..frame.buffer_size()];
+    let (components, has_alpha) = match frame.color_type {
+        png::ColorType::Grayscale => (1, false),
+        png::ColorType::GrayscaleAlpha => (1, true),
+        png::ColorType::Rgb => (3, false),
+        png::ColorType::Rgba => (3, true),
+        png::ColorType::Indexed => return Err("unsupported PNG palette".into()),
+    };
+    let stride = components + usize::from(has_alpha);
+    let mut pixels = Vec::with_capacity(data.len());
+    let mut alpha = has_alpha.then(|| Vec::with_capacity(data.len() / stride));
+    for px in data.chunks_exact(stride) {
+        pixels.extend_from_slice(&px[..components]);
+        if let Some(a) = alpha.as_mut() {
+            a.push(px[components]);
+        }
+    }
+    Ok(Logo::Png {
+        width: w,
+        height: h,
+        components: components as u8,
+        pixels,
+        alpha,
+    })
+}
+
+/// The report's logo as the PDF can embed it: a JPEG (8-bit gray or RGB) or a PNG. Any
+/// other logo (SVG, GIF, WebP), or one that does not decode, is an error: a report is never
+/// silently sent without the logo asked for.
+fn logo_image(logo: Option<&(String, Vec<u8>)>) -> Result<Option<Logo<'_>>, String> {
+    let Some((mime, bytes)) = logo else {
+        return Ok(None);
+    };
+    match mime.as_str() {
+        "image/jpeg" => jpeg_info(bytes)
+            .map(|j| Some(Logo::Jpeg(j)))
+            .ok_or_else(|| "the logo is not a baseline 8-bit gray or RGB JPEG".to_string()),
+        "image/png" => decode_png(bytes).map(Some),
+        other => Err(format!(
+            "a PDF report takes a PNG or JPEG logo, not {other} (the HTML report takes it)"
+        )),
+    }
+}
+
+/// Checks a logo before any work is done (the CLI's `--logo`): PNG and JPEG must decode;
+/// a PDF takes only those two.
+pub fn check_logo(mime: &str, bytes: &[u8], for_pdf: bool) -> Result<(), String> {
+    let logo = (mime.to_string(), bytes.to_vec());
+    match mime {
+        "image/png" | "image/jpeg" => logo_image(Some(&logo)).map(|_| ()),
+        _ if for_pdf => logo_image(Some(&logo)).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+fn header(doc: &mut Doc, d: &ReportData, logo: Option<&Logo>) {
     let mut text_w = CW;
     let mut logo_bottom = TOP;
     if let Some(j) = logo {
-        let (mut w, mut h) = (j.width as f32 * 48.0 / j.height as f32, 48.0);
+        let (pw, ph) = j.size();
+        let (mut w, mut h) = (pw as f32 * 48.0 / ph as f32, 48.0);
         if w > 140.0 {
             h = h * 140.0 / w;
             w = 140.0;
@@ -889,7 +986,12 @@ fn utf16_hex(s: &str) -> String {
 
 /// The report as a PDF 1.4 file.
 pub fn render_pdf(d: &ReportData) -> Vec<u8> {
-    let logo = logo_jpeg(d);
+    // A logo that cannot be embedded was refused before (`check_logo`); here it is left out
+    // with a warning rather than failing a scheduled delivery.
+    let logo = logo_image(d.logo.as_ref()).unwrap_or_else(|e| {
+        tracing::warn!("report logo left out of the PDF: {e}");
+        None
+    });
     let mut doc = Doc::new();
     header(&mut doc, d, logo.as_ref());
     summary(&mut doc, d);
@@ -923,9 +1025,14 @@ pub fn render_pdf(d: &ReportData) -> Vec<u8> {
     let coverage = fonts.summary();
     tracing::info!(fonts = %coverage, "report PDF fonts");
 
-    // Object numbers: 1 catalog, 2 page tree, 3 info, [4 logo], then page/content pairs, then
-    // the fonts (five objects each).
-    let first_page = if logo.is_some() { 5 } else { 4 };
+    // Object numbers: 1 catalog, 2 page tree, 3 info, [4 logo, [5 its transparency]], then
+    // page/content pairs, then the fonts (five objects each).
+    let image_objects = match &logo {
+        None => 0,
+        Some(Logo::Png { alpha: Some(_), .. }) => 2,
+        Some(_) => 1,
+    };
+    let first_page = 4 + image_objects;
     let first_font = first_page + 2 * count;
     let (font_resources, font_objects) = fonts.objects(first_font);
     let mut objects: Vec<Vec<u8>> = Vec::with_capacity(first_font + font_objects.len());
@@ -950,19 +1057,42 @@ pub fn render_pdf(d: &ReportData) -> Vec<u8> {
         .into_bytes(),
     );
     let mut resources = format!("<< /Font <<{font_resources} >>");
-    if let Some(j) = &logo {
-        let cs = if j.components == 1 {
+    let color_space = |components: u8| {
+        if components == 1 {
             "/DeviceGray"
         } else {
             "/DeviceRGB"
-        };
-        objects.push(stream_object(
+        }
+    };
+    match &logo {
+        None => {}
+        Some(Logo::Jpeg(j)) => objects.push(stream_object(
             &format!(
-                "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace {cs} /BitsPerComponent 8 /Filter /DCTDecode",
-                j.width, j.height
+                "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace {} /BitsPerComponent 8 /Filter /DCTDecode",
+                j.width,
+                j.height,
+                color_space(j.components)
             ),
             j.bytes,
-        ));
+        )),
+        Some(Logo::Png { width, height, components, pixels, alpha }) => {
+            let smask = if alpha.is_some() { " /SMask 5 0 R" } else { "" };
+            objects.push(stream_object(
+                &format!(
+                    "/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {} /BitsPerComponent 8{smask} /Filter /FlateDecode",
+                    color_space(*components)
+                ),
+                &deflate(pixels),
+            ));
+            if let Some(a) = alpha {
+                objects.push(stream_object(
+                    &format!("/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode"),
+                    &deflate(a),
+                ));
+            }
+        }
+    }
+    if logo.is_some() {
         resources.push_str(" /XObject << /Im1 4 0 R >>");
     }
     resources.push_str(" >>");
@@ -1259,6 +1389,56 @@ mod tests {
         assert!(find(first, b"/Im1 Do", 0).is_some());
         // The PNG of the fixture is not embedded.
         assert!(find(&render_pdf(&fixture()), b"/Subtype /Image", 0).is_none());
+    }
+
+    fn tiny_png(alpha: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, 3, 2);
+        enc.set_color(if alpha {
+            png::ColorType::Rgba
+        } else {
+            png::ColorType::Rgb
+        });
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        let px: Vec<u8> = (0..6u8)
+            .flat_map(|i| {
+                let mut p = vec![i * 40, 255 - i * 40, 7];
+                if alpha {
+                    p.push(if i % 2 == 0 { 255 } else { 0 });
+                }
+                p
+            })
+            .collect();
+        w.write_image_data(&px).unwrap();
+        drop(w);
+        out
+    }
+
+    /// A PNG logo is embedded (regression: it was silently dropped from the PDF), with its
+    /// transparency as a soft mask; a logo that cannot be embedded is refused up front.
+    #[test]
+    fn png_logo_is_embedded_with_its_transparency() {
+        for alpha in [false, true] {
+            let mut d = fixture();
+            d.logo = Some(("image/png".into(), tiny_png(alpha)));
+            let pdf = render_pdf(&d);
+            let objects = check_xref(&pdf);
+            let images = if alpha { 2 } else { 1 };
+            assert_eq!(
+                objects,
+                3 + images + 2 * page_count(&pdf) + 5 * font_count(&pdf)
+            );
+            let dict = "/Type /XObject /Subtype /Image /Width 3 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8";
+            assert!(find(&pdf, dict.as_bytes(), 0).is_some(), "image XObject");
+            assert_eq!(find(&pdf, b"/SMask 5 0 R", 0).is_some(), alpha);
+            assert!(find(&content_streams(&pdf)[0], b"/Im1 Do", 0).is_some());
+        }
+        assert!(check_logo("image/png", &tiny_png(true), true).is_ok());
+        let bad = check_logo("image/png", b"\x89PNG\r\n\x1a\nfakepng", true).unwrap_err();
+        assert!(bad.contains("not a readable PNG"), "{bad}");
+        assert!(check_logo("image/svg+xml", b"<svg/>", true).is_err());
+        assert!(check_logo("image/svg+xml", b"<svg/>", false).is_ok());
     }
 
     #[test]
