@@ -147,6 +147,9 @@ struct MainFile {
     server: ServerConfig,
     #[serde(default)]
     sources: Vec<Spanned<SourceFileEntry>>,
+    /// `[[reports]]`: scheduled reports (see [`crate::report::schedule`]).
+    #[serde(default)]
+    reports: Vec<Spanned<crate::report::schedule::ReportScheduleFile>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -583,6 +586,7 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub queries: Vec<QueryConfig>,
     pub alerts: Vec<AlertRule>,
+    pub reports: Vec<crate::report::schedule::ReportSchedule>,
 }
 
 impl Config {
@@ -659,6 +663,27 @@ impl Config {
             }
             self.alerts.push(rule);
         }
+        // Scheduled reports name queries, which are known only now.
+        let main = self
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("hark.toml"));
+        let names: Vec<&str> = self.queries.iter().map(|q| q.name.as_str()).collect();
+        for r in &self.reports {
+            for q in &r.queries {
+                if self.query(q).is_none() {
+                    return Err(ConfigError {
+                        file: main.clone(),
+                        position: None,
+                        message: format!(
+                            "[[reports]] `{}`: no query named `{q}`{}",
+                            r.name,
+                            did_you_mean(q, &names)
+                        ),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 
@@ -717,6 +742,25 @@ impl Config {
             }
             sources.push(src);
         }
+        let mut reports: Vec<crate::report::schedule::ReportSchedule> = Vec::new();
+        for r in &main.reports {
+            let at = Some(r.span().start);
+            let built = r.get_ref().build(&root).map_err(|e| {
+                file.error_at(at, format!("[[reports]] `{}`: {e}", r.get_ref().name))
+            })?;
+            if reports.iter().any(|p| p.name == built.name) {
+                return Err(
+                    file.error_at(at, format!("report name `{}` is used twice", built.name))
+                );
+            }
+            reports.push(built);
+        }
+        if !reports.is_empty() && main.smtp.is_none() {
+            return Err(file.error_at(
+                main.reports.first().map(|r| r.span().start),
+                "[[reports]] are e-mailed: they need an [smtp] section",
+            ));
+        }
         Ok(Config {
             path: None,
             root,
@@ -729,6 +773,7 @@ impl Config {
             sources,
             queries: Vec::new(),
             alerts: Vec::new(),
+            reports,
         })
     }
 }

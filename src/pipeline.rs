@@ -327,6 +327,8 @@ pub struct RunSummary {
     /// Alerts raised by rule evaluation, and what happened to their deliveries.
     pub alerts_raised: usize,
     pub alert_deliveries: crate::alerts::deliver::DeliveryReport,
+    /// Scheduled reports e-mailed (or failed, or waiting for a retry) by this run.
+    pub reports: crate::report::send::SendReport,
 }
 
 /// The long-lived pieces of a deployment.

@@ -118,6 +118,12 @@ pub fn incident_message_id(incident: &str) -> String {
     format!("<incident-{}@hark>", encode_id(incident))
 }
 
+/// A `Message-ID` derived from a key (the same key, the same id: a resent message is
+/// recognisably the same message).
+pub fn message_id_for(key: &str) -> String {
+    format!("<{}@hark>", encode_id(key))
+}
+
 /// The `Message-ID` of one notification (see the module docs).
 pub fn message_id(alert: &Alert, idempotency_key: &str) -> String {
     if alert.update == "new" {
@@ -201,7 +207,9 @@ pub fn build_message(
         .map_err(|e| DeliveryError::permanent(format!("cannot build email: {e}")))
 }
 
-fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+pub(crate) fn transport(
+    smtp: &SmtpSettings,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
     let tls_parameters = || {
         TlsParameters::builder(smtp.host.clone())
             .dangerous_accept_invalid_certs(smtp.accept_invalid_certs)
@@ -234,7 +242,7 @@ fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
     Ok(builder.build())
 }
 
-fn smtp_error(e: &lettre::transport::smtp::Error) -> DeliveryError {
+pub(crate) fn smtp_error(e: &lettre::transport::smtp::Error) -> DeliveryError {
     // lettre's Display already includes the error's source.
     let message = format!("SMTP: {}", one_line(&e.to_string()));
     if e.is_permanent() || e.is_client() {

@@ -41,6 +41,16 @@ pub async fn evaluate_and_deliver<C: AlertContext>(
     Ok((raised, report))
 }
 
+/// Sends the scheduled reports that are due (see [`crate::report::send`]).
+pub async fn send_scheduled_reports<C: AlertContext>(
+    ctx: &Arc<C>,
+) -> anyhow::Result<crate::report::send::SendReport> {
+    if ctx.config().reports.is_empty() {
+        return Ok(Default::default());
+    }
+    crate::report::send::send_due(ctx.index(), ctx.state(), ctx.config(), chrono::Utc::now()).await
+}
+
 /// `hark run`'s alert stage: evaluates after every commit (and every minute, so that a spike
 /// ending or a retry coming due is noticed without new mentions), until `stop`.
 pub async fn alert_loop<C: AlertContext>(
@@ -57,6 +67,9 @@ pub async fn alert_loop<C: AlertContext>(
         }
         if let Err(e) = evaluate_and_deliver(&ctx, &client).await {
             tracing::error!(error = %e, "alert evaluation failed");
+        }
+        if let Err(e) = send_scheduled_reports(&ctx).await {
+            tracing::error!(error = %e, "scheduled reports failed");
         }
     }
 }

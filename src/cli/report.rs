@@ -15,8 +15,16 @@ use std::path::PathBuf;
 )]
 pub struct ReportArgs {
     /// The monitored query the report is about.
-    #[arg(long = "query", value_name = "NAME")]
-    pub query_name: String,
+    #[arg(
+        long = "query",
+        value_name = "NAME",
+        required_unless_present = "schedule"
+    )]
+    pub query_name: Option<String>,
+    /// Render what the scheduled report NAME (`[[reports]]` in hark.toml) would send now:
+    /// its period, queries, format and branding (sends nothing).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["query_name", "compare", "since", "until"])]
+    pub schedule: Option<String>,
     /// Start of the period (RFC 3339, a date, or a duration back from now).
     #[arg(long, value_name = "WHEN", default_value = "30d")]
     pub since: String,
@@ -42,8 +50,15 @@ pub struct ReportArgs {
 
 pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
+    if let Some(name) = &a.schedule {
+        return run_schedule(&cfg, name, &a.out);
+    }
+    let query_name = a
+        .query_name
+        .clone()
+        .expect("clap requires --query without --schedule");
     let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
-    for n in std::iter::once(&a.query_name).chain(&a.compare) {
+    for n in std::iter::once(&query_name).chain(&a.compare) {
         if !names.contains(&n.as_str()) {
             let mut msg = format!("no query named `{n}`");
             msg.push_str(&crate::config::did_you_mean(n, &names));
@@ -97,7 +112,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
     // The alert history is read when no other process holds the state store.
     let state = StateStore::open(&data_dir.join("state.redb")).ok();
     let req = ReportRequest {
-        query: a.query_name.clone(),
+        query: query_name.clone(),
         since,
         until,
         compare: a.compare.clone(),
@@ -105,7 +120,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
         brand_name: a.brand_name.clone(),
         logo,
         query_terms: cfg
-            .query(&a.query_name)
+            .query(&query_name)
             .map(|q| crate::query::positive_terms(&q.expr))
             .unwrap_or_default(),
     };
@@ -118,5 +133,46 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
     std::fs::write(&a.out, bytes)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
     println!("{}", a.out.display());
+    Ok(())
+}
+
+/// `hark report --schedule NAME --out FILE`: what the scheduled report would send now.
+fn run_schedule(
+    cfg: &crate::config::Config,
+    name: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let r = cfg.reports.iter().find(|r| r.name == name).ok_or_else(|| {
+        let names: Vec<&str> = cfg.reports.iter().map(|r| r.name.as_str()).collect();
+        usage(format!(
+            "--schedule: no [[reports]] named `{name}`{}",
+            crate::config::did_you_mean(name, &names)
+        ))
+    })?;
+    let want = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if want != r.format {
+        return Err(usage(format!(
+            "--out: report `{name}` is sent as {}; name the file .{}",
+            r.format, r.format
+        )));
+    }
+    let data_dir = cfg.data_dir();
+    let index = MentionIndex::open_existing(&data_dir.join("index"))?;
+    let state = StateStore::open(&data_dir.join("state.redb")).ok();
+    let (occurrence, doc) =
+        crate::report::send::render(&index, state.as_ref(), cfg, r, Utc::now())?;
+    std::fs::write(out, &doc.bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    eprintln!(
+        "{}: the report of the occurrence {} (\"{}\"), {} bytes",
+        out.display(),
+        crate::mention::format_time(&occurrence),
+        doc.subject,
+        doc.bytes.len()
+    );
+    println!("{}", out.display());
     Ok(())
 }

@@ -104,6 +104,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         }
         summary.alerts_raised += raised;
         summary.alert_deliveries = report;
+        summary.reports = crate::alerts::runner::send_scheduled_reports(&rt).await?;
         anyhow::Ok(summary)
     })?;
     let failed: usize = summary.sources.iter().map(|s| s.errors.len()).sum();

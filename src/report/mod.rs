@@ -10,6 +10,8 @@ mod fonts;
 pub mod html;
 pub mod insights;
 pub mod pdf;
+pub mod schedule;
+pub mod send;
 
 /// Everything a report shows. Numbers are computed by hark from the index with the same
 /// code as `hark stats` / `hark search`, so they agree with them.

@@ -9,12 +9,14 @@ Prints "READY <port>" on stdout once it listens (port 0 picks a free one). Each
 accepted message is written to DIR as <n>.eml (the raw message as received) plus
 <n>.json (envelope: mail_from, rcpt_tos, tls, auth_user, auth_mechanism; and the
 message parsed by Python's email package: headers as [name, decoded value] pairs,
-parts as {content_type, charset, content} with transfer encodings undone); the
+parts as {content_type, charset, filename, content} with transfer encodings undone;
+binary parts as content_b64); the
 .json is written last, so a test waits for it. Recipients whose local part starts
 with "reject" get "550 5.1.1", those starting with "tempfail" get "451 4.3.0".
 Runs until killed or until its stdin closes (so it never outlives the test).
 """
 import argparse
+import base64
 import asyncio
 import email
 import email.policy
@@ -54,11 +56,18 @@ class Recorder:
         for part in message.walk():
             if part.is_multipart():
                 continue
-            parts.append({
+            content = part.get_content()
+            entry = {
                 "content_type": part.get_content_type(),
                 "charset": part.get_content_charset(),
-                "content": part.get_content(),
-            })
+                "filename": part.get_filename(),
+            }
+            if isinstance(content, bytes):
+                # Attachments: their bytes, base64 (JSON holds text only).
+                entry["content_b64"] = base64.b64encode(content).decode()
+            else:
+                entry["content"] = content
+            parts.append(entry)
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
         meta = {
             "mail_from": envelope.mail_from,
