@@ -299,6 +299,7 @@ h2{font-size:1.15em;margin:0 0 12px}
 .brand{font-weight:600;color:var(--accent);margin:0 0 4px}
 .summary{margin:0;padding-left:1.2em}.summary li{margin:4px 0;overflow-wrap:anywhere}
 .topics{margin:6px 0;overflow-wrap:anywhere}
+.f-reach{fill:var(--accent);opacity:.75}
 .meta{color:var(--muted);margin:2px 0;overflow-wrap:anywhere}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px;margin:16px 0}
 .kpis{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
@@ -427,6 +428,7 @@ pub fn render_html(d: &ReportData) -> String {
     h.push_str("</div>\n</section>\n");
 
     volume_chart(&mut h, d);
+    reach_chart(&mut h, d);
     key_topics(&mut h, d);
     // Share of voice compares queries: only with --compare.
     if d.share_of_voice.len() > 1 {
@@ -560,6 +562,63 @@ fn volume_chart(h: &mut String, d: &ReportData) {
     h.push_str(
         "<div class=\"legend\"><span><i class=\"sw neg\"></i>Negative</span><span><i class=\"sw neu\"></i>Neutral</span><span><i class=\"sw pos\"></i>Positive</span></div>\n</section>\n",
     );
+}
+
+/// Reach over time: one bar per bucket (the summed potential reach of its mentions).
+fn reach_chart(h: &mut String, d: &ReportData) {
+    if d.series.iter().all(|b| b.reach == 0) {
+        return;
+    }
+    h.push_str("<section class=\"chart-s\">\n<h2>Reach over time</h2>\n");
+    let (w, ht) = (720.0_f64, 160.0_f64);
+    let (ml, mr, mt, mb) = (52.0, 10.0, 10.0, 28.0);
+    let (pw, ph) = (w - ml - mr, ht - mt - mb);
+    let max = d.series.iter().map(|b| b.reach).max().unwrap_or(0);
+    let (top, step) = nice_axis(max);
+    let n = d.series.len();
+    let slot = pw / n as f64;
+    let bw = (slot * 0.78).max(0.5);
+    let y = |v: u64| mt + ph - v as f64 / top as f64 * ph;
+    let _ = writeln!(
+        h,
+        "<div class=\"chart\"><svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"Reach per {}\" font-size=\"11\">",
+        esc(&d.interval)
+    );
+    let mut v = 0;
+    while v <= top {
+        let yy = y(v);
+        let _ = writeln!(
+            h,
+            "<line class=\"grid\" x1=\"{ml}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            ml + pw,
+            ml - 6.0,
+            yy + 4.0,
+            fmt_value(v as f64)
+        );
+        v += step;
+    }
+    for (i, b) in d.series.iter().enumerate().filter(|(_, b)| b.reach > 0) {
+        let x = ml + slot * i as f64 + (slot - bw) / 2.0;
+        let (y1, y0) = (y(b.reach), y(0));
+        let _ = writeln!(
+            h,
+            "<rect class=\"f-reach\" x=\"{x:.2}\" y=\"{y1:.2}\" width=\"{bw:.2}\" height=\"{:.2}\"><title>{}: reach {}</title></rect>",
+            (y0 - y1).max(0.0),
+            esc(&bucket_label(b, &d.interval)),
+            fmt_int(b.reach)
+        );
+    }
+    let every = label_every(n, &d.interval, if d.interval == "hour" { 7 } else { 10 });
+    for (i, b) in d.series.iter().enumerate().step_by(every) {
+        let cx = ml + slot * (i as f64 + 0.5);
+        let _ = writeln!(
+            h,
+            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            mt + ph + 18.0,
+            esc(&bucket_label(b, &d.interval))
+        );
+    }
+    h.push_str("</svg></div>\n</section>\n");
 }
 
 /// "“outage” 30 %, “refund” 12 %" — the terms of a topic list with their shares.
@@ -1134,13 +1193,19 @@ pub(crate) mod tests {
             .map(|s| h.find(s).unwrap_or_else(|| panic!("missing {s}")))
             .collect();
         assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
-        // 90 buckets → 90 bar groups (each with a tooltip), 10 date labels.
+        // 90 buckets → 90 bar groups (each with a tooltip); 7 date labels on each of the
+        // volume and reach charts.
         assert_eq!(h.matches("<g><title>").count(), 90);
         assert_eq!(h.matches("<svg class=\"sov-bar\"").count(), 3);
+        assert!(h.contains("<h2>Reach over time</h2>"));
+        assert_eq!(
+            h.matches("class=\"f-reach\"").count(),
+            fixture().series.iter().filter(|b| b.reach > 0).count()
+        );
         assert_eq!(
             h.matches("text-anchor=\"middle\"").count(),
-            7,
-            "every 14 days of 90"
+            14,
+            "every 14 days of 90, on two charts"
         );
         assert!(h.contains(">Nov 10</text>") && h.contains(">Jan 19</text>"));
     }
@@ -1235,7 +1300,11 @@ pub(crate) mod tests {
             h.contains(">Oct 27 12:00</text>"),
             "every 12th of 72 buckets is labelled"
         );
-        assert_eq!(h.matches("text-anchor=\"middle\"").count(), 6);
+        assert_eq!(
+            h.matches("text-anchor=\"middle\"").count(),
+            12,
+            "6 labels on each chart"
+        );
         assert!(h.contains("+12 % vs previous 3 days"));
     }
 

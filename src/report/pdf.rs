@@ -619,6 +619,57 @@ fn volume_chart(doc: &mut Doc, d: &ReportData) {
     doc.y = ly - 8.0;
 }
 
+/// Reach over time: one bar per bucket.
+fn reach_chart(doc: &mut Doc, d: &ReportData) {
+    if d.series.iter().all(|b| b.reach == 0) {
+        return;
+    }
+    let plot_h = 70.0;
+    doc.heading("Reach over time", plot_h + 30.0);
+    let x0 = ML + 36.0;
+    let pw = ML + CW - x0;
+    let ytop = doc.y - 6.0;
+    let ybot = ytop - plot_h;
+    let max = d.series.iter().map(|b| b.reach).max().unwrap_or(0);
+    let (top, step) = nice_axis(max);
+    let yv = |v: u64| ybot + v as f32 / top as f32 * plot_h;
+    let mut v = 0;
+    while v <= top {
+        let yy = yv(v);
+        doc.line(x0, yy, x0 + pw, yy, LINE, 0.5);
+        doc.text_right(
+            x0 - 4.0,
+            yy - 2.5,
+            Font::Regular,
+            7.0,
+            MUTED,
+            &fmt_value(v as f64),
+        );
+        v += step;
+    }
+    let count = d.series.len();
+    let slot = pw / count as f32;
+    let bw = (slot * 0.78).max(0.3);
+    for (i, b) in d.series.iter().enumerate().filter(|(_, b)| b.reach > 0) {
+        let x = x0 + slot * i as f32 + (slot - bw) / 2.0;
+        doc.rect(x, ybot, bw, yv(b.reach) - ybot, ACCENT_LIGHT);
+    }
+    doc.line(x0, ybot, x0 + pw, ybot, MUTED, 0.8);
+    let every = label_every(count, &d.interval, if d.interval == "hour" { 6 } else { 9 });
+    for (i, b) in d.series.iter().enumerate().step_by(every) {
+        let cx = x0 + slot * (i as f32 + 0.5);
+        doc.text_center(
+            cx,
+            ybot - 12.0,
+            Font::Regular,
+            7.0,
+            MUTED,
+            &bucket_label(b, &d.interval),
+        );
+    }
+    doc.y = ybot - 20.0;
+}
+
 fn summary(doc: &mut Doc, d: &ReportData) {
     if d.insights.summary.is_empty() {
         return;
@@ -997,6 +1048,7 @@ pub fn render_pdf(d: &ReportData) -> Vec<u8> {
     summary(&mut doc, d);
     kpis(&mut doc, d);
     volume_chart(&mut doc, d);
+    reach_chart(&mut doc, d);
     key_topics(&mut doc, d);
     // Share of voice compares queries: only with --compare.
     if d.share_of_voice.len() > 1 {
