@@ -414,6 +414,9 @@ struct QueryFile {
     sources: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     search_terms: Option<Vec<String>>,
+    /// How people call it ("Acme Corp"), for reports and the UI; default: `name`.
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 /// A monitored query, compiled.
@@ -429,6 +432,8 @@ pub struct QueryConfig {
     pub sources: Vec<String>,
     /// What API pollers send to search endpoints.
     pub search_terms: Vec<String>,
+    /// How people call it (reports, UI); `name` when the file does not say.
+    pub display_name: String,
 }
 
 impl Channel {
@@ -452,6 +457,7 @@ impl QueryConfig {
         let search_terms = derive_search_terms(&expr);
         Ok(QueryConfig {
             name: name.to_string(),
+            display_name: name.to_string(),
             file: PathBuf::new(),
             match_text: match_text.to_string(),
             expr,
@@ -1199,7 +1205,14 @@ fn load_query_file(path: &Path, sources: &[SourceConfig]) -> Result<QueryConfig,
         Some(t) => t,
         None => derive_search_terms(&expr),
     };
+    let display_name = q
+        .display_name
+        .as_deref()
+        .map(crate::display::one_line)
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| name.clone());
     Ok(QueryConfig {
+        display_name,
         name,
         file: path.to_path_buf(),
         match_text: q.match_.into_inner(),

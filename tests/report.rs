@@ -232,3 +232,43 @@ fn report_arguments_are_checked() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains(".html or .pdf"), "{}", stderr(&o));
 }
+
+/// A query's `display_name` names it in the report (title, share of voice), not its file
+/// name.
+#[test]
+fn reports_use_the_query_display_name() {
+    let dir = deployment();
+    write(
+        dir.path(),
+        "queries/acme.toml",
+        "display_name = \"Acme Inc.\"\nmatch = 'acme'\n",
+    );
+    let o = hark(
+        dir.path(),
+        &[
+            "report",
+            "--query",
+            "acme",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-12-01",
+            "--compare",
+            "globex",
+            "--out",
+            "d.html",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("d.html")).unwrap();
+    assert!(
+        html.contains("<h1>Reputation report: Acme Inc.</h1>"),
+        "title"
+    );
+    assert!(html.contains("Acme Inc. was mentioned"), "summary");
+    assert!(
+        html.contains("Share of voice: Acme Inc. "),
+        "summary share of voice"
+    );
+}

@@ -57,6 +57,10 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             brand_name: Some("hark demo".into()),
             logo: None,
             query_terms: vec![vec!["brightwave".into()]],
+            display_names: [("brightwave", "Brightwave"), ("nimbus", "Nimbus Mobile")]
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         },
     )?;
     std::fs::write(&report_path, crate::report::html::render_html(&data))?;

@@ -185,8 +185,8 @@ fn starter(names: &[&str], slugs: &[String], langs: &[String]) -> Vec<(String, S
             q,
             "# are ignored; words match whole words only. Exclude look-alikes with AND NOT \"...\"."
         );
-        let _ = writeln!(q, "# {name}");
         let _ = writeln!(q, "name = {}", toml_str(slug));
+        let _ = writeln!(q, "display_name = {}", toml_str(name));
         let _ = writeln!(q, "match = {}", toml_str(&match_expr(name)));
         let _ = writeln!(
             q,

@@ -123,6 +123,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
             .query(&query_name)
             .map(|q| crate::query::positive_terms(&q.expr))
             .unwrap_or_default(),
+        display_names: ReportRequest::display_names_of(&cfg),
     };
     let data = build(&index, state.as_ref(), &req)?;
     let bytes = if ext == "pdf" {

@@ -21,6 +21,30 @@ pub struct ReportRequest {
     pub logo: Option<(String, Vec<u8>)>,
     /// The query's own words (never a topic), as [`crate::query::positive_terms`] gives them.
     pub query_terms: Vec<Vec<String>>,
+    /// Query name → how people call it (`display_name` in the query file); names not in
+    /// it are shown as they are.
+    pub display_names: std::collections::HashMap<String, String>,
+}
+
+impl ReportRequest {
+    /// How the report names query `q`.
+    pub fn display(&self, q: &str) -> String {
+        self.display_names
+            .get(q)
+            .cloned()
+            .unwrap_or_else(|| q.to_string())
+    }
+
+    /// The display names of a deployment's queries.
+    pub fn display_names_of(
+        config: &crate::config::Config,
+    ) -> std::collections::HashMap<String, String> {
+        config
+            .queries
+            .iter()
+            .map(|q| (q.name.clone(), q.display_name.clone()))
+            .collect()
+    }
 }
 
 fn kpis(
@@ -91,7 +115,7 @@ pub fn build(
     let share_of_voice: Vec<Share> = share_of_voice(index, &names, Some(r.since), Some(r.until))?
         .into_iter()
         .map(|v| Share {
-            query: v.name,
+            query: r.display(&v.name),
             mentions: v.mentions,
             reach: v.reach,
             net_sentiment: v.net_sentiment,
@@ -171,7 +195,7 @@ pub fn build(
     };
     let share_of_voice: Vec<Share> = share_of_voice;
     let insights = super::insights::summarize(&super::insights::Inputs {
-        query: &r.query,
+        query: &r.display(&r.query),
         since: r.since,
         until: r.until,
         current: &current,
@@ -188,10 +212,10 @@ pub fn build(
         title: r
             .title
             .clone()
-            .unwrap_or_else(|| format!("Reputation report: {}", r.query)),
+            .unwrap_or_else(|| format!("Reputation report: {}", r.display(&r.query))),
         brand_name: r.brand_name.clone(),
         logo: r.logo.clone(),
-        query: r.query.clone(),
+        query: r.display(&r.query),
         since: r.since,
         until: r.until,
         generated_at: Utc::now(),

@@ -131,6 +131,7 @@ pub fn render(
             .query(&subject_query)
             .map(|q| crate::query::positive_terms(&q.expr))
             .unwrap_or_default(),
+        display_names: ReportRequest::display_names_of(config),
     };
     let data = build(index, state, &req)?;
     let (bytes, mime) = if r.format == "pdf" {
