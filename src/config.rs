@@ -275,6 +275,16 @@ pub struct ServerConfig {
     /// Environment variable holding the API bearer token.
     #[serde(default)]
     pub token_env: Option<String>,
+    /// White-label web UI: the name in the header and the page title (default "hark").
+    #[serde(default)]
+    pub brand_name: Option<String>,
+    /// White-label web UI: a PNG, JPEG or SVG logo shown in the header (relative to
+    /// hark.toml; checked when the config loads).
+    #[serde(default)]
+    pub logo: Option<PathBuf>,
+    /// White-label web UI: the accent colour, `#rgb` or `#rrggbb`.
+    #[serde(default)]
+    pub accent_color: Option<String>,
 }
 
 /// The source kinds this build collects, in the order of [`crate::sources::KINDS`] (each
@@ -747,6 +757,31 @@ impl Config {
                 ));
             }
             sources.push(src);
+        }
+        if let Some(c) = &main.server.accent_color {
+            let hex = c.strip_prefix('#').unwrap_or("");
+            if !matches!(hex.len(), 3 | 6) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(file.error_at(
+                    text.find("accent_color"),
+                    format!("`accent_color`: `{c}` is not a colour like #2456c7"),
+                ));
+            }
+        }
+        if let Some(logo) = &main.server.logo {
+            let p = root.join(logo);
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            if !matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg" | "svg")) || !p.is_file() {
+                return Err(file.error_at(
+                    text.find("logo"),
+                    format!(
+                        "`logo`: {} is not a readable .png, .jpg or .svg file",
+                        p.display()
+                    ),
+                ));
+            }
         }
         let mut reports: Vec<crate::report::schedule::ReportSchedule> = Vec::new();
         for r in &main.reports {

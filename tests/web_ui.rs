@@ -34,7 +34,17 @@ fn free_port() -> u16 {
 
 fn deployment() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "hark.toml", "[storage]\ndata_dir = \"data\"\n");
+    // White-label settings: a name that needs escaping, an accent colour, an SVG logo.
+    write(
+        dir.path(),
+        "hark.toml",
+        "[storage]\ndata_dir = \"data\"\n\n[server]\nbrand_name = \"Agency & <Co>\"\naccent_color = \"#ff0066\"\nlogo = \"logo.svg\"\n",
+    );
+    write(
+        dir.path(),
+        "logo.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"><rect width=\"40\" height=\"20\" fill=\"#ff0066\"/></svg>",
+    );
     write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
     write(dir.path(), "queries/globex.toml", "match = 'globex'\n");
     let now = chrono::Utc::now();
@@ -260,6 +270,24 @@ fn search_and_dashboard_in_headless_chromium() {
 
     // Search: type a term, pick a filter, submit.
     d.goto(&format!("{base}/search"));
+    // White-label: the agency's name (as text), logo and colour.
+    assert_eq!(
+        d.script("return document.querySelector('.topbar .brand').textContent"),
+        "Agency & <Co>"
+    );
+    assert_eq!(d.script("return document.title"), "Search – Agency & <Co>");
+    assert_eq!(
+        d.script(
+            "return getComputedStyle(document.querySelector('#search-submit')).backgroundColor"
+        ),
+        "rgb(255, 0, 102)"
+    );
+    assert_eq!(
+        d.script("return document.querySelector('.topbar .brand-logo').naturalWidth"),
+        40
+    );
+    let shot = d.screenshot("ui-branding.png");
+    assert!(std::fs::metadata(&shot).unwrap().len() > 5_000);
     let q = d.find("#q");
     d.post(&format!("/element/{q}/clear"), json!({}));
     d.post(&format!("/element/{q}/value"), json!({"text": "support"}));

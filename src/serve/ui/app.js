@@ -13,6 +13,9 @@
   const EXPORT_LIMIT = 10000;
   const LABELS = ['negative', 'neutral', 'positive'];
   const $ = (id) => document.getElementById(id);
+  // The deployment's name (white-label `[server] brand_name`), as the server wrote it into
+  // the page title.
+  const BRAND = document.title || 'hark';
 
   // ---------------------------------------------------------------- DOM helpers
 
@@ -606,7 +609,7 @@
     const seq = ++renderSeq;
     const st = searchState();
     fillSearchForm(st);
-    document.title = (st.q ? st.q + ' – ' : '') + 'Search – hark';
+    document.title = (st.q ? st.q + ' – ' : '') + 'Search – ' + BRAND;
 
     // CSV export: same filters, no paging; links cannot send headers, so the token rides along.
     const exp = Object.assign(searchApiParams(st), { format: 'csv', limit: EXPORT_LIMIT });
@@ -1094,7 +1097,7 @@
     $('dash-until').value = DATE_RE.test(st.until) ? st.until : '';
     $('dash-interval').value = st.interval;
     $('nav-search').setAttribute('href', pageLink('/search', st.query ? { query: st.query } : {}));
-    document.title = (st.query || 'All mentions') + ' – Dashboard – hark';
+    document.title = (st.query || 'All mentions') + ' – Dashboard – ' + BRAND;
 
     const ids = ['chart-volume', 'chart-net', 'chart-reach', 'sov', 'top-sources', 'top-authors'];
     for (const id of ids) $(id).setAttribute('aria-busy', 'true');
