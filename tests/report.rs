@@ -272,3 +272,63 @@ fn reports_use_the_query_display_name() {
         "summary share of voice"
     );
 }
+
+/// `--locale`: the report's own words, dates and numbers in the client's language; the
+/// mentions as written.
+#[test]
+fn reports_in_french_and_russian() {
+    let dir = deployment();
+    let args = |out: &'static str, locale: &'static str| {
+        vec![
+            "report",
+            "--query",
+            "acme",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-12-01",
+            "--out",
+            out,
+            "--locale",
+            locale,
+        ]
+    };
+    let o = hark(dir.path(), &args("ru.html", "ru"), None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("ru.html")).unwrap();
+    for needle in [
+        "<html lang=\"ru\">",
+        "Отчёт о репутации: acme",
+        "Ключевые показатели",
+        "упоминаний",
+        "acme support is terrible",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    let o = hark(dir.path(), &args("fr.pdf", "fr"), None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let Ok(out) = std::process::Command::new("pdftotext")
+        .args(["fr.pdf", "-"])
+        .current_dir(dir.path())
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pdftotext is required under CI"
+        );
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in ["Synthèse", "Chiffres clés", "a été mentionné", "Page 1 sur"] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let o = hark(dir.path(), &args("x.html", "it"), None);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown locale is a usage error"
+    );
+}

@@ -57,6 +57,7 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             brand_name: Some("hark demo".into()),
             logo: None,
             query_terms: vec![vec!["brightwave".into()]],
+            locale: Default::default(),
             display_names: [("brightwave", "Brightwave"), ("nimbus", "Nimbus Mobile")]
                 .into_iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))

@@ -46,6 +46,15 @@ pub struct ReportArgs {
     /// The agency's logo (PNG, JPEG, SVG, GIF or WebP; the PDF embeds JPEG only).
     #[arg(long, value_name = "FILE")]
     pub logo: Option<PathBuf>,
+    /// The language of the report's own words, dates and numbers: en, fr, de, es or ru
+    /// (mention text is never translated).
+    #[arg(long, value_name = "CODE", default_value = "en", value_parser = parse_locale)]
+    pub locale: crate::report::locale::Locale,
+}
+
+fn parse_locale(s: &str) -> Result<crate::report::locale::Locale, String> {
+    crate::report::locale::Locale::parse(s)
+        .ok_or_else(|| format!("`{s}`: use en, fr, de, es or ru"))
 }
 
 pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
@@ -124,6 +133,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
             .map(|q| crate::query::positive_terms(&q.expr))
             .unwrap_or_default(),
         display_names: ReportRequest::display_names_of(&cfg),
+        locale: a.locale,
     };
     let data = build(&index, state.as_ref(), &req)?;
     let bytes = if ext == "pdf" {

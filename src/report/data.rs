@@ -21,6 +21,8 @@ pub struct ReportRequest {
     pub logo: Option<(String, Vec<u8>)>,
     /// The query's own words (never a topic), as [`crate::query::positive_terms`] gives them.
     pub query_terms: Vec<Vec<String>>,
+    /// The language of the report's own words, dates and numbers.
+    pub locale: super::locale::Locale,
     /// Query name → how people call it (`display_name` in the query file); names not in
     /// it are shown as they are.
     pub display_names: std::collections::HashMap<String, String>,
@@ -107,6 +109,8 @@ pub fn build(
     state: Option<&StateStore>,
     r: &ReportRequest,
 ) -> anyhow::Result<ReportData> {
+    // The summary's sentences and the title are written in the report's language.
+    let _locale = super::locale::scope(r.locale);
     let (current, series, interval) = kpis(index, &r.query, r.since, r.until)?;
     let span = r.until - r.since;
     let (previous, _, _) = kpis(index, &r.query, r.since - span, r.since)?;
@@ -209,10 +213,9 @@ pub fn build(
         query_terms: &r.query_terms,
     });
     Ok(ReportData {
-        title: r
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Reputation report: {}", r.display(&r.query))),
+        title: r.title.clone().unwrap_or_else(|| {
+            super::locale::fill("Reputation report: {q}", &[("q", &r.display(&r.query))])
+        }),
         brand_name: r.brand_name.clone(),
         logo: r.logo.clone(),
         query: r.display(&r.query),
@@ -230,5 +233,6 @@ pub fn build(
         top_authors,
         alerts,
         insights,
+        locale: r.locale,
     })
 }

@@ -8,6 +8,7 @@
 //! The formatting helpers here (`fmt_int`, `kpi_cards`, …) are shared with the PDF renderer so
 //! that both show exactly the same figures.
 
+use super::locale::tr;
 use super::{Bucket, Kpis, ReportData};
 use crate::mention::{Label, Mention};
 use base64::Engine as _;
@@ -45,17 +46,9 @@ pub(crate) fn is_http_url(u: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || crate::display::is_invisible(c))
 }
 
-/// `1234567` → `"1,234,567"`.
+/// `1234567` → `"1,234,567"` (the separator of the locale in force, see [`super::locale`]).
 pub(crate) fn fmt_int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    super::locale::int(n)
 }
 
 /// A signed number with 2 decimals: `+0.25`, `-0.10`, `0.00`.
@@ -98,10 +91,12 @@ pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {
 
 /// An x-axis label for a bucket.
 pub(crate) fn bucket_label(b: &Bucket, interval: &str) -> String {
+    use chrono::Datelike;
+    let date = super::locale::short_date(b.start.month(), b.start.day());
     if interval == "hour" {
-        b.start.format("%b %d %H:00").to_string()
+        format!("{date} {}", b.start.format("%H:00"))
     } else {
-        b.start.format("%b %d").to_string()
+        date
     }
 }
 
@@ -128,7 +123,7 @@ pub(crate) fn fmt_change(cur: u64, prev: u64) -> String {
         return if cur == 0 {
             "±0 %".into()
         } else {
-            "new".into()
+            super::locale::tr("new").into()
         };
     }
     let pct = ((cur as f64 - prev as f64) / prev as f64 * 100.0).round();
@@ -167,23 +162,24 @@ pub(crate) struct KpiCard {
 impl ReportData {
     /// "previous 30 days", "previous 24 hours" or "previous period".
     pub fn previous_period_phrase(&self) -> String {
+        use super::locale::{fill, tr};
         let secs = (self.until - self.since).num_seconds();
         if secs > 0 && secs % 86_400 == 0 {
             let d = secs / 86_400;
             if d == 1 {
-                "previous day".into()
+                tr("previous day").into()
             } else {
-                format!("previous {d} days")
+                fill("previous {n} days", &[("n", &d.to_string())])
             }
         } else if secs > 0 && secs % 3_600 == 0 {
             let h = secs / 3_600;
             if h == 1 {
-                "previous hour".into()
+                tr("previous hour").into()
             } else {
-                format!("previous {h} hours")
+                fill("previous {n} hours", &[("n", &h.to_string())])
             }
         } else {
-            "previous period".into()
+            tr("previous period").into()
         }
     }
 
@@ -200,26 +196,32 @@ impl ReportData {
     pub(crate) fn kpi_cards(&self) -> Vec<KpiCard> {
         let (c, p) = (&self.current, &self.previous);
         let vs = self.previous_period_phrase();
+        let vs_note = |change: String| {
+            super::locale::fill(
+                "{change} vs {period}",
+                &[("change", &change), ("period", &vs)],
+            )
+        };
         let share_card = |label, n: u64| KpiCard {
             label,
             value: fmt_share(c.share(n)),
-            note: format!("{} mentions", fmt_int(n)),
+            note: super::locale::fill("{n} mentions", &[("n", &fmt_int(n))]),
         };
         let mut cards = vec![
             KpiCard {
                 label: "Mentions",
                 value: fmt_int(c.mentions),
-                note: format!("{} vs {vs}", fmt_change(c.mentions, p.mentions)),
+                note: vs_note(fmt_change(c.mentions, p.mentions)),
             },
             KpiCard {
                 label: "Reach",
                 value: fmt_int(c.reach),
-                note: format!("{} vs {vs}", fmt_change(c.reach, p.reach)),
+                note: vs_note(fmt_change(c.reach, p.reach)),
             },
             KpiCard {
                 label: "Net sentiment",
                 value: fmt_signed(c.net_sentiment()),
-                note: format!("{} vs {vs}", net_change(c, p)),
+                note: vs_note(net_change(c, p)),
             },
             share_card("Negative", c.negative),
             share_card("Neutral", c.neutral),
@@ -249,7 +251,7 @@ pub(crate) fn mention_reach(m: &Mention) -> u64 {
 pub(crate) fn mention_author(m: &Mention) -> String {
     match m.author.as_deref().map(clean_text) {
         Some(a) if !a.is_empty() => a,
-        _ => "unknown author".into(),
+        _ => super::locale::tr("unknown author").into(),
     }
 }
 
@@ -359,11 +361,16 @@ footer{padding:8pt 0 0}
 
 /// The report as one self-contained HTML document.
 pub fn render_html(d: &ReportData) -> String {
+    let _locale = super::locale::scope(d.locale);
     let mut h = String::with_capacity(64 * 1024);
     let title = esc(&d.title);
     let brand = d.brand_name.as_deref().map(esc).filter(|b| !b.is_empty());
 
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+        d.locale.code()
+    );
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // Defence in depth: even if something slipped through, nothing may load or run.
     h.push_str(
@@ -380,15 +387,22 @@ pub fn render_html(d: &ReportData) -> String {
         let _ = writeln!(h, "<p class=\"brand\">{b}</p>");
     }
     let _ = writeln!(h, "<h1>{title}</h1>");
-    let _ = writeln!(h, "<p class=\"meta\">Query: <b>{}</b></p>", esc(&d.query));
     let _ = writeln!(
         h,
-        "<p class=\"meta\">Period: {}</p>",
+        "<p class=\"meta\">{}<b>{}</b></p>",
+        crate::display::html_escape(tr("Query: ")),
+        esc(&d.query)
+    );
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{}{}</p>",
+        crate::display::html_escape(tr("Period: ")),
         esc(&d.period_label())
     );
     let _ = writeln!(
         h,
-        "<p class=\"meta\">Generated: {}</p>",
+        "<p class=\"meta\">{}{}</p>",
+        crate::display::html_escape(tr("Generated: ")),
         esc(&fmt_time(&d.generated_at))
     );
     h.push_str("</div>\n");
@@ -400,8 +414,10 @@ pub fn render_html(d: &ReportData) -> String {
 
     // Executive summary.
     if !d.insights.summary.is_empty() {
-        h.push_str(
-            "<section class=\"summary-s\">\n<h2>Executive summary</h2>\n<ul class=\"summary\">\n",
+        let _ = write!(
+            h,
+            "<section class=\"summary-s\">\n<h2>{}</h2>\n<ul class=\"summary\">\n",
+            esc(tr("Executive summary"))
         );
         for line in &d.insights.summary {
             let _ = writeln!(h, "<li>{}</li>", esc(line));
@@ -410,7 +426,11 @@ pub fn render_html(d: &ReportData) -> String {
     }
 
     // KPIs.
-    h.push_str("<section class=\"kpis-s\" aria-label=\"Key figures\">\n<h2>Key figures</h2>\n<div class=\"kpis\">\n");
+    let _ = write!(
+        h,
+        "<section class=\"kpis-s\" aria-label=\"{0}\">\n<h2>{0}</h2>\n<div class=\"kpis\">\n",
+        esc(tr("Key figures"))
+    );
     for card in d.kpi_cards() {
         let class = match card.label {
             "Negative" => " neg",
@@ -420,7 +440,7 @@ pub fn render_html(d: &ReportData) -> String {
         let _ = writeln!(
             h,
             "<div class=\"kpi{class}\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"c\">{}</div></div>",
-            esc(card.label),
+            esc(tr(card.label)),
             esc(&card.value),
             esc(&card.note)
         );
@@ -470,9 +490,17 @@ fn logo_data_uri(d: &ReportData) -> Option<String> {
 }
 
 fn volume_chart(h: &mut String, d: &ReportData) {
-    h.push_str("<section class=\"chart-s\">\n<h2>Volume by sentiment</h2>\n");
+    let _ = write!(
+        h,
+        "<section class=\"chart-s\">\n<h2>{}</h2>\n",
+        esc(tr("Volume by sentiment"))
+    );
     if d.series.is_empty() {
-        h.push_str("<p class=\"empty\">No data for this period.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No data for this period."))
+        );
         return;
     }
     let (w, ht) = (720.0_f64, 280.0_f64);
@@ -569,7 +597,11 @@ fn reach_chart(h: &mut String, d: &ReportData) {
     if d.series.iter().all(|b| b.reach == 0) {
         return;
     }
-    h.push_str("<section class=\"chart-s\">\n<h2>Reach over time</h2>\n");
+    let _ = write!(
+        h,
+        "<section class=\"chart-s\">\n<h2>{}</h2>\n",
+        esc(tr("Reach over time"))
+    );
     let (w, ht) = (720.0_f64, 160.0_f64);
     let (ml, mr, mt, mb) = (52.0, 10.0, 10.0, 28.0);
     let (pw, ph) = (w - ml - mr, ht - mt - mb);
@@ -634,7 +666,11 @@ fn key_topics(h: &mut String, d: &ReportData) {
     if i.topics.is_empty() && i.negative_topics.is_empty() {
         return;
     }
-    h.push_str("<section class=\"topics-s\">\n<h2>Key topics</h2>\n");
+    let _ = write!(
+        h,
+        "<section class=\"topics-s\">\n<h2>{}</h2>\n",
+        esc(tr("Key topics"))
+    );
     for (label, list) in [
         ("Characteristic of this period", &i.topics),
         ("In negative mentions", &i.negative_topics),
@@ -651,9 +687,17 @@ fn key_topics(h: &mut String, d: &ReportData) {
 }
 
 fn share_of_voice(h: &mut String, d: &ReportData) {
-    h.push_str("<section class=\"chart-s\">\n<h2>Share of voice</h2>\n");
+    let _ = write!(
+        h,
+        "<section class=\"chart-s\">\n<h2>{}</h2>\n",
+        esc(tr("Share of voice"))
+    );
     if d.share_of_voice.is_empty() {
-        h.push_str("<p class=\"empty\">No comparison data.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No comparison data."))
+        );
         return;
     }
     let (total, max) = d.share_of_voice_scale();
@@ -682,14 +726,24 @@ fn share_of_voice(h: &mut String, d: &ReportData) {
 }
 
 fn sources(h: &mut String, d: &ReportData) {
-    h.push_str("<section>\n<h2>Sources</h2>\n");
+    let _ = write!(h, "<section>\n<h2>{}</h2>\n", esc(tr("Sources")));
     if d.sources.is_empty() {
-        h.push_str("<p class=\"empty\">No sources.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No sources."))
+        );
         return;
     }
     let total: u64 = d.sources.iter().map(|s| s.1).sum();
     let max = d.sources.iter().map(|s| s.1).max().unwrap_or(0).max(1);
-    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>Source</th><th class=\"n\">Mentions</th><th class=\"n\">Share</th><th class=\"b\"></th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"b\"></th></tr></thead>\n<tbody>\n",
+        esc(tr("Source")),
+        esc(tr("Mentions")),
+        esc(tr("Share"))
+    );
     for (name, n) in &d.sources {
         let share = if total == 0 {
             0.0
@@ -708,10 +762,14 @@ fn sources(h: &mut String, d: &ReportData) {
     h.push_str("</tbody></table></div>\n</section>\n");
 }
 
-fn mentions(h: &mut String, heading: &str, class: &str, list: &[Mention]) {
-    let _ = writeln!(h, "<section>\n<h2>{}</h2>", esc(heading));
+fn mentions(h: &mut String, heading: &'static str, class: &str, list: &[Mention]) {
+    let _ = writeln!(h, "<section>\n<h2>{}</h2>", esc(tr(heading)));
     if list.is_empty() {
-        h.push_str("<p class=\"empty\">No mentions.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No mentions."))
+        );
         return;
     }
     for m in list {
@@ -759,12 +817,22 @@ fn mentions(h: &mut String, heading: &str, class: &str, list: &[Mention]) {
 }
 
 fn authors(h: &mut String, d: &ReportData) {
-    h.push_str("<section>\n<h2>Top authors</h2>\n");
+    let _ = write!(h, "<section>\n<h2>{}</h2>\n", esc(tr("Top authors")));
     if d.top_authors.is_empty() {
-        h.push_str("<p class=\"empty\">No authors.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No authors."))
+        );
         return;
     }
-    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th class=\"n\">#</th><th>Author</th><th class=\"n\">Mentions</th><th class=\"n\">Reach</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table>\n<thead><tr><th class=\"n\">#</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+        esc(tr("Author")),
+        esc(tr("Mentions")),
+        esc(tr("Reach"))
+    );
     for (i, a) in d.top_authors.iter().enumerate() {
         let _ = writeln!(
             h,
@@ -779,12 +847,28 @@ fn authors(h: &mut String, d: &ReportData) {
 }
 
 fn alerts(h: &mut String, d: &ReportData) {
-    h.push_str("<section>\n<h2>Alerts in this period</h2>\n");
+    let _ = write!(
+        h,
+        "<section>\n<h2>{}</h2>\n",
+        esc(tr("Alerts in this period"))
+    );
     if d.alerts.is_empty() {
-        h.push_str("<p class=\"empty\">No alerts.</p>\n</section>\n");
+        let _ = write!(
+            h,
+            "<p class=\"empty\">{}</p>\n</section>\n",
+            esc(tr("No alerts."))
+        );
         return;
     }
-    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>Fired (UTC)</th><th>Rule</th><th>Kind</th><th class=\"n\">Observed</th><th class=\"n\">Expected</th><th>Summary</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th>Summary</th></tr></thead>\n<tbody>\n",
+        esc(tr("Fired (UTC)")),
+        esc(tr("Rule")),
+        esc(tr("Kind")),
+        esc(tr("Observed")),
+        esc(tr("Expected"))
+    );
     for a in &d.alerts {
         let _ = writeln!(
             h,
@@ -1026,6 +1110,7 @@ pub(crate) mod tests {
                     ),
                 })
                 .collect(),
+            locale: Default::default(),
             insights: crate::report::insights::Insights {
                 summary: vec![
                     "acme was mentioned 1,234 times (+12 % compared with the previous period).".into(),

@@ -6,10 +6,11 @@
 //! period's mentions against a sample of the three periods before it, so a topic is what is
 //! *new* in the conversation, not what is always said; the query's own words never count.
 
+use super::locale::{fill, tr};
 use super::{Bucket, Kpis, Share};
 use crate::alerts::drivers::{Driver, explain};
 use crate::mention::{Label, Mention};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 /// What [`summarize`] needs.
 pub struct Inputs<'a> {
@@ -73,24 +74,35 @@ pub fn summarize(i: &Inputs) -> Insights {
     let c = i.current;
     let mut s = Vec::new();
     let change = match pct_change(c.mentions, i.previous.mentions) {
-        Some(p) => format!("{p:+.0} % compared with the previous period"),
-        None if c.mentions > 0 => "none in the previous period".to_string(),
-        None => "as in the previous period".to_string(),
+        Some(p) => fill(
+            "{p} % compared with the previous period",
+            &[("p", &format!("{p:+.0}"))],
+        ),
+        None if c.mentions > 0 => tr("none in the previous period").to_string(),
+        None => tr("as in the previous period").to_string(),
     };
-    s.push(format!(
-        "{} was mentioned {} times ({change}), with a potential reach of {}.",
-        i.query,
-        super::html::fmt_int(c.mentions),
-        super::html::fmt_int(c.reach)
+    s.push(fill(
+        "{q} was mentioned {n} times ({change}), with a potential reach of {reach}.",
+        &[
+            ("q", i.query),
+            ("n", &super::html::fmt_int(c.mentions)),
+            ("change", &change),
+            ("reach", &super::html::fmt_int(c.reach)),
+        ],
     ));
     if let Some(n) = net(c) {
-        let before =
-            net(i.previous).map_or(String::new(), |p| format!(" (previous period: {p:+.2})"));
+        let before = net(i.previous).map_or(String::new(), |p| {
+            fill(" (previous period: {p})", &[("p", &format!("{p:+.2}"))])
+        });
         let scored = (c.positive + c.negative + c.neutral).max(1) as f64;
-        s.push(format!(
-            "Net sentiment was {n:+.2}{before}: {:.0} % of the mentions were negative, {:.0} % positive.",
-            c.negative as f64 * 100.0 / scored,
-            c.positive as f64 * 100.0 / scored
+        s.push(fill(
+            "Net sentiment was {n}{before}: {neg} % of the mentions were negative, {pos} % positive.",
+            &[
+                ("n", &format!("{n:+.2}")),
+                ("before", &before),
+                ("neg", &format!("{:.0}", c.negative as f64 * 100.0 / scored)),
+                ("pos", &format!("{:.0}", c.positive as f64 * 100.0 / scored)),
+            ],
         ));
     }
     // The largest incident: the bucket with the most negative mentions.
@@ -124,27 +136,35 @@ pub fn summarize(i: &Inputs) -> Insights {
             )
             .collect();
         let about = explain(&negatives, &others, i.query_terms).terms;
+        let date = super::locale::long_date(b.start.year(), b.start.month(), b.start.day());
         let when = if i.interval == "hour" {
-            b.start.format("%-d %b %Y, %H:00 UTC").to_string()
+            format!("{date}, {} UTC", b.start.format("%H:00"))
         } else {
-            b.start.format("%-d %b %Y").to_string()
+            date
         };
-        let mut line = format!(
-            "The largest incident was on {when}: {} negative mentions in one {}",
-            super::html::fmt_int(b.negative),
-            i.interval
+        let unit = if i.interval == "hour" {
+            tr("hour")
+        } else {
+            tr("day")
+        };
+        let mut line = fill(
+            "The largest incident was on {when}: {n} negative mentions in one {unit}",
+            &[
+                ("when", &when),
+                ("n", &super::html::fmt_int(b.negative)),
+                ("unit", unit),
+            ],
         );
         if !about.is_empty() {
-            line.push_str(&format!(", about {}", terms(&about, 3)));
+            line.push_str(&fill(", about {terms}", &[("terms", &terms(&about, 3))]));
         }
         line.push('.');
         s.push(line);
     }
     if let Some(t) = positive_topics.first() {
-        s.push(format!(
-            "The top positive theme was “{}” ({:.0} % of the positive mentions).",
-            t.term,
-            t.share * 100.0
+        s.push(fill(
+            "The top positive theme was “{t}” ({p} % of the positive mentions).",
+            &[("t", &t.term), ("p", &format!("{:.0}", t.share * 100.0))],
         ));
     }
     if i.share_of_voice.len() > 1 {
@@ -165,13 +185,17 @@ pub fn summarize(i: &Inputs) -> Insights {
                 )
             })
             .collect();
-        s.push(format!("Share of voice: {}.", parts.join(", ")));
+        s.push(fill(
+            "Share of voice: {list}.",
+            &[("list", &parts.join(", "))],
+        ));
     }
-    if i.alerts > 0 {
-        s.push(format!(
-            "{} alert{} raised in the period.",
-            i.alerts,
-            if i.alerts == 1 { " was" } else { "s were" }
+    if i.alerts == 1 {
+        s.push(tr("1 alert was raised in the period.").to_string());
+    } else if i.alerts > 1 {
+        s.push(fill(
+            "{n} alerts were raised in the period.",
+            &[("n", &i.alerts.to_string())],
         ));
     }
     Insights {
@@ -369,7 +393,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "The largest incident was on 29 Nov 2026: 12 negative mentions in one day, about"
+                "The largest incident was on Nov 29, 2026: 12 negative mentions in one day, about"
             ),
             "{text}"
         );

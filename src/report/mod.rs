@@ -9,6 +9,7 @@ pub mod data;
 mod fonts;
 pub mod html;
 pub mod insights;
+pub mod locale;
 pub mod pdf;
 pub mod schedule;
 pub mod send;
@@ -46,6 +47,8 @@ pub struct ReportData {
     pub alerts: Vec<AlertLine>,
     /// The executive summary and the key topics.
     pub insights: insights::Insights,
+    /// The language of the report's own words, dates and numbers.
+    pub locale: locale::Locale,
 }
 
 impl ReportData {

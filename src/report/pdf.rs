@@ -19,6 +19,7 @@ use super::html::{
     fmt_value, is_http_url, label_every, mention_author, mention_reach, mention_sentiment,
     mention_source, mention_title, nice_axis,
 };
+use super::locale::tr;
 use crate::mention::{Label, Mention};
 use flate2::{Compression, write::ZlibEncoder};
 use std::fmt::Write as _;
@@ -488,9 +489,9 @@ fn header(doc: &mut Doc, d: &ReportData, logo: Option<&Logo>) {
     doc.para(ML, text_w, Font::Bold, 18.0, 22.0, INK, &d.title);
     doc.gap(2.0);
     for (label, value) in [
-        ("Query: ", clean_text(&d.query)),
-        ("Period: ", d.period_label()),
-        ("Generated: ", fmt_time(&d.generated_at)),
+        (tr("Query: "), clean_text(&d.query)),
+        (tr("Period: "), d.period_label()),
+        (tr("Generated: "), fmt_time(&d.generated_at)),
     ] {
         doc.para(
             ML,
@@ -506,7 +507,7 @@ fn header(doc: &mut Doc, d: &ReportData, logo: Option<&Logo>) {
 }
 
 fn kpis(doc: &mut Doc, d: &ReportData) {
-    doc.heading("Key figures", 60.0);
+    doc.heading(tr("Key figures"), 60.0);
     let cards = d.kpi_cards();
     let (gap, h) = (10.0, 56.0);
     let w = (CW - 2.0 * gap) / 3.0;
@@ -522,7 +523,7 @@ fn kpis(doc: &mut Doc, d: &ReportData) {
                 Font::Regular,
                 8.5,
                 MUTED,
-                &c.label.to_uppercase(),
+                &tr(c.label).to_uppercase(),
             );
             let color = match c.label {
                 "Negative" => NEG,
@@ -554,9 +555,9 @@ fn kpis(doc: &mut Doc, d: &ReportData) {
 
 fn volume_chart(doc: &mut Doc, d: &ReportData) {
     let plot_h = 140.0;
-    doc.heading("Volume by sentiment", plot_h + 44.0);
+    doc.heading(tr("Volume by sentiment"), plot_h + 44.0);
     if d.series.is_empty() {
-        doc.muted_note("No data for this period.");
+        doc.muted_note(tr("No data for this period."));
         return;
     }
     let x0 = ML + 36.0;
@@ -612,6 +613,7 @@ fn volume_chart(doc: &mut Doc, d: &ReportData) {
     let ly = ybot - 28.0;
     let mut lx = x0;
     for (label, color) in [("Negative", NEG), ("Neutral", NEU), ("Positive", POS)] {
+        let label = tr(label);
         doc.rect(lx, ly, 8.0, 8.0, color);
         doc.text(lx + 12.0, ly + 1.0, Font::Regular, 8.5, INK, label);
         lx += 12.0 + text_width(Font::Regular, label, 8.5) + 18.0;
@@ -625,7 +627,7 @@ fn reach_chart(doc: &mut Doc, d: &ReportData) {
         return;
     }
     let plot_h = 70.0;
-    doc.heading("Reach over time", plot_h + 30.0);
+    doc.heading(tr("Reach over time"), plot_h + 30.0);
     let x0 = ML + 36.0;
     let pw = ML + CW - x0;
     let ytop = doc.y - 6.0;
@@ -674,7 +676,7 @@ fn summary(doc: &mut Doc, d: &ReportData) {
     if d.insights.summary.is_empty() {
         return;
     }
-    doc.heading("Executive summary", 30.0);
+    doc.heading(tr("Executive summary"), 30.0);
     for line in &d.insights.summary {
         doc.para(
             ML + 10.0,
@@ -693,22 +695,22 @@ fn key_topics(doc: &mut Doc, d: &ReportData) {
     if i.topics.is_empty() && i.negative_topics.is_empty() {
         return;
     }
-    doc.heading("Key topics", 30.0);
+    doc.heading(tr("Key topics"), 30.0);
     for (label, list) in [
-        ("Characteristic of this period: ", &i.topics),
-        ("In negative mentions: ", &i.negative_topics),
+        ("Characteristic of this period", &i.topics),
+        ("In negative mentions", &i.negative_topics),
     ] {
         if !list.is_empty() {
-            let text = format!("{label}{}", super::html::topic_list(list));
+            let text = format!("{}: {}", tr(label), super::html::topic_list(list));
             doc.para(ML, CW, Font::Regular, 9.5, 13.0, INK, &text);
         }
     }
 }
 
 fn share_of_voice(doc: &mut Doc, d: &ReportData) {
-    doc.heading("Share of voice", 22.0);
+    doc.heading(tr("Share of voice"), 22.0);
     if d.share_of_voice.is_empty() {
-        doc.muted_note("No comparison data.");
+        doc.muted_note(tr("No comparison data."));
         return;
     }
     let (total, max) = d.share_of_voice_scale();
@@ -741,9 +743,10 @@ fn share_of_voice(doc: &mut Doc, d: &ReportData) {
     }
 }
 
-fn table_header(doc: &mut Doc, cols: &[(&str, f32, bool)]) {
+fn table_header(doc: &mut Doc, cols: &[(&'static str, f32, bool)]) {
     let base = doc.advance(15.0, 8.0);
     for (label, x, right) in cols {
+        let label = tr(label);
         if *right {
             doc.text_right(*x, base, Font::Bold, 8.0, MUTED, label);
         } else {
@@ -754,9 +757,9 @@ fn table_header(doc: &mut Doc, cols: &[(&str, f32, bool)]) {
 }
 
 fn sources(doc: &mut Doc, d: &ReportData) {
-    doc.heading("Sources", 30.0);
+    doc.heading(tr("Sources"), 30.0);
     if d.sources.is_empty() {
-        doc.muted_note("No sources.");
+        doc.muted_note(tr("No sources."));
         return;
     }
     let total: u64 = d.sources.iter().map(|s| s.1).sum();
@@ -836,10 +839,10 @@ fn mention_block(doc: &mut Doc, m: &Mention, fallback: Rgb) {
     doc.gap(9.0);
 }
 
-fn mentions(doc: &mut Doc, heading: &str, list: &[Mention], fallback: Rgb) {
-    doc.heading(heading, 52.0);
+fn mentions(doc: &mut Doc, heading: &'static str, list: &[Mention], fallback: Rgb) {
+    doc.heading(tr(heading), 52.0);
     if list.is_empty() {
-        doc.muted_note("No mentions.");
+        doc.muted_note(tr("No mentions."));
         return;
     }
     for m in list {
@@ -848,9 +851,9 @@ fn mentions(doc: &mut Doc, heading: &str, list: &[Mention], fallback: Rgb) {
 }
 
 fn authors(doc: &mut Doc, d: &ReportData) {
-    doc.heading("Top authors", 30.0);
+    doc.heading(tr("Top authors"), 30.0);
     if d.top_authors.is_empty() {
-        doc.muted_note("No authors.");
+        doc.muted_note(tr("No authors."));
         return;
     }
     let cols = [
@@ -889,9 +892,9 @@ fn authors(doc: &mut Doc, d: &ReportData) {
 }
 
 fn alerts(doc: &mut Doc, d: &ReportData) {
-    doc.heading("Alerts in this period", 30.0);
+    doc.heading(tr("Alerts in this period"), 30.0);
     if d.alerts.is_empty() {
-        doc.muted_note("No alerts.");
+        doc.muted_note(tr("No alerts."));
         return;
     }
     let cols = [
@@ -958,7 +961,10 @@ fn footer(page: &mut Vec<u8>, fonts: &mut Usage, left: &str, i: usize, count: us
     };
     let y = MB - 26.0;
     doc.line(ML, y + 11.0, ML + CW, y + 11.0, LINE, 0.6);
-    let right = format!("Page {i} of {count}");
+    let right = super::locale::fill(
+        "Page {i} of {n}",
+        &[("i", &i.to_string()), ("n", &count.to_string())],
+    );
     let rw = text_width(Font::Regular, &right, 8.0);
     doc.text_fit(ML, y, Font::Regular, 8.0, MUTED, left, CW - rw - 20.0);
     doc.text(ML + CW - rw, y, Font::Regular, 8.0, MUTED, &right);
@@ -1037,6 +1043,7 @@ fn utf16_hex(s: &str) -> String {
 
 /// The report as a PDF 1.4 file.
 pub fn render_pdf(d: &ReportData) -> Vec<u8> {
+    let _locale = super::locale::scope(d.locale);
     // A logo that cannot be embedded was refused before (`check_logo`); here it is left out
     // with a warning rather than failing a scheduled delivery.
     let logo = logo_image(d.logo.as_ref()).unwrap_or_else(|e| {

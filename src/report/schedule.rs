@@ -52,6 +52,8 @@ pub struct ReportSchedule {
     pub brand_name: Option<String>,
     /// Resolved against hark.toml's directory.
     pub logo: Option<PathBuf>,
+    /// The report's language (`locale = "fr"`; default en).
+    pub locale: super::locale::Locale,
 }
 
 /// `[[reports]]` as written.
@@ -78,6 +80,8 @@ pub struct ReportScheduleFile {
     pub brand_name: Option<String>,
     #[serde(default)]
     pub logo: Option<PathBuf>,
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 fn weekday(s: &str) -> Option<Weekday> {
@@ -162,7 +166,13 @@ impl ReportScheduleFile {
             a.parse::<lettre::message::Mailbox>()
                 .map_err(|e| format!("`to`: `{a}` is not an e-mail address: {e}"))?;
         }
+        let locale = match &self.locale {
+            None => super::locale::Locale::En,
+            Some(l) => super::locale::Locale::parse(l)
+                .ok_or_else(|| format!("`locale`: `{l}` is not en, fr, de, es or ru"))?,
+        };
         Ok(ReportSchedule {
+            locale,
             name: self.name.clone(),
             queries,
             every,
@@ -275,6 +285,7 @@ mod tests {
             title: None,
             brand_name: None,
             logo: None,
+            locale: None,
         }
         .build(std::path::Path::new("."))
         .unwrap()
@@ -368,6 +379,7 @@ mod tests {
             title: None,
             brand_name: None,
             logo: None,
+            locale: None,
         };
         let root = std::path::Path::new(".");
         assert!(

@@ -132,6 +132,7 @@ pub fn render(
             .map(|q| crate::query::positive_terms(&q.expr))
             .unwrap_or_default(),
         display_names: ReportRequest::display_names_of(config),
+        locale: r.locale,
     };
     let data = build(index, state, &req)?;
     let (bytes, mime) = if r.format == "pdf" {
