@@ -40,25 +40,14 @@ pub struct ImportSummary {
     pub errors: Vec<LineError>,
 }
 
-/// The fields of a mention's JSON (and CSV columns, after `csv_row`'s mapping).
-const MENTION_FIELDS: &[&str] = &[
-    "id",
-    "queries",
-    "source",
-    "source_kind",
-    "url",
-    "author",
-    "title",
-    "text",
-    "published_at",
-    "fetched_at",
-    "lang",
-    "sentiment",
-    "engagement",
-    "reach",
-    "duplicates",
-    "parent_id",
-];
+/// Mention fields besides the columns `hark search --format csv` writes
+/// ([`crate::export::CSV_COLUMNS`]): the nested and list-valued ones of the JSON shape.
+const JSON_ONLY_FIELDS: &[&str] = &["engagement", "duplicates", "parent_id"];
+
+/// Whether `k` is a field of a mention (as JSON, or a CSV column after `csv_row`).
+fn is_mention_field(k: &str) -> bool {
+    crate::export::CSV_COLUMNS.contains(&k) || JSON_ONLY_FIELDS.contains(&k)
+}
 
 const CHUNK: usize = 4096;
 const MAX_REPORTED: usize = 100;
@@ -102,12 +91,11 @@ pub fn import_file(
         for (_, v) in &rows {
             if let Ok(Value::Object(o)) = v {
                 for k in o.keys() {
-                    if !MENTION_FIELDS.contains(&k.as_str()) && !summary.ignored_fields.contains(k)
-                    {
+                    if !is_mention_field(k) && !summary.ignored_fields.contains(k) {
                         tracing::warn!(
                             "{}: field `{k}` is not part of a mention and is ignored{}",
                             path.display(),
-                            crate::config::did_you_mean(k, MENTION_FIELDS)
+                            crate::config::did_you_mean(k, crate::export::CSV_COLUMNS)
                         );
                         summary.ignored_fields.insert(k.clone());
                     }

@@ -523,19 +523,7 @@ fn volume_chart(h: &mut String, d: &ReportData) {
         "<div class=\"chart\"><svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"Volume by sentiment per {}\" font-size=\"11\">",
         esc(&d.interval)
     );
-    let mut v = 0;
-    while v <= top {
-        let yy = y(v);
-        let _ = writeln!(
-            h,
-            "<line class=\"grid\" x1=\"{ml}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            ml + pw,
-            ml - 6.0,
-            yy + 4.0,
-            fmt_int(v)
-        );
-        v += step;
-    }
+    y_grid(h, ml, pw, (top, step), &y, fmt_int);
     for (i, b) in d.series.iter().enumerate() {
         let x = ml + slot * i as f64 + (slot - bw) / 2.0;
         let _ = write!(
@@ -592,6 +580,31 @@ fn volume_chart(h: &mut String, d: &ReportData) {
     );
 }
 
+/// Horizontal grid lines with their values, every `step` up to `top`, for a chart whose
+/// plot starts at `ml` and is `pw` wide.
+fn y_grid(
+    h: &mut String,
+    ml: f64,
+    pw: f64,
+    (top, step): (u64, u64),
+    y: &dyn Fn(u64) -> f64,
+    label: impl Fn(u64) -> String,
+) {
+    let mut v = 0;
+    while v <= top {
+        let yy = y(v);
+        let _ = writeln!(
+            h,
+            "<line class=\"grid\" x1=\"{ml}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            ml + pw,
+            ml - 6.0,
+            yy + 4.0,
+            label(v)
+        );
+        v += step.max(1);
+    }
+}
+
 /// Reach over time: one bar per bucket (the summed potential reach of its mentions).
 fn reach_chart(h: &mut String, d: &ReportData) {
     if d.series.iter().all(|b| b.reach == 0) {
@@ -616,19 +629,7 @@ fn reach_chart(h: &mut String, d: &ReportData) {
         "<div class=\"chart\"><svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"Reach per {}\" font-size=\"11\">",
         esc(&d.interval)
     );
-    let mut v = 0;
-    while v <= top {
-        let yy = y(v);
-        let _ = writeln!(
-            h,
-            "<line class=\"grid\" x1=\"{ml}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            ml + pw,
-            ml - 6.0,
-            yy + 4.0,
-            fmt_value(v as f64)
-        );
-        v += step;
-    }
+    y_grid(h, ml, pw, (top, step), &y, |v| fmt_value(v as f64));
     for (i, b) in d.series.iter().enumerate().filter(|(_, b)| b.reach > 0) {
         let x = ml + slot * i as f64 + (slot - bw) / 2.0;
         let (y1, y0) = (y(b.reach), y(0));

@@ -272,14 +272,14 @@ fn last_day_of_month(d: NaiveDate) -> u32 {
 mod tests {
     use super::*;
 
-    fn sched(every: &str, at: &str, tz: &str) -> ReportSchedule {
+    fn file(every: &str) -> ReportScheduleFile {
         ReportScheduleFile {
             name: "r".into(),
             query: Some("acme".into()),
             queries: None,
             every: every.into(),
-            at: Some(at.into()),
-            timezone: Some(tz.into()),
+            at: None,
+            timezone: None,
             format: None,
             to: vec!["a@example.com".into()],
             title: None,
@@ -287,8 +287,13 @@ mod tests {
             logo: None,
             locale: None,
         }
-        .build(std::path::Path::new("."))
-        .unwrap()
+    }
+
+    fn sched(every: &str, at: &str, tz: &str) -> ReportSchedule {
+        let mut f = file(every);
+        f.at = Some(at.into());
+        f.timezone = Some(tz.into());
+        f.build(std::path::Path::new(".")).unwrap()
     }
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -367,20 +372,7 @@ mod tests {
 
     #[test]
     fn bad_tables_are_explained() {
-        let mut f = ReportScheduleFile {
-            name: "r".into(),
-            query: Some("acme".into()),
-            queries: None,
-            every: "fortnight".into(),
-            at: None,
-            timezone: None,
-            format: None,
-            to: vec!["a@example.com".into()],
-            title: None,
-            brand_name: None,
-            logo: None,
-            locale: None,
-        };
+        let mut f = file("fortnight");
         let root = std::path::Path::new(".");
         assert!(
             f.build(root)
