@@ -141,6 +141,19 @@ pub fn sparkline(values: &[u64]) -> String {
         .collect()
 }
 
+/// The image type of a logo file from its extension: PNG, JPEG, SVG, GIF or WebP.
+pub fn image_mime(path: &std::path::Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "svg" => "image/svg+xml",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

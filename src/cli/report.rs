@@ -99,18 +99,8 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> anyhow::Result<()> {
         Some(p) => {
             let bytes = std::fs::read(p)
                 .map_err(|e| usage(format!("--logo: cannot read {}: {e}", p.display())))?;
-            let mime = match p
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .as_deref()
-            {
-                Some("png") => "image/png",
-                Some("jpg" | "jpeg") => "image/jpeg",
-                Some("svg") => "image/svg+xml",
-                Some("gif") => "image/gif",
-                Some("webp") => "image/webp",
-                _ => return Err(usage("--logo: use a .png, .jpg, .svg, .gif or .webp file")),
-            };
+            let mime = crate::display::image_mime(p)
+                .ok_or_else(|| usage("--logo: use a .png, .jpg, .svg, .gif or .webp file"))?;
             crate::report::pdf::check_logo(mime, &bytes, ext == "pdf")
                 .map_err(|e| usage(format!("--logo {}: {e}", p.display())))?;
             Some((mime.to_string(), bytes))

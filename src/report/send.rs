@@ -98,20 +98,12 @@ pub fn render(
         Some(p) => {
             let bytes = std::fs::read(p)
                 .map_err(|e| anyhow::anyhow!("report `{}`: logo {}: {e}", r.name, p.display()))?;
-            let mime = match p
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("png") => "image/png",
-                Some("jpg" | "jpeg") => "image/jpeg",
-                Some("svg") => "image/svg+xml",
-                _ => anyhow::bail!(
+            let Some(mime) = crate::display::image_mime(p) else {
+                anyhow::bail!(
                     "report `{}`: logo {}: use a .png or .jpg file",
                     r.name,
                     p.display()
-                ),
+                );
             };
             super::pdf::check_logo(mime, &bytes, r.format == "pdf")
                 .map_err(|e| anyhow::anyhow!("report `{}`: logo {}: {e}", r.name, p.display()))?;

@@ -97,16 +97,8 @@ async fn logo(
     else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
-    let mime = match p
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        _ => "image/svg+xml",
-    };
+    // Checked when the config loads: a .png, .jpg or .svg file.
+    let mime = crate::display::image_mime(&p).unwrap_or("image/svg+xml");
     match tokio::fs::read(&p).await {
         Ok(bytes) => (
             [
