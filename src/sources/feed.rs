@@ -97,6 +97,7 @@ impl FeedSource {
             .get(reqwest::header::CONTENT_LOCATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|loc| fetched.final_url.join(loc.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
             .unwrap_or_else(|| fetched.final_url.clone());
         let body = fetched.body.clone();
         let parsed = tokio::task::spawn_blocking(move || {
