@@ -335,6 +335,8 @@ struct SourceFileEntry {
     #[serde(default)]
     tags: Option<Spanned<Vec<String>>>,
     #[serde(default)]
+    channels: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
     site: Option<Spanned<String>>,
     #[serde(default)]
     latest: Option<Spanned<bool>>,
@@ -383,6 +385,7 @@ impl SourceFileEntry {
             at("identifier", &self.identifier),
             at("subreddits", &self.subreddits),
             at("tags", &self.tags),
+            at("channels", &self.channels),
             at("site", &self.site),
             at("latest", &self.latest),
             at("comments", &self.comments),
@@ -1110,6 +1113,11 @@ fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOption
                 .filter(|t| !t.is_empty())
                 .collect()
         })
+        .unwrap_or_default();
+    o.channels = s
+        .channels
+        .as_ref()
+        .map(|v| v.get_ref().clone())
         .unwrap_or_default();
     o.site = s.site.as_ref().map(|v| v.get_ref().trim().to_string());
     if let Some(v) = &s.latest {

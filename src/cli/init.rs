@@ -301,6 +301,12 @@ kind = "stackexchange"
 site = "stackoverflow"
 interval = "1h"             # 300 requests/day without `key_env`
 
+# Public Telegram channels that write about you (no account needed): their names.
+# [[sources]]
+# name = "telegram"
+# kind = "telegram"
+# channels = ["channel_name"]
+
 # ---- Sources that need credentials: set the variable, then uncomment ---------------------
 
 # Bluesky: an app password (bsky.app → Settings → Privacy and security → App passwords).

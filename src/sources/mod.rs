@@ -12,6 +12,7 @@ pub mod mastodon;
 pub mod reddit;
 pub mod settings;
 pub mod stackexchange;
+pub mod telegram;
 pub mod vk;
 pub mod web;
 pub mod x;
@@ -117,6 +118,7 @@ pub const KINDS: &[&Kind] = &[
     &vk::KIND,
     &stackexchange::KIND,
     &discourse::KIND,
+    &telegram::KIND,
 ];
 
 /// The kind called `name`.

@@ -78,6 +78,8 @@ pub struct ApiOptions {
     pub identifier: Option<String>,
     pub subreddits: Vec<String>,
     pub tags: Vec<String>,
+    /// Telegram: the public channels to read.
+    pub channels: Vec<String>,
     /// Stack Exchange site (default `stackoverflow`).
     pub site: Option<String>,
     /// Discourse: also poll the forum's latest posts, `/posts.json` (default true).
@@ -100,6 +102,7 @@ impl Default for ApiOptions {
             identifier: None,
             subreddits: Vec::new(),
             tags: Vec::new(),
+            channels: Vec::new(),
             site: None,
             latest: true,
             comments: true,
