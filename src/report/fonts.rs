@@ -424,10 +424,10 @@ impl Usage {
                     let _ = writeln!(
                         out,
                         "{stroke} 0.6 w {} {} {} {} re S",
-                        num(x + width * 0.1),
-                        num(y - size * 0.05),
-                        num(width * 0.8),
-                        num(size * 0.75)
+                        super::pdf::n(x + width * 0.1),
+                        super::pdf::n(y - size * 0.05),
+                        super::pdf::n(width * 0.8),
+                        super::pdf::n(size * 0.75)
                     );
                     x += width;
                 }
@@ -442,9 +442,9 @@ impl Usage {
                     let _ = write!(
                         out,
                         "{rgb} BT /H{k} {} Tf {} {} Td [<",
-                        num(size),
-                        num(x),
-                        num(y)
+                        super::pdf::n(size),
+                        super::pdf::n(x),
+                        super::pdf::n(y)
                     );
                     let mut adjust_pending = 0.0f32;
                     for (gid, adv, text) in glyphs {
@@ -459,7 +459,7 @@ impl Usage {
                             .entry(new)
                             .or_insert_with(|| (default, text.clone()));
                         if adjust_pending.abs() > 0.01 {
-                            let _ = write!(out, "> {} <", num(adjust_pending));
+                            let _ = write!(out, "> {} <", super::pdf::n(adjust_pending));
                         }
                         let _ = write!(out, "{new:04X}");
                         // TJ moves by the glyph's default width; the shaped advance may differ.
@@ -513,7 +513,11 @@ impl Usage {
                     .collect::<String>()
             );
             let subset =
-                subsetter::subset(u.font.data, u.font.index, &u.remapper).unwrap_or_default();
+                subsetter::subset(u.font.data, u.font.index, &u.remapper).unwrap_or_else(|e| {
+                    // The whole font then: larger, but the text stays correct.
+                    tracing::warn!(font = %u.font.name, error = ?e, "font subsetting failed; embedding the whole font");
+                    u.font.data.to_vec()
+                });
             let cff = u.font.is_cff();
             let units = u.font.units();
             let f = &u.font.face;
@@ -616,12 +620,6 @@ fn tounicode_cmap(u: &FontUse) -> String {
     format!(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n{map}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
     )
-}
-
-fn num(x: f32) -> String {
-    let s = format!("{x:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
 }
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ fn wrap(s: &str, font: Font, size: f32, maxw: f32) -> Vec<String> {
     lines
 }
 
-fn n(x: f32) -> String {
+pub(super) fn n(x: f32) -> String {
     let s = format!("{x:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_string() }

@@ -85,7 +85,9 @@ impl FeedSource {
             }
             Outcome::Fetched(f) => f,
         };
-        let charset = fetched.content_type().and_then(charset_of);
+        let charset = fetched
+            .content_type()
+            .and_then(crate::crawl::charset::charset_param);
         // Parsing and HTML-to-text are CPU work on attacker-controlled bytes: off the async
         // threads, so that one hostile feed cannot stall the others or `/healthz`.
         let scope = id_scope(url);
@@ -180,10 +182,6 @@ impl Source for FeedSource {
             report
         })
     }
-}
-
-fn charset_of(content_type: &str) -> Option<String> {
-    crate::crawl::charset::charset_param(content_type)
 }
 
 /// Parses a feed document (see [`crate::feed`]), logging what had to be repaired.

@@ -139,9 +139,13 @@ impl TelegramSource {
                 }
             };
             let html = String::from_utf8_lossy(&fetched.body).into_owned();
-            let page = tokio::task::spawn_blocking(move || parse_page(&html))
+            let (page, unreadable) = tokio::task::spawn_blocking(move || parse_page(&html))
                 .await
                 .map_err(|e| format!("{}: preview parser failed: {e}", redact::url(&url)))?;
+            if unreadable > 0 {
+                tracing::warn!(source = %self.name, channel, unreadable, "telegram posts without a post id skipped");
+                report.skipped_items += unreadable;
+            }
             if page.is_empty() {
                 break;
             }
@@ -263,8 +267,9 @@ fn parse_count(s: &str) -> Option<u64> {
     (v.is_finite() && v >= 0.0).then(|| (v * mult).round() as u64)
 }
 
-/// The posts of one preview page (or of a saved message fragment), oldest first.
-pub fn parse_page(html: &str) -> Vec<Post> {
+/// The posts of one preview page (or of a saved message fragment), oldest first, and how
+/// many message blocks had no usable post id (skipped).
+pub fn parse_page(html: &str) -> (Vec<Post>, usize) {
     let doc = Html::parse_document(html);
     let sel = |s: &str| Selector::parse(s).expect("valid selector");
     let (msg, text, views, time, author, owner, fwd) = (
@@ -277,6 +282,7 @@ pub fn parse_page(html: &str) -> Vec<Post> {
         sel(".tgme_widget_message_forwarded_from_name"),
     );
     let text_of = |e: scraper::ElementRef| crate::display::one_line(&e.text().collect::<String>());
+    let blocks = doc.select(&msg).count();
     let mut posts: Vec<Post> = doc
         .select(&msg)
         .filter_map(|m| {
@@ -311,9 +317,10 @@ pub fn parse_page(html: &str) -> Vec<Post> {
             })
         })
         .collect();
+    let unreadable = blocks - posts.len();
     posts.sort_by_key(|p| p.number);
     posts.dedup_by_key(|p| p.number);
-    posts
+    (posts, unreadable)
 }
 
 #[cfg(test)]
@@ -336,7 +343,12 @@ mod tests {
           <span class="tgme_widget_message_views">1.2K</span>
           <span class="tgme_widget_message_from_author">Ann</span>
           <a class="tgme_widget_message_date"><time datetime="2023-02-28T07:47:53+00:00">07:47</time></a></div>"#;
-        let p = &parse_page(html)[0];
+        let (posts, unreadable) = parse_page(html);
+        let p = &posts[0];
+        assert_eq!(unreadable, 0);
+        let (none, bad) =
+            parse_page(r#"<div class="tgme_widget_message" data-post="x/notanumber">t</div>"#);
+        assert_eq!((none.len(), bad), (0, 1));
         assert_eq!((p.post.as_str(), p.number), ("acme_news/42", 42));
         assert_eq!(p.text, "Acme \"outage\"\nagain");
         assert_eq!(p.views, Some(1200));
