@@ -336,6 +336,33 @@ struct SourceFileEntry {
     tags: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     channels: Option<Spanned<Vec<String>>>,
+    /// `appstore`: app ids; `googleplay`: package names.
+    #[serde(default)]
+    apps: Option<Spanned<Vec<String>>>,
+    /// `appstore`, `googleplay`: storefront countries (ISO 3166 alpha-2).
+    #[serde(default)]
+    countries: Option<Spanned<Vec<String>>>,
+    /// `googleplay`: the language reviews are asked in.
+    #[serde(default)]
+    language: Option<Spanned<String>>,
+    /// `trustpilot`: business unit ids.
+    #[serde(default)]
+    businesses: Option<Spanned<Vec<String>>>,
+    /// `facebook`: page ids or names.
+    #[serde(default)]
+    pages: Option<Spanned<Vec<String>>>,
+    /// `ok`: group ids.
+    #[serde(default)]
+    groups: Option<Spanned<Vec<String>>>,
+    /// `instagram`: business or creator accounts to follow (business discovery).
+    #[serde(default)]
+    accounts: Option<Spanned<Vec<String>>>,
+    /// `instagram`: the Instagram business account id the requests are made as.
+    #[serde(default)]
+    account_id: Option<Spanned<String>>,
+    /// Queries every item of this source belongs to (any kind).
+    #[serde(default)]
+    queries: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     site: Option<Spanned<String>>,
     #[serde(default)]
@@ -386,6 +413,14 @@ impl SourceFileEntry {
             at("subreddits", &self.subreddits),
             at("tags", &self.tags),
             at("channels", &self.channels),
+            at("apps", &self.apps),
+            at("countries", &self.countries),
+            at("language", &self.language),
+            at("businesses", &self.businesses),
+            at("pages", &self.pages),
+            at("groups", &self.groups),
+            at("accounts", &self.accounts),
+            at("account_id", &self.account_id),
             at("site", &self.site),
             at("latest", &self.latest),
             at("comments", &self.comments),
@@ -682,12 +717,27 @@ impl Config {
             }
             self.alerts.push(rule);
         }
-        // Scheduled reports name queries, which are known only now.
+        // Scheduled reports and sources name queries, which are known only now.
         let main = self
             .path
             .clone()
             .unwrap_or_else(|| PathBuf::from("hark.toml"));
         let names: Vec<&str> = self.queries.iter().map(|q| q.name.as_str()).collect();
+        for s in &self.sources {
+            for q in &s.queries {
+                if self.query(q).is_none() {
+                    return Err(ConfigError {
+                        file: main.clone(),
+                        position: None,
+                        message: format!(
+                            "[[sources]] `{}`: `queries`: no query named `{q}`{}",
+                            s.name,
+                            did_you_mean(q, &names)
+                        ),
+                    });
+                }
+            }
+        }
         for r in &self.reports {
             for q in &r.queries {
                 if self.query(q).is_none() {
@@ -966,6 +1016,11 @@ fn build_source(
         urls,
         api,
         web,
+        queries: s
+            .queries
+            .as_ref()
+            .map(|v| v.get_ref().clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -1119,6 +1174,42 @@ fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOption
         .as_ref()
         .map(|v| v.get_ref().clone())
         .unwrap_or_default();
+    let list = |v: &Option<Spanned<Vec<String>>>| -> Vec<String> {
+        v.as_ref()
+            .map(|v| {
+                v.get_ref()
+                    .iter()
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    o.apps = list(&s.apps);
+    o.countries = list(&s.countries)
+        .into_iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if let Some(v) = &s.countries
+        && let Some(bad) = o
+            .countries
+            .iter()
+            .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        return Err(file.error_at(
+            Some(v.span().start),
+            format!("`countries`: `{bad}` is not a two-letter country code (e.g. \"us\", \"de\")"),
+        ));
+    }
+    o.language = s.language.as_ref().map(|v| v.get_ref().trim().to_string());
+    o.businesses = list(&s.businesses);
+    o.pages = list(&s.pages);
+    o.groups = list(&s.groups);
+    o.accounts = list(&s.accounts)
+        .into_iter()
+        .map(|a| a.trim_start_matches('@').to_string())
+        .collect();
+    o.account_id = s.account_id.as_ref().map(|v| v.get_ref().trim().to_string());
     o.site = s.site.as_ref().map(|v| v.get_ref().trim().to_string());
     if let Some(v) = &s.latest {
         o.latest = *v.get_ref();
@@ -1475,6 +1566,37 @@ mod tests {
         assert_eq!(e.position, Some((7, 1)), "{e}");
         assert!(e.message.contains("did you mean `interval`"), "{e}");
         assert!(e.to_string().starts_with(&format!("{}:7:1:", p.display())));
+    }
+
+    #[test]
+    fn review_source_keys_and_assigned_queries_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+        let src = |extra: &str| {
+            format!("[[sources]]\nname = \"r\"\nkind = \"appstore\"\napps = [\"1\"]\n{extra}")
+        };
+        let p = write(dir.path(), "hark.toml", &src("queries = [\"acmee\"]\n"));
+        let e = Config::load(&p).unwrap_err();
+        assert!(
+            e.message
+                .contains("`r`: `queries`: no query named `acmee`, did you mean `acme`?"),
+            "{e}"
+        );
+        let p = write(dir.path(), "hark.toml", &src("countries = [\"USA\"]\n"));
+        let e = Config::load(&p).unwrap_err();
+        assert_eq!(e.position.map(|p| p.0), Some(5), "{e}");
+        assert!(e.message.contains("two-letter"), "{e}");
+        // A key of another kind names the kinds that take it.
+        let p = write(dir.path(), "hark.toml", &src("pages = [\"x\"]\n"));
+        assert!(Config::load(&p).unwrap_err().message.contains("pages"));
+        let p = write(
+            dir.path(),
+            "hark.toml",
+            &src("queries = [\"acme\"]\ncountries = [\"US\", \"de\"]\n"),
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.sources[0].queries, ["acme"]);
+        assert_eq!(c.sources[0].api.countries, ["us", "de"]);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Enricher {
     by_name: HashMap<String, usize>,
     neutral: Vec<Vec<Vec<String>>>,
     sentiment: Arc<Router>,
+    /// Source name → the queries all its items belong to (a source's `queries` key).
+    assigned: HashMap<String, Vec<String>>,
     /// Changes when the queries change, so that seen items are re-evaluated.
     salt: [u8; 32],
 }
@@ -55,8 +57,25 @@ impl Enricher {
             queries: queries.to_vec(),
             set,
             sentiment,
+            assigned: HashMap::new(),
             salt: h.finalize().into(),
         }
+    }
+
+    /// Assigns every item of the named sources to their listed queries, without term
+    /// matching (the sources' `queries` key: a brand's own app reviews, page comments).
+    pub fn with_assigned_queries(mut self, sources: &[crate::config::SourceConfig]) -> Enricher {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        for s in sources.iter().filter(|s| !s.queries.is_empty()) {
+            h.update(s.name.as_bytes());
+            h.update([0]);
+            h.update(s.queries.join(",").as_bytes());
+            h.update([1]);
+            self.assigned.insert(s.name.clone(), s.queries.clone());
+        }
+        self.salt = h.finalize().into();
+        self
     }
 
     pub fn queries(&self) -> &[QueryConfig] {
@@ -117,10 +136,17 @@ impl Enricher {
             .into_iter()
             .map(|(mut m, _, _)| {
                 if m.sentiment.is_none() {
-                    let s = scores
+                    let (s, model) = scores
                         .next()
                         .expect("one score per mention without sentiment");
-                    m.sentiment = Some(crate::sentiment::router::to_sentiment(&s));
+                    // A review's stars count with its text (see `sentiment::rating`).
+                    m.sentiment = Some(match m.engagement.rating {
+                        Some(stars) => {
+                            let (s, model) = crate::sentiment::rating::blend(&s, model, stars);
+                            s.to_sentiment(&model)
+                        }
+                        None => s.to_sentiment(model),
+                    });
                 }
                 m.finish();
                 m
@@ -140,6 +166,11 @@ impl Enricher {
         let content = m.content();
         if m.lang.is_none() {
             m.lang = lang::detect(&content, lang_hint);
+        }
+        if m.queries.is_empty()
+            && let Some(q) = self.assigned.get(&m.source)
+        {
+            m.queries = q.clone();
         }
         let matched: Vec<usize> = if m.queries.is_empty() {
             let analyzed = query::analyze(&content);

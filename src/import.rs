@@ -277,7 +277,7 @@ fn csv_row(headers: &csv::StringRecord, rec: &csv::StringRecord) -> Value {
                 .unwrap_or(Value::String(v.to_string()))
         };
         match h {
-            "likes" | "shares" | "comments" | "views" | "followers" => {
+            "likes" | "shares" | "comments" | "views" | "followers" | "rating" => {
                 eng.insert(h.to_string(), num());
             }
             k if k.starts_with("engagement.") => {
@@ -473,6 +473,11 @@ pub fn row_to_mention(v: Value) -> Result<Mention, RowError> {
             comments: opt_u64(e, "comments")?,
             views: opt_u64(e, "views")?,
             followers: opt_u64(e, "followers")?,
+            rating: match opt_u64(e, "rating")? {
+                None => None,
+                Some(r @ 1..=5) => Some(r as u8),
+                Some(r) => return Err(format!("`rating` must be 1 to 5 stars, not {r}").into()),
+            },
         },
         Some(_) => return Err("`engagement` must be an object".into()),
     };

@@ -140,6 +140,11 @@ pub struct Engagement {
     pub views: Option<u64>,
     #[serde(default)]
     pub followers: Option<u64>,
+    /// A review's star rating, 1 (worst) to 5 (best): App Store, Google Play and Trustpilot
+    /// reviews. Sentiment takes it into account (a 1-star review is never positive). Absent
+    /// from the JSON of mentions that are not reviews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
 }
 
 impl Engagement {
@@ -265,6 +270,7 @@ mod tests {
             comments: Some(4),
             views: None,
             followers: Some(1200),
+            rating: None,
         };
         assert_eq!(e.reach(), 1350);
     }

@@ -354,7 +354,9 @@ impl Runtime {
             crate::sentiment::load_router(&config.sentiment.model, &config.sentiment, &config.root)
                 .map_err(anyhow::Error::msg)?,
         );
-        let enricher = Arc::new(Enricher::new(&config.queries, sentiment));
+        let enricher = Arc::new(
+            Enricher::new(&config.queries, sentiment).with_assigned_queries(&config.sources),
+        );
         let policy = crate::http::OutboundPolicy::from_config(&config);
         let fetcher = Fetcher::new(&config.http, policy).context("cannot build the HTTP client")?;
         Ok(Runtime {

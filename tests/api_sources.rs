@@ -1200,3 +1200,72 @@ fn a_blurb_followed_by_its_stored_full_post_changes_nothing() {
     );
     assert_eq!(s2["indexed"], 0, "{s2}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reviews: appstore, googleplay, trustpilot
+
+/// Every stored review's sentiment agrees with its stars: 1–2 stars are negative, 4–5 never
+/// negative, and the model says the rating counted.
+fn assert_ratings_drive_sentiment(stored: &std::collections::BTreeMap<String, Value>) {
+    let mut low = 0;
+    for (id, m) in stored {
+        let stars = m["engagement"]["rating"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id}: no rating: {m}"));
+        let label = m["sentiment"]["label"].as_str().unwrap();
+        let model = m["sentiment"]["model"].as_str().unwrap();
+        assert!(model.ends_with("rating"), "{id}: model {model}");
+        if stars <= 2 {
+            low += 1;
+            assert_eq!(label, "negative", "{id}: {stars} stars but {label}: {m}");
+        } else if stars >= 4 {
+            assert_ne!(label, "negative", "{id}: {stars} stars but negative: {m}");
+        }
+    }
+    assert!(low > 0, "the fixture has low ratings");
+}
+
+#[test]
+fn appstore_reviews_of_an_app() {
+    let Some(body) = fixture_json(
+        "appstore",
+        "customerreviews_json_us_id284815942_mostHelpful_2022-06.json",
+    ) else {
+        return;
+    };
+    let server = TestServer::start();
+    let base = "/us/rss/customerreviews";
+    server.route(
+        &format!("{base}/page=1/id=284815942/sortby=mostrecent/json"),
+        Route::Script(vec![json_reply(body.to_string())]),
+    );
+    // Page 2 exists but is empty (Apple's answer past the last review).
+    server.route(
+        &format!("{base}/page=2/id=284815942/sortby=mostrecent/json"),
+        Route::Script(vec![json_reply(r#"{"feed": {"id": {"label": "x"}}}"#)]),
+    );
+    // The reviews rarely name the app: the source's `queries` assigns them all to the query.
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "appstore",
+            &server,
+            "apps = [\"https://apps.apple.com/us/app/google/id284815942\"]\nqueries = [\"google-app\"]",
+        ),
+        &[("google-app", "\"google app\"")],
+        &[],
+    );
+    assert_eq!(r.stored.len(), 50, "every review is kept");
+    let m = &r.stored["appstore:8044879566"];
+    assert_eq!(m["author"], "Lantana, FL");
+    assert_eq!(m["title"], "Usually interesting reading but");
+    assert_eq!(m["published_at"], "2021-11-20T17:25:34Z");
+    assert_eq!(m["engagement"]["rating"], 4);
+    assert_eq!(m["engagement"]["likes"], 263);
+    assert_eq!(m["queries"], serde_json::json!(["google-app"]));
+    assert_eq!(m["source_kind"], "appstore");
+    assert_ratings_drive_sentiment(&r.stored);
+    // The first poll walked to the empty page; the second stopped at the known reviews.
+    assert_eq!(r.first.len(), 2, "{:?}", r.first.iter().map(|l| &l.path).collect::<Vec<_>>());
+    assert_eq!(r.second.len(), 1);
+}

@@ -10,6 +10,7 @@ pub mod bert;
 pub mod eval;
 pub mod lexicon;
 pub mod ngram;
+pub mod rating;
 pub mod router;
 pub mod settings;
 pub mod transformer;

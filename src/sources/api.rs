@@ -102,11 +102,13 @@ impl<'a> PageQuery<'a> {
 }
 
 /// One request: an absolute URL of the public endpoint (`base_url` is applied by the
-/// framework) and extra headers (auth, Accept).
+/// framework), extra headers (auth, Accept), and for APIs that are queried by POST (TikTok's
+/// Research API, Google Play's `batchexecute`) a body with its content type.
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {
     pub url: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Option<(&'static str, Bytes)>,
 }
 
 impl ApiRequest {
@@ -114,6 +116,20 @@ impl ApiRequest {
         ApiRequest {
             url: url.into(),
             headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// A POST of `body` (of type `content_type`) to `url`.
+    pub fn post(
+        url: impl Into<String>,
+        content_type: &'static str,
+        body: impl Into<Bytes>,
+    ) -> ApiRequest {
+        ApiRequest {
+            url: url.into(),
+            headers: Vec::new(),
+            body: Some((content_type, body.into())),
         }
     }
 
@@ -183,6 +199,17 @@ pub trait Api: Send + Sync + 'static {
     /// Rate-limit or error signals inside a 2xx body.
     fn inspect(&self, _body: &Value) -> BodySignal {
         BodySignal::Ok
+    }
+    /// How long to pause after a response whose kind-specific headers say a quota is nearly
+    /// spent (Meta's `X-App-Usage`); the common `*-RateLimit-*` headers are read for every
+    /// kind.
+    fn usage_wait(&self, _headers: &HeaderMap) -> Option<Duration> {
+        None
+    }
+    /// Turns a 2xx body into JSON. Most APIs answer JSON; a kind whose API wraps it (Google
+    /// Play's `)]}'`-prefixed envelope) unwraps it here.
+    fn decode(&self, body: &[u8]) -> Result<Value, String> {
+        serde_json::from_slice(body).map_err(|e| e.to_string())
     }
     /// A log-in to perform before the first request of a poll, when credentials are set.
     fn session(&self) -> Option<SessionRequest> {
@@ -368,14 +395,18 @@ impl<A: Api> ApiSource<A> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if let Some(wait) = rate_limit_wait(&fetched.headers, Utc::now()) {
+            if let Some(wait) = rate_limit_wait(&fetched.headers, Utc::now())
+                .or_else(|| self.api.usage_wait(&fetched.headers))
+            {
                 tracing::info!(source = %self.settings.name, wait_s = wait.as_secs_f64(), "rate-limit budget spent; pausing requests until the reset");
                 self.close_gate_for(wait).await;
             }
-            let body: Value =
-                serde_json::from_slice(&fetched.body).map_err(|e| ApiError::Json {
+            let body: Value = self
+                .api
+                .decode(&fetched.body)
+                .map_err(|message| ApiError::Json {
                     url: url.to_string(),
-                    message: e.to_string(),
+                    message,
                 })?;
             match self.api.inspect(&body) {
                 BodySignal::Ok => return Ok(body),
@@ -412,6 +443,7 @@ impl<A: Api> ApiSource<A> {
         let req = ApiRequest {
             url: login.url.clone(),
             headers: login.headers.clone(),
+            body: None,
         };
         let body = self
             .fetch_json(ctx, &req, Some((login.content_type, login.body.clone())))
@@ -506,7 +538,7 @@ impl<A: Api> ApiSource<A> {
             };
             let result = async {
                 let req = self.api.request(&q).map_err(ApiError::Other)?;
-                let body = self.fetch_json(ctx, &req, None).await?;
+                let body = self.fetch_json(ctx, &req, req.body.clone()).await?;
                 self.api.parse(&q, &body).map_err(|e| ApiError::Api {
                     url: req.url.clone(),
                     message: format!("unexpected response: {e}"),

@@ -212,6 +212,7 @@ fn map_post(post: &Value) -> Result<Mention, String> {
             comments: pick::u64_at(post, "/replyCount"),
             views: None,
             followers: None,
+            rating: None,
         },
         reach: None,
         duplicates: Vec::new(),
@@ -249,6 +250,7 @@ mod tests {
                 ..Default::default()
             },
             web: Default::default(),
+            queries: vec![],
         }
     }
 

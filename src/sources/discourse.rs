@@ -779,6 +779,7 @@ mod tests {
             urls: vec![],
             api: ApiOptions::default(),
             web: Default::default(),
+            queries: vec![],
         };
         assert!(Discourse::new(&config).is_err());
         config.base_url = Some(url::Url::parse("https://Forum.Example.org/sub/").unwrap());

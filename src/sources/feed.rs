@@ -268,6 +268,7 @@ fn entry_to_mention(
             shares: e.shares,
             comments: e.comments,
             followers: e.followers,
+            rating: None,
         },
         reach: None,
         duplicates: Vec::new(),

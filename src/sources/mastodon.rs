@@ -198,6 +198,7 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
             comments: pick::u64_at(s, "/replies_count"),
             views: None,
             followers: pick::u64_at(s, "/account/followers_count"),
+            rating: None,
         },
         reach: None,
         duplicates: Vec::new(),
@@ -236,6 +237,7 @@ mod tests {
                 ..Default::default()
             },
             web: Default::default(),
+            queries: vec![],
         }
     }
 
@@ -273,6 +275,7 @@ mod tests {
                 comments: Some(0),
                 views: None,
                 followers: Some(0),
+                rating: None,
             }
         );
         assert_eq!(a.parent_id, None);

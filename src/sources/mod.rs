@@ -4,6 +4,7 @@
 //! commit that covers the batch (see `state.rs`).
 
 pub mod api;
+pub mod appstore;
 pub mod bluesky;
 pub mod discourse;
 pub mod feed;
@@ -119,6 +120,7 @@ pub const KINDS: &[&Kind] = &[
     &stackexchange::KIND,
     &discourse::KIND,
     &telegram::KIND,
+    &appstore::KIND,
 ];
 
 /// The kind called `name`.
@@ -171,6 +173,7 @@ pub fn fuzz_api_mappers(data: &[u8]) -> usize {
             urls: vec![],
             api: Default::default(),
             web: Default::default(),
+            queries: vec![],
         };
         c.api.token_env = Some("PATH".into());
         c.api.key_env = Some("PATH".into());

@@ -17,6 +17,10 @@ pub struct SourceConfig {
     pub api: ApiOptions,
     /// Settings of the `web` crawler.
     pub web: WebOptions,
+    /// Queries every item of this source belongs to, without term matching: the brand's own
+    /// channels (its app's reviews, its page's comments), whose items rarely name it. Empty:
+    /// items are matched against every query as usual.
+    pub queries: Vec<String>,
 }
 
 /// The crawler's settings (README, "Web crawler").
@@ -80,6 +84,22 @@ pub struct ApiOptions {
     pub tags: Vec<String>,
     /// Telegram: the public channels to read.
     pub channels: Vec<String>,
+    /// App Store app ids / Google Play package names.
+    pub apps: Vec<String>,
+    /// App Store / Google Play storefronts (lowercase ISO 3166 alpha-2; default `us`).
+    pub countries: Vec<String>,
+    /// Google Play: the language reviews are asked in (default `en`).
+    pub language: Option<String>,
+    /// Trustpilot business unit ids.
+    pub businesses: Vec<String>,
+    /// Facebook page ids or names.
+    pub pages: Vec<String>,
+    /// Odnoklassniki group ids.
+    pub groups: Vec<String>,
+    /// Instagram accounts followed through business discovery.
+    pub accounts: Vec<String>,
+    /// Instagram: the business account id requests are made as.
+    pub account_id: Option<String>,
     /// Stack Exchange site (default `stackoverflow`).
     pub site: Option<String>,
     /// Discourse: also poll the forum's latest posts, `/posts.json` (default true).
@@ -103,6 +123,14 @@ impl Default for ApiOptions {
             subreddits: Vec::new(),
             tags: Vec::new(),
             channels: Vec::new(),
+            apps: Vec::new(),
+            countries: Vec::new(),
+            language: None,
+            businesses: Vec::new(),
+            pages: Vec::new(),
+            groups: Vec::new(),
+            accounts: Vec::new(),
+            account_id: None,
             site: None,
             latest: true,
             comments: true,

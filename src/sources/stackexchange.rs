@@ -580,6 +580,7 @@ mod tests {
                 ..Default::default()
             },
             web: Default::default(),
+            queries: vec![],
         };
         let se = StackExchange::new(&config).unwrap();
         assert_eq!(se.site, "superuser");

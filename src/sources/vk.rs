@@ -222,6 +222,7 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
             comments: pick::u64_at(item, "/comments/count"),
             views: pick::u64_at(item, "/views/count"),
             followers,
+            rating: None,
         },
         reach: None,
         duplicates: Vec::new(),
@@ -277,6 +278,7 @@ mod tests {
                 comments: Some(0),
                 views: None,
                 followers: None,
+                rating: None,
             }
         );
         assert_eq!(m.parent_id, None);
@@ -354,6 +356,7 @@ mod tests {
                 comments: Some(70),
                 views: None,
                 followers: None,
+                rating: None,
             }
         );
         // A repost with no text of its own: the reposted post's text.
@@ -537,6 +540,7 @@ mod tests {
             urls: vec![],
             api: ApiOptions::default(),
             web: Default::default(),
+            queries: vec![],
         };
         let e = Vk::new(&config).err().unwrap();
         assert!(e.contains("token_env"), "{e}");

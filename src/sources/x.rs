@@ -208,6 +208,7 @@ fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, Stri
             comments: pick::u64_at(t, "/public_metrics/reply_count"),
             views: pick::u64_at(t, "/public_metrics/impression_count"),
             followers: user.and_then(|u| pick::u64_at(u, "/public_metrics/followers_count")),
+            rating: None,
         },
         reach: None,
         duplicates: Vec::new(),
@@ -297,6 +298,7 @@ mod tests {
                 comments: Some(1),
                 views: Some(845),
                 followers: Some(583423),
+                rating: None,
             }
         );
         assert_eq!(a.parent_id.as_deref(), Some("x:1794999999999999999"));
@@ -445,6 +447,7 @@ mod tests {
             urls: vec![],
             api: ApiOptions::default(),
             web: Default::default(),
+            queries: vec![],
         };
         let e = X::new(&c).err().unwrap();
         assert!(

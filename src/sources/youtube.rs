@@ -632,6 +632,7 @@ mod tests {
             urls: vec![],
             api: ApiOptions::default(),
             web: Default::default(),
+            queries: vec![],
         };
         let e = YouTube::new(&config).err().unwrap();
         assert!(e.contains("key_env"), "{e}");

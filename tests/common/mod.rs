@@ -60,6 +60,8 @@ pub struct Logged {
     pub query: String,
     pub method: String,
     pub headers: HashMap<String, String>,
+    /// The request body (POST), as text.
+    pub body: String,
     pub status: u16,
     pub at: std::time::Instant,
 }
@@ -88,6 +90,10 @@ async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Resp
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let (reply, inm_ok) = {
         let mut s = st.lock().unwrap();
         let n = *s
@@ -130,6 +136,7 @@ async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Resp
         query,
         method,
         headers,
+        body,
         status,
         at: std::time::Instant::now(),
     });

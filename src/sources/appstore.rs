@@ -1,0 +1,247 @@
+//! `kind = "appstore"`: App Store customer reviews of the apps in `apps`, per storefront in
+//! `countries` (default `us`), from Apple's public customer-reviews feed
+//! (`https://itunes.apple.com/{country}/rss/customerreviews/page={n}/id={app}/sortby=mostrecent/json`;
+//! no key).
+//!
+//! One stream per app and country. The feed is newest first, 50 reviews a page, and Apple
+//! serves at most 10 pages (the 500 newest reviews); it has no time filter, so a poll walks
+//! pages until it reaches reviews at or before the cursor. Each review keeps its star rating
+//! (`engagement.rating`, 1–5), which sentiment takes into account (see
+//! `sentiment::rating`), and its helpful votes as `likes`. Ids are `appstore:<review id>`.
+//!
+//! The feed's first entry used to be the app itself (no rating): such entries are not
+//! reviews and are left out.
+
+use super::SourceConfig;
+use super::api::{Api, ApiRequest, Page, PageQuery, Stream, pick};
+use crate::mention::{Engagement, Mention};
+use serde_json::Value;
+
+/// The `appstore` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "appstore",
+    keys: &["apps", "countries", "max_pages", "backfill"],
+    build: |c, terms| Ok(super::api_source(AppStore::new(c)?, c, terms)),
+};
+
+const BASE: &str = "https://itunes.apple.com";
+/// Apple serves pages 1 to 10.
+const LAST_PAGE: u64 = 10;
+/// Reviews per page.
+const PAGE_SIZE: usize = 50;
+
+pub struct AppStore {
+    apps: Vec<String>,
+    countries: Vec<String>,
+}
+
+impl AppStore {
+    pub fn new(config: &SourceConfig) -> Result<AppStore, String> {
+        let apps: Vec<String> = config
+            .api
+            .apps
+            .iter()
+            .map(|a| app_id(a))
+            .collect::<Result<_, _>>()?;
+        if apps.is_empty() {
+            return Err("`apps` is empty: list the App Store app ids to follow (the digits after `id` in the app's URL, e.g. apps = [\"284815942\"])".into());
+        }
+        let countries = if config.api.countries.is_empty() {
+            vec!["us".to_string()]
+        } else {
+            config.api.countries.clone()
+        };
+        Ok(AppStore { apps, countries })
+    }
+}
+
+/// An app id from `284815942`, `id284815942` or the app's URL.
+fn app_id(s: &str) -> Result<String, String> {
+    let tail = s.trim().trim_end_matches('/');
+    let tail = tail
+        .rsplit('/')
+        .next()
+        .unwrap_or(tail)
+        .split('?')
+        .next()
+        .unwrap_or("");
+    let digits = tail.trim_start_matches("id");
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits.to_string())
+    } else {
+        Err(format!(
+            "`apps`: `{s}` is not an App Store app id (the digits after `id` in the app's URL, e.g. \"284815942\")"
+        ))
+    }
+}
+
+impl Api for AppStore {
+    fn kind(&self) -> &'static str {
+        "appstore"
+    }
+
+    fn streams(&self, _terms: &[String]) -> Vec<Stream> {
+        self.countries
+            .iter()
+            .flat_map(|cc| {
+                self.apps
+                    .iter()
+                    .map(move |app| Stream::new("reviews", format!("{cc}/{app}")))
+            })
+            .collect()
+    }
+
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+        let (cc, app) = q
+            .stream
+            .arg
+            .split_once('/')
+            .ok_or("an appstore stream is country/app")?;
+        let page = q.page.unwrap_or("1");
+        Ok(ApiRequest::get(format!(
+            "{BASE}/{cc}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"
+        )))
+    }
+
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let feed = body.get("feed").ok_or("no `feed` object")?;
+        let (cc, app) = q.stream.arg.split_once('/').unwrap_or(("us", ""));
+        // One entry comes as an object, several as an array, none as no `entry` at all.
+        let entries: Vec<&Value> = match feed.get("entry") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(one) => vec![one],
+        };
+        let mut page = Page::default();
+        for (i, e) in entries.iter().enumerate() {
+            if e.get("im:rating").is_none() && e.get("im:name").is_some() {
+                continue; // the app itself, not a review
+            }
+            match map_review(e, cc, app) {
+                Ok(m) => page.items.push(m),
+                Err(err) => page.skipped.push(format!("review {i}: {err}")),
+            }
+        }
+        let current: u64 = q.page.and_then(|p| p.parse().ok()).unwrap_or(1);
+        if entries.len() >= PAGE_SIZE && current < LAST_PAGE {
+            page.next = Some((current + 1).to_string());
+        }
+        Ok(page)
+    }
+}
+
+fn map_review(e: &Value, country: &str, app: &str) -> Result<Mention, String> {
+    let id = pick::need(pick::str_at(e, "/id/label"), "id")?;
+    let published_at = pick::need(pick::time_at(e, "/updated/label"), "updated")?;
+    let rating = pick::u64_at(e, "/im:rating/label")
+        .filter(|r| (1..=5).contains(r))
+        .map(|r| r as u8);
+    let rating = pick::need(rating, "im:rating")?;
+    let text = pick::str_at(e, "/content/label").unwrap_or_default();
+    let title = pick::str_at(e, "/title/label");
+    if text.is_empty() && title.is_none() {
+        return Err("neither `title` nor `content`".into());
+    }
+    Ok(Mention {
+        id: format!("appstore:{id}"),
+        queries: vec![],
+        source: String::new(),
+        source_kind: String::new(),
+        url: Some(format!(
+            "https://apps.apple.com/{country}/app/id{app}?see-all=reviews"
+        )),
+        author: pick::str_at(e, "/author/name/label"),
+        title,
+        text,
+        published_at,
+        fetched_at: None,
+        lang: None,
+        sentiment: None,
+        engagement: Engagement {
+            likes: pick::u64_at(e, "/im:voteSum/label"),
+            rating: Some(rating),
+            ..Default::default()
+        },
+        reach: None,
+        duplicates: Vec::new(),
+        parent_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_ids_in_every_form() {
+        assert_eq!(app_id("284815942").unwrap(), "284815942");
+        assert_eq!(app_id("id284815942").unwrap(), "284815942");
+        assert_eq!(
+            app_id("https://apps.apple.com/us/app/google/id284815942?l=en").unwrap(),
+            "284815942"
+        );
+        assert!(app_id("com.google.app").is_err());
+    }
+
+    #[test]
+    fn maps_recorded_reviews() {
+        let Some(body) = crate::sources::api::fixture(
+            "appstore",
+            "customerreviews_json_us_id284815942_mostHelpful_2022-06.json",
+        ) else {
+            return;
+        };
+        let api = AppStore {
+            apps: vec!["284815942".into()],
+            countries: vec!["us".into()],
+        };
+        let s = Stream::new("reviews", "us/284815942");
+        let p = api.parse(&PageQuery::first_page(&s), &body).unwrap();
+        assert_eq!(p.items.len(), 50);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(p.next.as_deref(), Some("2"));
+        let m = &p.items[0];
+        assert_eq!(m.id, "appstore:8044879566");
+        assert_eq!(m.author.as_deref(), Some("Lantana, FL"));
+        assert_eq!(m.title.as_deref(), Some("Usually interesting reading but"));
+        assert!(m.text.starts_with("A huge bug is that when I click on that I’m not interested"));
+        assert_eq!(m.published_at.to_rfc3339(), "2021-11-20T17:25:34+00:00");
+        assert_eq!(m.engagement.rating, Some(4));
+        assert_eq!(m.engagement.likes, Some(263));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://apps.apple.com/us/app/id284815942?see-all=reviews")
+        );
+        // Every star rating is kept.
+        let ratings: std::collections::BTreeSet<u8> =
+            p.items.iter().filter_map(|m| m.engagement.rating).collect();
+        assert!(ratings.contains(&1) && ratings.contains(&5), "{ratings:?}");
+    }
+
+    #[test]
+    fn single_entry_and_no_entry() {
+        let api = AppStore {
+            apps: vec!["1".into()],
+            countries: vec!["us".into()],
+        };
+        let s = Stream::new("reviews", "us/1");
+        let one = serde_json::json!({"feed": {"entry": {
+            "id": {"label": "7"}, "updated": {"label": "2026-01-02T03:04:05-07:00"},
+            "im:rating": {"label": "1"}, "content": {"label": "Crashes &amp; burns"},
+            "author": {"name": {"label": "Ann"}}
+        }}});
+        let p = api.parse(&PageQuery::first_page(&s), &one).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].engagement.rating, Some(1));
+        assert_eq!(p.next, None);
+        let none = serde_json::json!({"feed": {"id": {"label": "x"}}});
+        assert!(api.parse(&PageQuery::first_page(&s), &none).unwrap().items.is_empty());
+        assert!(api.parse(&PageQuery::first_page(&s), &serde_json::json!({})).is_err());
+        // A rating outside 1–5 is schema drift: that review is skipped.
+        let bad = serde_json::json!({"feed": {"entry": [{
+            "id": {"label": "8"}, "updated": {"label": "2026-01-02T03:04:05Z"},
+            "im:rating": {"label": "9"}, "content": {"label": "x"}
+        }]}});
+        assert_eq!(api.parse(&PageQuery::first_page(&s), &bad).unwrap().skipped.len(), 1);
+    }
+}
