@@ -1269,3 +1269,59 @@ fn appstore_reviews_of_an_app() {
     assert_eq!(r.first.len(), 2, "{:?}", r.first.iter().map(|l| &l.path).collect::<Vec<_>>());
     assert_eq!(r.second.len(), 1);
 }
+
+#[test]
+fn googleplay_reviews_through_batchexecute() {
+    let Some(recorded) = fixture(
+        "googleplay",
+        "batchexecute_UsvDTd_com.twitter.android_most-relevant_40reviews_2021.txt",
+    ) else {
+        return;
+    };
+    let server = TestServer::start();
+    let path = "/_/PlayStoreUi/data/batchexecute";
+    let last_page = r#")]}'
+
+[["wrb.fr","UsvDTd","[[],null]",null,null,null,"generic"],["di",31],["af.httprm",30,"-1",12]]"#;
+    // First poll: the recorded page (with a next-page token), then an empty last page;
+    // second poll: the recorded page again, all of it already known.
+    server.route(
+        path,
+        Route::Script(vec![
+            Reply::ok(recorded.clone(), "application/json; charset=utf-8"),
+            Reply::ok(last_page, "application/json; charset=utf-8"),
+            Reply::ok(recorded, "application/json; charset=utf-8"),
+        ]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "googleplay",
+            &server,
+            "apps = [\"https://play.google.com/store/apps/details?id=com.twitter.android\"]\ncountries = [\"gb\"]\nlanguage = \"en\"\nqueries = [\"twitter\"]",
+        ),
+        &[("twitter", "twitter")],
+        &[],
+    );
+    assert_eq!(r.stored.len(), 40, "every review is kept");
+    let id = "googleplay:gp:AOqpTOEAwZX1e7CUex4D06PVP2O7i9ENYHktm-BqxQUyEtyOuPyXioDPQm7tuB7N7wEVIhwUHxxfu65kXETAXw";
+    let m = &r.stored[id];
+    assert_eq!(m["author"], "Crazy Diamond");
+    assert_eq!(m["published_at"], "2021-01-09T04:15:28Z");
+    assert_eq!(m["engagement"]["rating"], 2);
+    assert_eq!(m["engagement"]["likes"], 2092);
+    assert_eq!(m["sentiment"]["label"], "negative");
+    assert!(m["text"].as_str().unwrap().starts_with("Twitter is just very buggy"));
+    assert_ratings_drive_sentiment(&r.stored);
+    // POSTs of the scrapers' form body, storefront and language in the query; the second
+    // page asks with the first page's token.
+    assert_eq!(r.first.len(), 2);
+    for l in &r.first {
+        assert_eq!(l.method, "POST");
+        assert_eq!(l.query, "hl=en&gl=gb");
+        assert!(l.body.starts_with("f.req="), "{}", l.body);
+        assert!(l.body.contains("com.twitter.android"), "{}", l.body);
+    }
+    assert!(r.first[1].body.contains("CsIBCr8B"), "{}", r.first[1].body);
+    assert_eq!(r.second.len(), 1);
+}

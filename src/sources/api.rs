@@ -206,6 +206,11 @@ pub trait Api: Send + Sync + 'static {
     fn usage_wait(&self, _headers: &HeaderMap) -> Option<Duration> {
         None
     }
+    /// The least time between two requests of one source, for APIs without published
+    /// limits that ask to be polled gently (Google Play's web endpoint).
+    fn min_spacing(&self) -> Option<Duration> {
+        None
+    }
     /// Turns a 2xx body into JSON. Most APIs answer JSON; a kind whose API wraps it (Google
     /// Play's `)]}'`-prefixed envelope) unwraps it here.
     fn decode(&self, body: &[u8]) -> Result<Value, String> {
@@ -400,6 +405,9 @@ impl<A: Api> ApiSource<A> {
             {
                 tracing::info!(source = %self.settings.name, wait_s = wait.as_secs_f64(), "rate-limit budget spent; pausing requests until the reset");
                 self.close_gate_for(wait).await;
+            }
+            if let Some(spacing) = self.api.min_spacing() {
+                self.close_gate_for(spacing).await;
             }
             let body: Value = self
                 .api

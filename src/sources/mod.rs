@@ -8,6 +8,7 @@ pub mod appstore;
 pub mod bluesky;
 pub mod discourse;
 pub mod feed;
+pub mod googleplay;
 pub mod hackernews;
 pub mod mastodon;
 pub mod reddit;
@@ -121,6 +122,7 @@ pub const KINDS: &[&Kind] = &[
     &discourse::KIND,
     &telegram::KIND,
     &appstore::KIND,
+    &googleplay::KIND,
 ];
 
 /// The kind called `name`.

@@ -1,0 +1,332 @@
+//! `kind = "googleplay"`: Google Play reviews of the apps in `apps` (package names), per
+//! storefront in `countries` (default `us`), in `language` (default `en`).
+//!
+//! Google offers no public reviews API for other people's apps (the Play Developer API only
+//! serves an app's own developer, and only the last week), so hark asks the Play Store web
+//! app's own endpoint the way the established open-source scrapers do (google-play-scraper
+//! for Python and Node): `POST https://play.google.com/_/PlayStoreUi/data/batchexecute` with
+//! the `UsvDTd` (reviews) call, sorted newest first, up to 199 reviews a page, continuing
+//! with the page token the answer carries. The answer is `)]}'` followed by a JSON envelope
+//! whose payload is itself JSON text; [`Api::decode`] unwraps it.
+//!
+//! It is an unofficial endpoint: no key, no published limits. hark polls it gently (one
+//! request a second per source, one stream at a time) and reports a changed format as an
+//! error of that stream ("no reviews payload"), never as "no reviews". Each review keeps its
+//! star rating (`engagement.rating`) and its "helpful" count as `likes`. Ids are
+//! `googleplay:<review id>` (`gp:…`); the link opens the review on the app's page.
+//! Developer replies are not collected (they are the brand's own words).
+
+use super::SourceConfig;
+use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use crate::mention::{Engagement, Mention};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The `googleplay` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "googleplay",
+    keys: &["apps", "countries", "language", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(GooglePlay::new(c)?, c, terms)),
+};
+
+const BASE: &str = "https://play.google.com";
+/// The reviews call of the Play Store web app.
+const RPC: &str = "UsvDTd";
+/// Most reviews one call returns.
+const MAX_PAGE: usize = 199;
+/// Sort order "newest".
+const SORT_NEWEST: u8 = 2;
+
+pub struct GooglePlay {
+    apps: Vec<String>,
+    countries: Vec<String>,
+    language: String,
+}
+
+impl GooglePlay {
+    pub fn new(config: &SourceConfig) -> Result<GooglePlay, String> {
+        let apps: Vec<String> = config
+            .api
+            .apps
+            .iter()
+            .map(|a| package_name(a))
+            .collect::<Result<_, _>>()?;
+        if apps.is_empty() {
+            return Err("`apps` is empty: list the Google Play package names to follow (the `id=` of the app's URL, e.g. apps = [\"com.twitter.android\"])".into());
+        }
+        let countries = if config.api.countries.is_empty() {
+            vec!["us".to_string()]
+        } else {
+            config.api.countries.clone()
+        };
+        let language = config
+            .api
+            .language
+            .clone()
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "en".into());
+        Ok(GooglePlay {
+            apps,
+            countries,
+            language,
+        })
+    }
+}
+
+/// A package name from `com.example.app` or the app's Play Store URL (`…?id=com.example.app`).
+fn package_name(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let name = match url::Url::parse(s) {
+        Ok(u) => u
+            .query_pairs()
+            .find(|(k, _)| k == "id")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default(),
+        Err(_) => s.to_string(),
+    };
+    let ok = name.contains('.')
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!(
+            "`apps`: `{s}` is not a Google Play package name (the `id=` of the app's URL, e.g. \"com.twitter.android\")"
+        ))
+    }
+}
+
+/// The `f.req` form body of one reviews call.
+fn request_body(app: &str, count: usize, token: Option<&str>) -> String {
+    let inner = json!([null, null, [2, SORT_NEWEST, [count, null, token], null, []], [app, 7]]);
+    let outer = json!([[[RPC, inner.to_string(), null, "generic"]]]);
+    format!("f.req={}", enc(&outer.to_string()))
+}
+
+/// The reviews call's payload from a `batchexecute` answer: `)]}'`, then one JSON envelope
+/// (or, in the chunked variant, lengths and envelopes in turn) holding
+/// `["wrb.fr", "UsvDTd", "<payload as JSON text>", …]`.
+pub fn unwrap_batchexecute(body: &[u8], rpc: &str) -> Result<Value, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
+    let text = text.trim_start().strip_prefix(")]}'").unwrap_or(text);
+    let mut error = None;
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+        let value = value.map_err(|e| format!("the envelope is not JSON: {e}"))?;
+        for entry in value.as_array().into_iter().flatten() {
+            let Some(e) = entry.as_array() else { continue };
+            match (e.first().and_then(Value::as_str), e.get(1).and_then(Value::as_str)) {
+                (Some("wrb.fr"), Some(id)) if id == rpc => {
+                    return match e.get(2) {
+                        Some(Value::String(payload)) => serde_json::from_str(payload)
+                            .map_err(|e| format!("the reviews payload is not JSON: {e}")),
+                        _ => Err(format!(
+                            "Google Play answered the `{rpc}` call without data (unknown app, or the request format changed)"
+                        )),
+                    };
+                }
+                (Some("er"), _) => error = Some(format!("Google Play error: {entry}")),
+                _ => {}
+            }
+        }
+    }
+    Err(error.unwrap_or_else(|| format!("no `{rpc}` (reviews) payload in the answer")))
+}
+
+impl Api for GooglePlay {
+    fn kind(&self) -> &'static str {
+        "googleplay"
+    }
+
+    fn streams(&self, _terms: &[String]) -> Vec<Stream> {
+        self.countries
+            .iter()
+            .flat_map(|cc| {
+                self.apps
+                    .iter()
+                    .map(move |app| Stream::new("reviews", format!("{cc}/{app}")))
+            })
+            .collect()
+    }
+
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+        let (cc, app) = q
+            .stream
+            .arg
+            .split_once('/')
+            .ok_or("a googleplay stream is country/app")?;
+        Ok(ApiRequest::post(
+            format!(
+                "{BASE}/_/PlayStoreUi/data/batchexecute?hl={}&gl={}",
+                enc(&self.language),
+                enc(cc)
+            ),
+            "application/x-www-form-urlencoded;charset=UTF-8",
+            request_body(app, q.page_size.clamp(1, MAX_PAGE), q.page),
+        ))
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<Value, String> {
+        unwrap_batchexecute(body, RPC)
+    }
+
+    fn min_spacing(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let app = q.stream.arg.split_once('/').map_or("", |(_, a)| a);
+        let mut page = Page::default();
+        // An app without reviews answers `[null, …]` or `[]`.
+        let reviews = match body.get(0) {
+            None | Some(Value::Null) => return Ok(page),
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err("the reviews payload is not a list".into()),
+        };
+        for (i, r) in reviews.iter().enumerate() {
+            match map_review(r, app) {
+                Ok(m) => page.items.push(m),
+                Err(e) => page.skipped.push(format!("review {i}: {e}")),
+            }
+        }
+        if !reviews.is_empty() {
+            page.next = body
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(|t| t.as_array())
+                .and_then(|t| t.last())
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+        }
+        Ok(page)
+    }
+}
+
+fn map_review(r: &Value, app: &str) -> Result<Mention, String> {
+    let id = pick::need(pick::str_at(r, "/0"), "review id")?;
+    let secs = pick::need(r.pointer("/5/0").and_then(Value::as_i64), "time")?;
+    let published_at = pick::need(Utc.timestamp_opt(secs, 0).single(), "time")?;
+    let rating = pick::u64_at(r, "/2")
+        .filter(|s| (1..=5).contains(s))
+        .map(|s| s as u8);
+    let rating = pick::need(rating, "rating")?;
+    Ok(Mention {
+        id: format!("googleplay:{id}"),
+        queries: vec![],
+        source: String::new(),
+        source_kind: String::new(),
+        url: Some(format!(
+            "https://play.google.com/store/apps/details?id={}&reviewId={}",
+            enc(app),
+            enc(&id)
+        )),
+        author: pick::str_at(r, "/1/0"),
+        title: None,
+        // A rating without words is still a review: its stars carry the sentiment.
+        text: pick::str_at(r, "/4").unwrap_or_default(),
+        published_at,
+        fetched_at: None,
+        lang: None,
+        sentiment: None,
+        engagement: Engagement {
+            likes: pick::u64_at(r, "/6"),
+            rating: Some(rating),
+            ..Default::default()
+        },
+        reach: None,
+        duplicates: Vec::new(),
+        parent_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORDED: &str =
+        "googleplay/batchexecute_UsvDTd_com.twitter.android_most-relevant_40reviews_2021.txt";
+
+    #[test]
+    fn package_names_in_every_form() {
+        assert_eq!(package_name("com.twitter.android").unwrap(), "com.twitter.android");
+        assert_eq!(
+            package_name("https://play.google.com/store/apps/details?id=com.whatsapp&hl=en")
+                .unwrap(),
+            "com.whatsapp"
+        );
+        assert!(package_name("twitter").is_err());
+        assert!(package_name("com..x").is_err());
+    }
+
+    #[test]
+    fn the_request_is_the_scrapers_form_body() {
+        let body = request_body("com.x", 100, None);
+        let decoded: String = url::form_urlencoded::parse(body.as_bytes())
+            .find(|(k, _)| k == "f.req")
+            .unwrap()
+            .1
+            .into_owned();
+        let outer: Value = serde_json::from_str(&decoded).unwrap();
+        assert_eq!(outer[0][0][0], "UsvDTd");
+        let inner: Value = serde_json::from_str(outer[0][0][1].as_str().unwrap()).unwrap();
+        assert_eq!(inner, json!([null, null, [2, 2, [100, null, null], null, []], ["com.x", 7]]));
+        let next = request_body("com.x", 100, Some("TOKEN"));
+        assert!(next.contains("TOKEN"));
+    }
+
+    #[test]
+    fn maps_recorded_reviews() {
+        let Some(bytes) = crate::testdata::fixture_bytes(RECORDED) else {
+            return;
+        };
+        let api = GooglePlay {
+            apps: vec!["com.twitter.android".into()],
+            countries: vec!["us".into()],
+            language: "en".into(),
+        };
+        let body = api.decode(&bytes).unwrap();
+        let s = Stream::new("reviews", "us/com.twitter.android");
+        let p = api.parse(&PageQuery::first_page(&s), &body).unwrap();
+        assert_eq!(p.items.len(), 40);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert!(p.next.as_deref().is_some_and(|t| t.starts_with("CsIBCr8B")));
+        let m = &p.items[1];
+        let id = "gp:AOqpTOEAwZX1e7CUex4D06PVP2O7i9ENYHktm-BqxQUyEtyOuPyXioDPQm7tuB7N7wEVIhwUHxxfu65kXETAXw";
+        assert_eq!(m.id, format!("googleplay:{id}"));
+        assert_eq!(m.author.as_deref(), Some("Crazy Diamond"));
+        assert_eq!(m.engagement.rating, Some(2));
+        assert_eq!(m.engagement.likes, Some(2092));
+        assert_eq!(m.published_at.timestamp(), 1610165728);
+        assert!(m.text.starts_with("Twitter is just very buggy application"));
+        assert!(m.text.contains("\"Twitter isn't responding\""));
+        assert_eq!(
+            m.url.as_deref(),
+            Some(format!("https://play.google.com/store/apps/details?id=com.twitter.android&reviewId=gp%3A{}", &id[3..]).as_str())
+        );
+    }
+
+    #[test]
+    fn envelopes_that_carry_no_reviews_are_errors_not_empty_pages() {
+        let api = GooglePlay {
+            apps: vec![],
+            countries: vec![],
+            language: "en".into(),
+        };
+        // No data for the call: an error, never "no reviews".
+        let e = api
+            .decode(br#")]}'
+
+[["wrb.fr","UsvDTd",null,null,null,[3],"generic"],["di",20]]"#)
+            .unwrap_err();
+        assert!(e.contains("without data"), "{e}");
+        assert!(api.decode(b"<html>sorry</html>").is_err());
+        // The chunked variant: lengths between envelopes.
+        let chunked = b")]}'\n\n58\n[[\"wrb.fr\",\"UsvDTd\",\"[null,[null,null]]\",null,null,null,\"generic\"]]\n25\n[[\"di\",20]]";
+        let v = api.decode(chunked).unwrap();
+        let s = Stream::new("reviews", "us/com.x");
+        let p = api.parse(&PageQuery::first_page(&s), &v).unwrap();
+        assert!(p.items.is_empty() && p.next.is_none());
+    }
+}
