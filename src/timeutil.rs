@@ -101,7 +101,7 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, TimeError> {
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
         return Ok(Utc.from_utc_datetime(&t));
     }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(Utc.from_utc_datetime(&t));
     }
     Err(TimeError::BadTimestamp(s.into()))

@@ -1325,3 +1325,68 @@ fn googleplay_reviews_through_batchexecute() {
     assert!(r.first[1].body.contains("CsIBCr8B"), "{}", r.first[1].body);
     assert_eq!(r.second.len(), 1);
 }
+
+#[test]
+fn trustpilot_business_unit_reviews() {
+    // Built from the documented schema of GET /v1/business-units/{id}/reviews (Trustpilot's
+    // API responses are not published in any permissively licensed test suite); the texts
+    // are real reviews' shapes: a 1-star complaint the lexicon reads as praise, a 5-star
+    // review, entities in the text.
+    let server = TestServer::start();
+    let bu = "46a6a7b5000064000500e0c3";
+    let page = serde_json::json!({
+        "links": [{"href": "https://api.trustpilot.com/v1/business-units/x/reviews?page=2", "method": "GET", "rel": "next-page"}],
+        "reviews": [
+            {"id": "6571a0c1b7b5e6a3c8d2f001", "stars": 1, "title": "Great, just great",
+             "text": "Great, another \"express\" delivery that took 3 weeks & nobody answers the phone.",
+             "language": "en", "createdAt": "2026-11-30T09:15:00Z", "numberOfLikes": 4,
+             "consumer": {"id": "c1", "displayName": "Maria K."},
+             "companyReply": {"text": "We are sorry", "createdAt": "2026-11-30T12:00:00Z"}},
+            {"id": "6571a0c1b7b5e6a3c8d2f002", "stars": 5, "title": "Fast and friendly",
+             "text": "Ordered on Monday, arrived Tuesday.", "language": "en",
+             "createdAt": "2026-11-29T18:00:00", "numberOfLikes": 0,
+             "consumer": {"id": "c2", "displayName": "Tom"}}
+        ]
+    });
+    server.route(
+        &format!("/v1/business-units/{bu}/reviews"),
+        Route::Script(vec![
+            json_reply(page.to_string()),
+            json_reply(r#"{"links": [], "reviews": []}"#),
+            json_reply(page.to_string()),
+        ]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "trustpilot",
+            &server,
+            &format!("businesses = [\"{bu}\"]\nkey_env = \"T_TP_KEY\"\nqueries = [\"acme\"]"),
+        ),
+        &[("acme", "acme")],
+        &[("T_TP_KEY", "tp-key-1")],
+    );
+    assert_eq!(r.stored.len(), 2);
+    let m = &r.stored["trustpilot:6571a0c1b7b5e6a3c8d2f001"];
+    assert_eq!(m["author"], "Maria K.");
+    assert_eq!(m["title"], "Great, just great");
+    assert_eq!(m["published_at"], "2026-11-30T09:15:00Z");
+    assert_eq!(m["url"], "https://www.trustpilot.com/reviews/6571a0c1b7b5e6a3c8d2f001");
+    assert_eq!(m["engagement"]["rating"], 1);
+    assert_eq!(m["engagement"]["likes"], 4);
+    assert_eq!(m["lang"], "en");
+    // Sarcasm: the words read as praise, the single star decides.
+    assert_eq!(m["sentiment"]["label"], "negative");
+    assert_eq!(m["sentiment"]["model"], "lexicon+rating");
+    let m = &r.stored["trustpilot:6571a0c1b7b5e6a3c8d2f002"];
+    assert_eq!(m["published_at"], "2026-11-29T18:00:00Z");
+    assert_eq!(m["sentiment"]["label"], "positive");
+    assert_ratings_drive_sentiment(&r.stored);
+    // The key goes as a header, never in the URL; page 2 followed the next-page link.
+    assert_eq!(r.first.len(), 2);
+    assert!(r.first.iter().all(|l| l.headers.get("apikey").map(String::as_str) == Some("tp-key-1")));
+    assert!(r.first.iter().all(|l| !l.query.contains("tp-key-1")));
+    assert!(r.first[0].query.contains("orderBy=createdat.desc") && r.first[0].query.contains("page=1"));
+    assert!(r.first[1].query.contains("page=2"));
+    assert_eq!(r.second.len(), 1);
+}

@@ -15,6 +15,7 @@ pub mod reddit;
 pub mod settings;
 pub mod stackexchange;
 pub mod telegram;
+pub mod trustpilot;
 pub mod vk;
 pub mod web;
 pub mod x;
@@ -123,6 +124,7 @@ pub const KINDS: &[&Kind] = &[
     &telegram::KIND,
     &appstore::KIND,
     &googleplay::KIND,
+    &trustpilot::KIND,
 ];
 
 /// The kind called `name`.

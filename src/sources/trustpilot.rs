@@ -1,0 +1,213 @@
+//! `kind = "trustpilot"`: reviews of the business units in `businesses`, from Trustpilot's
+//! public Business Units API (`GET /v1/business-units/{id}/reviews`, newest first, up to 100
+//! a page), with an API key.
+//!
+//! Credentials: `key_env` names the variable holding the API key (Trustpilot Business →
+//! Integrations → API: create an application; the key is its "API key"), sent as the
+//! `apikey` header. A business unit id is the 24-hex-digit id Trustpilot gives a company;
+//! `GET https://api.trustpilot.com/v1/business-units/find?name=example.com` with the key
+//! answers it for a domain.
+//!
+//! One stream per business unit. The API has no time filter: a poll walks pages until it
+//! reaches reviews at or before the cursor. Each review keeps its stars
+//! (`engagement.rating`), its likes ("useful") and its language. Ids are
+//! `trustpilot:<review id>`; the link is the review's page. Company replies are not collected
+//! (they are the brand's own words). The same mapping reads the review objects of
+//! Trustpilot's web pages (`rating`, `dates.publishedDate`, `likes`), which older exports
+//! and scrapers hold.
+
+use super::SourceConfig;
+use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use crate::mention::{Engagement, Mention};
+use serde_json::Value;
+
+/// The `trustpilot` source kind (see [`super::KINDS`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "trustpilot",
+    keys: &["businesses", "key_env", "max_pages", "page_size", "backfill"],
+    build: |c, terms| Ok(super::api_source(Trustpilot::new(c)?, c, terms)),
+};
+
+const BASE: &str = "https://api.trustpilot.com";
+const MAX_PAGE: usize = 100;
+
+pub struct Trustpilot {
+    businesses: Vec<String>,
+    key: crate::http::redact::Secret,
+}
+
+impl Trustpilot {
+    pub fn new(config: &SourceConfig) -> Result<Trustpilot, String> {
+        let key = super::credential(
+            config,
+            "key_env",
+            config.api.key_env.as_deref(),
+            Some("a Trustpilot API key (Trustpilot Business → Integrations → API)"),
+        )?
+        .ok_or("the Trustpilot API key is not set")?;
+        let mut businesses = Vec::new();
+        for b in &config.api.businesses {
+            let b = b.trim().to_ascii_lowercase();
+            if b.len() != 24 || !b.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "`businesses`: `{b}` is not a Trustpilot business unit id (24 hex digits); find a domain's id with GET {BASE}/v1/business-units/find?name={b} and your API key"
+                ));
+            }
+            businesses.push(b);
+        }
+        if businesses.is_empty() {
+            return Err("`businesses` is empty: list the Trustpilot business unit ids to follow".into());
+        }
+        Ok(Trustpilot { businesses, key })
+    }
+}
+
+impl Api for Trustpilot {
+    fn kind(&self) -> &'static str {
+        "trustpilot"
+    }
+
+    fn streams(&self, _terms: &[String]) -> Vec<Stream> {
+        self.businesses
+            .iter()
+            .map(|b| Stream::new("reviews", b.clone()))
+            .collect()
+    }
+
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+        ApiRequest::get(format!(
+            "{BASE}/v1/business-units/{}/reviews?orderBy=createdat.desc&perPage={}&page={}",
+            enc(&q.stream.arg),
+            q.page_size.clamp(1, MAX_PAGE),
+            q.page.unwrap_or("1"),
+        ))
+        .header("apikey", self.key.expose())
+    }
+
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+        let reviews = body
+            .get("reviews")
+            .and_then(Value::as_array)
+            .ok_or("no `reviews` array")?;
+        let mut page = Page::default();
+        for (i, r) in reviews.iter().enumerate() {
+            match map_review(r) {
+                Ok(m) => page.items.push(m),
+                Err(e) => page.skipped.push(format!("review {i}: {e}")),
+            }
+        }
+        let has_next_link = body
+            .get("links")
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "next-page"));
+        let full = reviews.len() >= q.page_size.clamp(1, MAX_PAGE);
+        if !reviews.is_empty() && (has_next_link || full) {
+            let current: u64 = q.page.and_then(|p| p.parse().ok()).unwrap_or(1);
+            page.next = Some((current + 1).to_string());
+        }
+        Ok(page)
+    }
+}
+
+/// One review, in the API's shape (`stars`, `createdAt`, `numberOfLikes`) or the web
+/// pages' (`rating`, `dates.publishedDate`, `likes`).
+pub fn map_review(r: &Value) -> Result<Mention, String> {
+    let id = pick::need(pick::str_at(r, "/id"), "id")?;
+    let published_at = pick::need(
+        pick::time_at(r, "/createdAt").or_else(|| pick::time_at(r, "/dates/publishedDate")),
+        "createdAt",
+    )?;
+    let rating = pick::u64_at(r, "/stars")
+        .or_else(|| pick::u64_at(r, "/rating"))
+        .filter(|s| (1..=5).contains(s))
+        .map(|s| s as u8);
+    let rating = pick::need(rating, "stars")?;
+    let lang = pick::str_at(r, "/language")
+        .map(|l| l.to_ascii_lowercase())
+        .filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()));
+    Ok(Mention {
+        id: format!("trustpilot:{id}"),
+        queries: vec![],
+        source: String::new(),
+        source_kind: String::new(),
+        url: Some(format!("https://www.trustpilot.com/reviews/{id}")),
+        author: pick::str_at(r, "/consumer/displayName"),
+        title: pick::str_at(r, "/title"),
+        text: pick::str_at(r, "/text").unwrap_or_default(),
+        published_at,
+        fetched_at: None,
+        lang,
+        sentiment: None,
+        engagement: Engagement {
+            likes: pick::u64_at(r, "/numberOfLikes").or_else(|| pick::u64_at(r, "/likes")),
+            rating: Some(rating),
+            ..Default::default()
+        },
+        reach: None,
+        duplicates: Vec::new(),
+        parent_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_the_web_pages_recorded_reviews() {
+        // Recorded review objects of trustpilot.com's pages (NPOSL-3.0: read from
+        // ../shared, not copied here).
+        let Some(v) = crate::sources::api::fixture(
+            "trustpilot",
+            "next-data_review_bhphotovideo_reviews_3pages-60_2023-12.json",
+        ) else {
+            return;
+        };
+        let all: Vec<Mention> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| map_review(r).unwrap())
+            .collect();
+        assert_eq!(all.len(), 60);
+        let m = &all[0];
+        assert_eq!(m.id, "trustpilot:65718f1ba9549dd90f396b4a");
+        assert_eq!(m.author.as_deref(), Some("Dean"));
+        assert_eq!(m.title.as_deref(), Some("I can find what I need very easily"));
+        assert!(m.text.starts_with("I can find what I need very easily. This is vastly"));
+        assert_eq!(m.published_at.to_rfc3339(), "2023-12-07T11:23:40+00:00");
+        assert_eq!(m.engagement.rating, Some(5));
+        assert_eq!(m.engagement.likes, Some(0));
+        assert_eq!(m.lang.as_deref(), Some("en"));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://www.trustpilot.com/reviews/65718f1ba9549dd90f396b4a")
+        );
+    }
+
+    #[test]
+    fn business_unit_ids_are_checked() {
+        let mut c = crate::sources::SourceConfig {
+            name: "tp".into(),
+            kind: "trustpilot".into(),
+            interval: std::time::Duration::from_secs(3600),
+            base_url: None,
+            enabled: true,
+            urls: vec![],
+            api: crate::sources::ApiOptions {
+                businesses: vec!["www.example.com".into()],
+                // Any variable that is set will do as the key here.
+                key_env: Some("PATH".into()),
+                ..Default::default()
+            },
+            web: Default::default(),
+            queries: vec![],
+        };
+        let e = Trustpilot::new(&c).err().unwrap();
+        assert!(e.contains("24 hex digits") && e.contains("business-units/find?name=www.example.com"), "{e}");
+        c.api.businesses = vec!["46A6A7B5000064000500E0C3".into()];
+        assert_eq!(Trustpilot::new(&c).unwrap().businesses, ["46a6a7b5000064000500e0c3"]);
+        c.api.key_env = Some("HARK_TEST_TP_KEY_UNSET".into());
+        assert!(Trustpilot::new(&c).err().unwrap().contains("HARK_TEST_TP_KEY_UNSET"));
+    }
+}
