@@ -97,6 +97,10 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, TimeError> {
     if let Ok(t) = DateTime::parse_from_rfc2822(s) {
         return Ok(t.with_timezone(&Utc));
     }
+    // Meta's Graph API: "2021-07-09T19:09:52+0000" (no colon in the offset).
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(t.with_timezone(&Utc));
+    }
     // "2026-11-26 10:00:00" (no zone) is read as UTC.
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
         return Ok(Utc.from_utc_datetime(&t));
@@ -156,6 +160,26 @@ mod tests {
             parse_duration("5y").unwrap_err().to_string(),
             "invalid duration `5y`: unknown unit `y` (use ms, s, m, h, d or w)"
         );
+    }
+
+    #[test]
+    fn timestamps_in_the_forms_apis_send() {
+        let want = "2021-07-09T19:09:52+00:00";
+        for s in [
+            "2021-07-09T19:09:52Z",
+            "2021-07-09T21:09:52+02:00",
+            "2021-07-09T19:09:52+0000",
+            "2021-07-09T21:09:52.000+0200",
+            "2021-07-09T19:09:52",
+            "2021-07-09T19:09:52.250",
+            "2021-07-09 19:09:52",
+            "Fri, 09 Jul 2021 19:09:52 GMT",
+        ] {
+            let t = parse_timestamp(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            use chrono::Timelike;
+            assert_eq!(t.with_nanosecond(0).unwrap().to_rfc3339(), want, "{s}");
+        }
+        assert!(parse_timestamp("2021-07-09T19:09:52+00").is_err());
     }
 
     /// Regression (hardening #6): `baseline = "99999999w"` and `--since 1000000000d` were

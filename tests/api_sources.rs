@@ -1390,3 +1390,163 @@ fn trustpilot_business_unit_reviews() {
     assert!(r.first[1].query.contains("page=2"));
     assert_eq!(r.second.len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Meta: facebook, instagram
+
+#[test]
+fn facebook_page_posts_and_their_comments() {
+    let (Some(feed), Some(comments)) = (
+        fixture_json("facebook", "page-feed_19292868552_default-fields_page1_2021.json"),
+        fixture_json(
+            "facebook",
+            "comments_post-19292868552_10158407654328553_page1_2021.json",
+        ),
+    ) else {
+        return;
+    };
+    let server = TestServer::start();
+    server.route(
+        "/v19.0/19292868552/feed",
+        Route::Script(vec![json_reply(feed.to_string()).header(
+            "x-app-usage",
+            r#"{"call_count":12,"total_time":3,"total_cputime":3}"#,
+        )]),
+    );
+    // The recorded page's `paging.next` leads to a last, empty page.
+    server.route(
+        "/v19.0/19292868552/feed?after=after",
+        Route::Script(vec![json_reply(r#"{"data": []}"#)]),
+    );
+    let posts: Vec<String> = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    // The recorded comments hang under the first post; the others have none to give.
+    let mut page = comments.clone();
+    page.as_object_mut().unwrap().remove("paging");
+    for (i, id) in posts.iter().enumerate() {
+        let body = if i == 0 { page.to_string() } else { r#"{"data": []}"#.to_string() };
+        server.route(&format!("/v19.0/{id}/comments"), Route::Script(vec![json_reply(body)]));
+    }
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "facebook",
+            &server,
+            "pages = [\"https://www.facebook.com/19292868552/\"]\ntoken_env = \"T_FB\"\nqueries = [\"fbdev\"]",
+        ),
+        &[("fbdev", "\"facebook for developers\"")],
+        &[("T_FB", "fb-token")],
+    );
+    assert_eq!(r.stored.len(), 15, "5 posts and 10 comments: {:?}", r.stored.keys());
+    let m = &r.stored["facebook:19292868552_10158349356748553"];
+    assert_eq!(m["url"], "https://www.facebook.com/19292868552/posts/10158349356748553/");
+    assert_eq!(m["published_at"], "2021-07-09T19:09:52Z");
+    assert_eq!(m["engagement"]["likes"], 125);
+    assert_eq!(m["engagement"]["shares"], 10);
+    assert_eq!(m["engagement"]["comments"], 13);
+    let c = &r.stored["facebook:10158349356748553_10158407903973553"];
+    assert_eq!(c["parent_id"], "facebook:19292868552_10158349356748553");
+    assert_eq!(c["published_at"], "2021-08-10T19:38:44Z");
+    assert!(c["text"].as_str().unwrap().starts_with("Can someone from Instagram please assist me"));
+    let reply = &r.stored["facebook:10158349356748553_10158409984053553"];
+    assert_eq!(reply["parent_id"], "facebook:10158349356748553_10158407903973553");
+    assert_eq!(reply["text"], "Facebook for Developers they don’t respond 😞");
+    // The token goes as a bearer header, never in a URL.
+    assert!(r.first.iter().all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer fb-token")));
+    assert!(r.first.iter().all(|l| !l.query.contains("fb-token")));
+    // Feed, its last page, and one comment stream per post.
+    assert_eq!(r.first.len(), 2 + posts.len());
+    // The second poll reads the feed's first page again (for new comments on recent posts)
+    // but no older page.
+    assert_eq!(requests_to_in(&r.second, "/v19.0/19292868552/feed").len(), 1);
+}
+
+fn requests_to_in<'a>(log: &'a [Logged], path: &str) -> Vec<&'a Logged> {
+    log.iter().filter(|l| l.path == path).collect()
+}
+
+#[test]
+fn instagram_hashtags_business_discovery_and_own_comments() {
+    let (Some(found), Some(top), Some(bd), Some(comments)) = (
+        fixture_json("instagram", "ig_hashtag_search_q-developers_2021.json"),
+        fixture_json("instagram", "hashtag_top_media_page1_25items_2021.json"),
+        fixture_json(
+            "instagram",
+            "business_discovery_media_facebookfordevelopers_page1_2021-08.json",
+        ),
+        fixture_json("instagram", "media_comments_page1_2021.json"),
+    ) else {
+        return;
+    };
+    let server = TestServer::start();
+    let me = "17841406338772941";
+    server.route(
+        "/v19.0/ig_hashtag_search",
+        Route::Script(vec![json_reply(found.to_string())]),
+    );
+    // The recorded hashtag media did not ask for `timestamp`; it is added here (one post a
+    // minute apart on 2021-08-20), as recent_media answers it when asked.
+    let mut media = top.clone();
+    media.as_object_mut().unwrap().remove("paging");
+    for (i, m) in media["data"].as_array_mut().unwrap().iter_mut().enumerate() {
+        m["timestamp"] = format!("2021-08-20T12:{:02}:00+0000", 59 - i).into();
+    }
+    server.route(
+        "/v19.0/17841562426109234/recent_media",
+        Route::Script(vec![json_reply(media.to_string())]),
+    );
+    let mut bd_page = bd.clone();
+    bd_page["business_discovery"]["media"]
+        .as_object_mut()
+        .unwrap()
+        .remove("paging");
+    bd_page["business_discovery"]["followers_count"] = 12000.into();
+    server.route(
+        &format!("/v19.0/{me}?fields=business_discovery"),
+        Route::Script(vec![json_reply(bd_page.to_string())]),
+    );
+    // The account's own media: one post whose comments are the recorded ones.
+    server.route(
+        &format!("/v19.0/{me}/media"),
+        Route::Script(vec![json_reply(
+            r#"{"data": [{"id": "17846368219941692", "caption": "Our new store is open", "comments_count": 2, "like_count": 40, "permalink": "https://www.instagram.com/p/CBx1/", "timestamp": "2020-06-01T09:00:00+0000", "username": "acme"}]}"#,
+        )]),
+    );
+    let mut c_page = comments.clone();
+    c_page.as_object_mut().unwrap().remove("paging");
+    server.route(
+        "/v19.0/17846368219941692/comments",
+        Route::Script(vec![json_reply(c_page.to_string())]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "instagram",
+            &server,
+            &format!("account_id = \"{me}\"\ntags = [\"#Developers\"]\naccounts = [\"@facebookfordevelopers\"]\ntoken_env = \"T_IG\"\nqueries = [\"acme\"]"),
+        ),
+        &[("acme", "acme")],
+        &[("T_IG", "ig-token")],
+    );
+    assert_eq!(r.stored.len(), 25 + 2 + 1 + 2, "{:?}", r.stored.keys());
+    let m = &r.stored["instagram:18088158883149835"];
+    assert_eq!(m["url"], "https://www.instagram.com/p/B8goRvrnwod/");
+    assert_eq!(m["engagement"]["likes"], 997);
+    assert_eq!(m["engagement"]["comments"], 10);
+    assert!(m["text"].as_str().unwrap().starts_with("• Our Love ❤️ is the best Love"));
+    let d = &r.stored["instagram:17885103395504675"];
+    assert_eq!(d["author"], "facebookfordevelopers");
+    assert_eq!(d["engagement"]["followers"], 12000);
+    assert_eq!(d["published_at"], "2021-08-17T19:00:42Z");
+    let c = &r.stored["instagram:17858154961981086"];
+    assert_eq!(c["parent_id"], "instagram:17846368219941692");
+    assert_eq!(c["text"], "Beautiful!");
+    let search: Vec<&Logged> = requests_to_in(&r.first, "/v19.0/ig_hashtag_search");
+    assert_eq!(search.len(), 1);
+    assert!(search[0].query.contains(&format!("user_id={me}")) && search[0].query.contains("q=developers"));
+    assert!(r.first.iter().all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer ig-token")));
+}

@@ -7,10 +7,13 @@ pub mod api;
 pub mod appstore;
 pub mod bluesky;
 pub mod discourse;
+pub mod facebook;
 pub mod feed;
 pub mod googleplay;
 pub mod hackernews;
+pub mod instagram;
 pub mod mastodon;
+pub mod meta;
 pub mod reddit;
 pub mod settings;
 pub mod stackexchange;
@@ -125,6 +128,8 @@ pub const KINDS: &[&Kind] = &[
     &appstore::KIND,
     &googleplay::KIND,
     &trustpilot::KIND,
+    &facebook::KIND,
+    &instagram::KIND,
 ];
 
 /// The kind called `name`.
