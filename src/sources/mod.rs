@@ -14,6 +14,7 @@ pub mod hackernews;
 pub mod instagram;
 pub mod mastodon;
 pub mod meta;
+pub mod ok;
 pub mod reddit;
 pub mod settings;
 pub mod stackexchange;
@@ -130,6 +131,7 @@ pub const KINDS: &[&Kind] = &[
     &trustpilot::KIND,
     &facebook::KIND,
     &instagram::KIND,
+    &ok::KIND,
 ];
 
 /// The kind called `name`.
