@@ -1209,7 +1209,10 @@ fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOption
         .into_iter()
         .map(|a| a.trim_start_matches('@').to_string())
         .collect();
-    o.account_id = s.account_id.as_ref().map(|v| v.get_ref().trim().to_string());
+    o.account_id = s
+        .account_id
+        .as_ref()
+        .map(|v| v.get_ref().trim().to_string());
     o.site = s.site.as_ref().map(|v| v.get_ref().trim().to_string());
     if let Some(v) = &s.latest {
         o.latest = *v.get_ref();

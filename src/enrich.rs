@@ -120,12 +120,30 @@ impl Enricher {
         lang_hint: Option<&str>,
         unmatched: Unmatched,
     ) -> Vec<Mention> {
+        self.enrich_thread(mentions, lang_hint, unmatched, &|_| None)
+    }
+
+    /// [`enrich_many`](Self::enrich_many), where a comment or reply that names no query
+    /// belongs to its thread: it takes the queries of its parent (`parent_id`), found in
+    /// the same batch or, through `stored_parent`, among the mentions already stored. A
+    /// complaint under a post about the brand rarely repeats the brand's name.
+    pub fn enrich_thread(
+        &self,
+        mentions: Vec<Mention>,
+        lang_hint: Option<&str>,
+        unmatched: Unmatched,
+        stored_parent: &(dyn Fn(&str) -> Option<Vec<String>> + Sync),
+    ) -> Vec<Mention> {
         use rayon::prelude::*;
         let now = chrono::Utc::now();
-        let prepared: Vec<(Mention, String, Vec<Vec<String>>)> = mentions
+        let mut prepared: Vec<(Mention, String, Vec<Vec<String>>)> = mentions
             .into_par_iter()
-            .filter_map(|m| self.prepare(m, now, lang_hint, unmatched))
+            .filter_map(|m| self.prepare(m, now, lang_hint, Unmatched::Keep))
             .collect();
+        self.inherit_thread_queries(&mut prepared, stored_parent);
+        if unmatched == Unmatched::Drop {
+            prepared.retain(|(m, _, _)| !m.queries.is_empty());
+        }
         let todo: Vec<crate::sentiment::router::RouteItem<'_>> = prepared
             .iter()
             .filter(|(m, _, _)| m.sentiment.is_none())
@@ -152,6 +170,65 @@ impl Enricher {
                 m
             })
             .collect()
+    }
+
+    /// Gives unmatched replies their parent's queries (those that still exist and apply to
+    /// the reply's source and language), following chains of replies within the batch.
+    fn inherit_thread_queries(
+        &self,
+        items: &mut [(Mention, String, Vec<Vec<String>>)],
+        stored_parent: &(dyn Fn(&str) -> Option<Vec<String>> + Sync),
+    ) {
+        if !items
+            .iter()
+            .any(|(m, _, _)| m.queries.is_empty() && m.parent_id.is_some())
+        {
+            return;
+        }
+        let mut known: HashMap<String, Vec<String>> = items
+            .iter()
+            .filter(|(m, _, _)| !m.queries.is_empty())
+            .map(|(m, _, _)| (m.id.clone(), m.queries.clone()))
+            .collect();
+        let mut looked_up: HashMap<String, Option<Vec<String>>> = HashMap::new();
+        // A reply to a reply to a post settles in as many rounds as the chain is long.
+        for _ in 0..8 {
+            let mut changed = false;
+            for (m, _, neutral) in items.iter_mut() {
+                if !m.queries.is_empty() {
+                    continue;
+                }
+                let Some(parent) = m.parent_id.as_deref() else {
+                    continue;
+                };
+                let queries = match known.get(parent) {
+                    Some(q) => q.clone(),
+                    None => looked_up
+                        .entry(parent.to_string())
+                        .or_insert_with(|| stored_parent(parent))
+                        .clone()
+                        .unwrap_or_default(),
+                };
+                let idx: Vec<usize> = queries
+                    .iter()
+                    .filter_map(|n| self.by_name.get(n).copied())
+                    .filter(|&i| self.applies(i, m))
+                    .collect();
+                if idx.is_empty() {
+                    continue;
+                }
+                m.queries = idx.iter().map(|&i| self.queries[i].name.clone()).collect();
+                *neutral = idx
+                    .iter()
+                    .flat_map(|&i| self.neutral[i].iter().cloned())
+                    .collect();
+                known.insert(m.id.clone(), m.queries.clone());
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     /// Language and queries of a mention, with its text and the brand terms to mask.
@@ -209,5 +286,71 @@ impl Enricher {
                 .iter()
                 .any(|s| *s == m.source || *s == m.source_kind);
         source_ok && lang::passes(&q.languages, m.lang.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enricher() -> Enricher {
+        let queries = vec![
+            QueryConfig::from_match("acme", "acme").unwrap(),
+            QueryConfig::from_match("globex", "globex").unwrap(),
+        ];
+        let router =
+            Router::new(Arc::new(crate::sentiment::lexicon::Lexicon::new()), None).unwrap();
+        Enricher::new(&queries, Arc::new(router))
+    }
+
+    fn mention(id: &str, text: &str, parent: Option<&str>) -> Mention {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "source": "yt", "source_kind": "youtube", "text": text,
+            "published_at": "2026-12-01T10:00:00Z", "parent_id": parent
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn replies_take_their_threads_queries() {
+        let e = enricher();
+        let batch = vec![
+            mention("yt:v1", "Unboxing the new Acme blender", None),
+            // Replies in the same batch, one a reply to a reply.
+            mention("yt:c1", "mine broke after two days", Some("yt:v1")),
+            mention("yt:c2", "same here, terrible", Some("yt:c1")),
+            // A reply under a stored post about Globex.
+            mention("yt:c3", "what a disappointment", Some("yt:old")),
+            // A reply whose thread is about nothing monitored.
+            mention("yt:c4", "nice cat", Some("yt:unrelated")),
+            mention("yt:c5", "orphan", None),
+        ];
+        let stored = |id: &str| (id == "yt:old").then(|| vec!["globex".to_string()]);
+        let out = e.enrich_thread(batch, None, Unmatched::Drop, &stored);
+        let got: Vec<(&str, Vec<String>)> = out
+            .iter()
+            .map(|m| (m.id.as_str(), m.queries.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("yt:v1", vec!["acme".to_string()]),
+                ("yt:c1", vec!["acme".to_string()]),
+                ("yt:c2", vec!["acme".to_string()]),
+                ("yt:c3", vec!["globex".to_string()]),
+            ]
+        );
+        // Inherited mentions are scored like any other.
+        assert_eq!(
+            out[2].sentiment.as_ref().unwrap().label,
+            crate::mention::Label::Negative
+        );
+        // Without the store, the reply to the stored post is unmatched.
+        let again = e.enrich_many(
+            vec![mention("yt:c3", "what a disappointment", Some("yt:old"))],
+            None,
+            Unmatched::Drop,
+        );
+        assert!(again.is_empty());
     }
 }

@@ -381,6 +381,7 @@ struct EnrichCounts {
 fn enrich_batch(
     enricher: &Enricher,
     state: &StateStore,
+    index: &MentionIndex,
     batch: Batch,
     counts: &mut EnrichCounts,
 ) -> anyhow::Result<Enriched> {
@@ -444,7 +445,16 @@ fn enrich_batch(
         .collect();
     let n = fresh.len();
     let hint = batch.lang_hint.as_deref();
-    let mentions: Vec<Mention> = enricher.enrich_many(fresh, hint, Unmatched::Drop);
+    // A reply whose post is already stored takes the post's queries (see `enrich_thread`).
+    let stored_parent = |id: &str| match index.get(id) {
+        Ok(m) => m.map(|m| m.queries),
+        Err(e) => {
+            tracing::warn!(parent = id, error = %e, "cannot read a reply's parent from the index");
+            None
+        }
+    };
+    let mentions: Vec<Mention> =
+        enricher.enrich_thread(fresh, hint, Unmatched::Drop, &stored_parent);
     counts.unmatched += (n - mentions.len()) as u64;
     checkpoint.extend(batch.checkpoint);
     Ok(Enriched {
@@ -524,17 +534,19 @@ pub async fn run(
     // Enrich: CPU-bound work off the async threads, batches in order.
     let enricher = rt.enricher.clone();
     let state = rt.state.clone();
+    let index = rt.index.clone();
     let metrics = rt.metrics.clone();
     let enrich_task = tokio::spawn(async move {
         let mut counts = EnrichCounts::default();
         while let Some(batch) = raw_rx.recv().await {
             let enricher = enricher.clone();
             let state = state.clone();
+            let index = index.clone();
             let n = batch.mentions.len();
             let started = std::time::Instant::now();
             let (res, c) = tokio::task::spawn_blocking(move || {
                 let mut c = counts;
-                let r = enrich_batch(&enricher, &state, batch, &mut c);
+                let r = enrich_batch(&enricher, &state, &index, batch, &mut c);
                 (r, c)
             })
             .await?;

@@ -491,6 +491,8 @@ struct TwoPolls {
     stored: std::collections::BTreeMap<String, Value>,
     first: Vec<Logged>,
     second: Vec<Logged>,
+    /// The deployment, for further polls.
+    dir: tempfile::TempDir,
 }
 
 /// Polls twice; asserts no errors, that the second poll indexed nothing new and that the
@@ -516,6 +518,7 @@ fn two_polls(
         stored: stored1,
         first,
         second: server.log(),
+        dir,
     }
 }
 
@@ -1266,7 +1269,12 @@ fn appstore_reviews_of_an_app() {
     assert_eq!(m["source_kind"], "appstore");
     assert_ratings_drive_sentiment(&r.stored);
     // The first poll walked to the empty page; the second stopped at the known reviews.
-    assert_eq!(r.first.len(), 2, "{:?}", r.first.iter().map(|l| &l.path).collect::<Vec<_>>());
+    assert_eq!(
+        r.first.len(),
+        2,
+        "{:?}",
+        r.first.iter().map(|l| &l.path).collect::<Vec<_>>()
+    );
     assert_eq!(r.second.len(), 1);
 }
 
@@ -1311,7 +1319,12 @@ fn googleplay_reviews_through_batchexecute() {
     assert_eq!(m["engagement"]["rating"], 2);
     assert_eq!(m["engagement"]["likes"], 2092);
     assert_eq!(m["sentiment"]["label"], "negative");
-    assert!(m["text"].as_str().unwrap().starts_with("Twitter is just very buggy"));
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Twitter is just very buggy")
+    );
     assert_ratings_drive_sentiment(&r.stored);
     // POSTs of the scrapers' form body, storefront and language in the query; the second
     // page asks with the first page's token.
@@ -1371,7 +1384,10 @@ fn trustpilot_business_unit_reviews() {
     assert_eq!(m["author"], "Maria K.");
     assert_eq!(m["title"], "Great, just great");
     assert_eq!(m["published_at"], "2026-11-30T09:15:00Z");
-    assert_eq!(m["url"], "https://www.trustpilot.com/reviews/6571a0c1b7b5e6a3c8d2f001");
+    assert_eq!(
+        m["url"],
+        "https://www.trustpilot.com/reviews/6571a0c1b7b5e6a3c8d2f001"
+    );
     assert_eq!(m["engagement"]["rating"], 1);
     assert_eq!(m["engagement"]["likes"], 4);
     assert_eq!(m["lang"], "en");
@@ -1384,9 +1400,15 @@ fn trustpilot_business_unit_reviews() {
     assert_ratings_drive_sentiment(&r.stored);
     // The key goes as a header, never in the URL; page 2 followed the next-page link.
     assert_eq!(r.first.len(), 2);
-    assert!(r.first.iter().all(|l| l.headers.get("apikey").map(String::as_str) == Some("tp-key-1")));
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers.get("apikey").map(String::as_str) == Some("tp-key-1"))
+    );
     assert!(r.first.iter().all(|l| !l.query.contains("tp-key-1")));
-    assert!(r.first[0].query.contains("orderBy=createdat.desc") && r.first[0].query.contains("page=1"));
+    assert!(
+        r.first[0].query.contains("orderBy=createdat.desc") && r.first[0].query.contains("page=1")
+    );
     assert!(r.first[1].query.contains("page=2"));
     assert_eq!(r.second.len(), 1);
 }
@@ -1397,7 +1419,10 @@ fn trustpilot_business_unit_reviews() {
 #[test]
 fn facebook_page_posts_and_their_comments() {
     let (Some(feed), Some(comments)) = (
-        fixture_json("facebook", "page-feed_19292868552_default-fields_page1_2021.json"),
+        fixture_json(
+            "facebook",
+            "page-feed_19292868552_default-fields_page1_2021.json",
+        ),
         fixture_json(
             "facebook",
             "comments_post-19292868552_10158407654328553_page1_2021.json",
@@ -1428,8 +1453,15 @@ fn facebook_page_posts_and_their_comments() {
     let mut page = comments.clone();
     page.as_object_mut().unwrap().remove("paging");
     for (i, id) in posts.iter().enumerate() {
-        let body = if i == 0 { page.to_string() } else { r#"{"data": []}"#.to_string() };
-        server.route(&format!("/v19.0/{id}/comments"), Route::Script(vec![json_reply(body)]));
+        let body = if i == 0 {
+            page.to_string()
+        } else {
+            r#"{"data": []}"#.to_string()
+        };
+        server.route(
+            &format!("/v19.0/{id}/comments"),
+            Route::Script(vec![json_reply(body)]),
+        );
     }
     let r = two_polls(
         &server,
@@ -1441,9 +1473,17 @@ fn facebook_page_posts_and_their_comments() {
         &[("fbdev", "\"facebook for developers\"")],
         &[("T_FB", "fb-token")],
     );
-    assert_eq!(r.stored.len(), 15, "5 posts and 10 comments: {:?}", r.stored.keys());
+    assert_eq!(
+        r.stored.len(),
+        15,
+        "5 posts and 10 comments: {:?}",
+        r.stored.keys()
+    );
     let m = &r.stored["facebook:19292868552_10158349356748553"];
-    assert_eq!(m["url"], "https://www.facebook.com/19292868552/posts/10158349356748553/");
+    assert_eq!(
+        m["url"],
+        "https://www.facebook.com/19292868552/posts/10158349356748553/"
+    );
     assert_eq!(m["published_at"], "2021-07-09T19:09:52Z");
     assert_eq!(m["engagement"]["likes"], 125);
     assert_eq!(m["engagement"]["shares"], 10);
@@ -1451,18 +1491,36 @@ fn facebook_page_posts_and_their_comments() {
     let c = &r.stored["facebook:10158349356748553_10158407903973553"];
     assert_eq!(c["parent_id"], "facebook:19292868552_10158349356748553");
     assert_eq!(c["published_at"], "2021-08-10T19:38:44Z");
-    assert!(c["text"].as_str().unwrap().starts_with("Can someone from Instagram please assist me"));
+    assert!(
+        c["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Can someone from Instagram please assist me")
+    );
     let reply = &r.stored["facebook:10158349356748553_10158409984053553"];
-    assert_eq!(reply["parent_id"], "facebook:10158349356748553_10158407903973553");
-    assert_eq!(reply["text"], "Facebook for Developers they don’t respond 😞");
+    assert_eq!(
+        reply["parent_id"],
+        "facebook:10158349356748553_10158407903973553"
+    );
+    assert_eq!(
+        reply["text"],
+        "Facebook for Developers they don’t respond 😞"
+    );
     // The token goes as a bearer header, never in a URL.
-    assert!(r.first.iter().all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer fb-token")));
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer fb-token"))
+    );
     assert!(r.first.iter().all(|l| !l.query.contains("fb-token")));
     // Feed, its last page, and one comment stream per post.
     assert_eq!(r.first.len(), 2 + posts.len());
     // The second poll reads the feed's first page again (for new comments on recent posts)
     // but no older page.
-    assert_eq!(requests_to_in(&r.second, "/v19.0/19292868552/feed").len(), 1);
+    assert_eq!(
+        requests_to_in(&r.second, "/v19.0/19292868552/feed").len(),
+        1
+    );
 }
 
 fn requests_to_in<'a>(log: &'a [Logged], path: &str) -> Vec<&'a Logged> {
@@ -1527,7 +1585,9 @@ fn instagram_hashtags_business_discovery_and_own_comments() {
         &source_toml(
             "instagram",
             &server,
-            &format!("account_id = \"{me}\"\ntags = [\"#Developers\"]\naccounts = [\"@facebookfordevelopers\"]\ntoken_env = \"T_IG\"\nqueries = [\"acme\"]"),
+            &format!(
+                "account_id = \"{me}\"\ntags = [\"#Developers\"]\naccounts = [\"@facebookfordevelopers\"]\ntoken_env = \"T_IG\"\nqueries = [\"acme\"]"
+            ),
         ),
         &[("acme", "acme")],
         &[("T_IG", "ig-token")],
@@ -1537,7 +1597,12 @@ fn instagram_hashtags_business_discovery_and_own_comments() {
     assert_eq!(m["url"], "https://www.instagram.com/p/B8goRvrnwod/");
     assert_eq!(m["engagement"]["likes"], 997);
     assert_eq!(m["engagement"]["comments"], 10);
-    assert!(m["text"].as_str().unwrap().starts_with("• Our Love ❤️ is the best Love"));
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("• Our Love ❤️ is the best Love")
+    );
     let d = &r.stored["instagram:17885103395504675"];
     assert_eq!(d["author"], "facebookfordevelopers");
     assert_eq!(d["engagement"]["followers"], 12000);
@@ -1547,8 +1612,15 @@ fn instagram_hashtags_business_discovery_and_own_comments() {
     assert_eq!(c["text"], "Beautiful!");
     let search: Vec<&Logged> = requests_to_in(&r.first, "/v19.0/ig_hashtag_search");
     assert_eq!(search.len(), 1);
-    assert!(search[0].query.contains(&format!("user_id={me}")) && search[0].query.contains("q=developers"));
-    assert!(r.first.iter().all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer ig-token")));
+    assert!(
+        search[0].query.contains(&format!("user_id={me}"))
+            && search[0].query.contains("q=developers")
+    );
+    assert!(
+        r.first
+            .iter()
+            .all(|l| l.headers.get("authorization").map(String::as_str) == Some("Bearer ig-token"))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1562,7 +1634,12 @@ fn ok_signature_by_python(query: &str, secret: &str) -> (String, String) {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let given = pairs.iter().find(|(k, _)| k == "sig").unwrap().1.clone();
-    let token = pairs.iter().find(|(k, _)| k == "access_token").unwrap().1.clone();
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "access_token")
+        .unwrap()
+        .1
+        .clone();
     let mut signed: Vec<&(String, String)> = pairs
         .iter()
         .filter(|(k, _)| k != "sig" && k != "access_token")
@@ -1574,7 +1651,10 @@ fn ok_signature_by_python(query: &str, secret: &str) -> (String, String) {
         .args(["-c", script, &joined, &token, secret])
         .output()
         .expect("python3 runs");
-    (given, String::from_utf8(out.stdout).unwrap().trim().to_string())
+    (
+        given,
+        String::from_utf8(out.stdout).unwrap().trim().to_string(),
+    )
 }
 
 #[test]
@@ -1623,23 +1703,35 @@ fn ok_group_topics_and_comments_with_signed_requests() {
         &source_toml(
             "ok",
             &server,
-            &format!("groups = [\"{gid}\"]\nkey_env = \"T_OK_KEY\"\nclient_secret_env = \"T_OK_SECRET\"\ntoken_env = \"T_OK_TOKEN\"\nqueries = [\"acme\"]"),
+            &format!(
+                "groups = [\"{gid}\"]\nkey_env = \"T_OK_KEY\"\nclient_secret_env = \"T_OK_SECRET\"\ntoken_env = \"T_OK_TOKEN\"\nqueries = [\"acme\"]"
+            ),
         ),
         &[("acme", "acme")],
-        &[("T_OK_KEY", "CBAPUBLIC"), ("T_OK_SECRET", "s3cr3t"), ("T_OK_TOKEN", "tkn.-1")],
+        &[
+            ("T_OK_KEY", "CBAPUBLIC"),
+            ("T_OK_SECRET", "s3cr3t"),
+            ("T_OK_TOKEN", "tkn.-1"),
+        ],
     );
     assert_eq!(r.stored.len(), 4, "{:?}", r.stored.keys());
     let t = &r.stored["ok:154522349164"];
     assert_eq!(t["text"], "Новый сервис в нашей группе открыт!");
     assert_eq!(t["author"], "Группа для тестирования нового сервиса");
-    assert_eq!(t["url"], format!("https://ok.ru/group/{gid}/topic/154522349164"));
+    assert_eq!(
+        t["url"],
+        format!("https://ok.ru/group/{gid}/topic/154522349164")
+    );
     assert_eq!(t["published_at"], "2025-12-01T12:00:00Z");
     assert_eq!(t["engagement"]["likes"], 12);
     assert_eq!(t["engagement"]["shares"], 3);
     assert_eq!(t["engagement"]["comments"], 2);
     let c = &r.stored["ok:MTc2NDU5MDQwMDAwMDoxMg=="];
     assert_eq!(c["author"], "Анна Петрова");
-    assert_eq!(c["published_at"], "2026-12-01T12:00:00Z", "Moscow time → UTC");
+    assert_eq!(
+        c["published_at"], "2026-12-01T12:00:00Z",
+        "Moscow time → UTC"
+    );
     assert_eq!(c["parent_id"], "ok:154522349164");
     assert_eq!(c["lang"], "ru");
     assert_eq!(c["sentiment"]["label"], "negative");
@@ -1656,4 +1748,133 @@ fn ok_group_topics_and_comments_with_signed_requests() {
         assert!(!l.query.contains("s3cr3t"));
     }
     assert!(r.first[1].query.contains("discussionId=154522349164"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// tiktok
+
+#[test]
+fn tiktok_research_api_videos_and_comments() {
+    // Built from the Research API's documented answers (video/query, video/comment/list,
+    // oauth/token): TikTok's research data may not be redistributed, so no recording exists.
+    let server = TestServer::start();
+    let now = chrono::Utc::now().timestamp();
+    let (t1, t2) = (now - 3 * 3600, now - 26 * 3600);
+    server.route(
+        "/v2/oauth/token/",
+        Route::Script(vec![json_reply(
+            r#"{"access_token": "clt.research-1", "expires_in": 7200, "token_type": "Bearer"}"#,
+        )]),
+    );
+    let page1 = serde_json::json!({"data": {"videos": [
+        {"id": 7302111222333444555_u64, "video_description": "Acme blender exploded 😡 #acmefail",
+         "create_time": t1, "username": "kitchen.chaos", "like_count": 5300, "share_count": 410,
+         "comment_count": 2, "view_count": 120000, "region_code": "US", "hashtag_names": ["acmefail"]}
+    ], "cursor": 1, "has_more": true, "search_id": "7301999888"}, "error": {"code": "ok", "message": "", "log_id": "1"}});
+    let page2 = serde_json::json!({"data": {"videos": [
+        {"id": 7302000111222333444_u64, "video_description": "my acme haul", "create_time": t2,
+         "username": "haul.queen", "like_count": 12, "share_count": 0, "comment_count": 0, "view_count": 800}
+    ], "cursor": 2, "has_more": false, "search_id": "7301999888"}, "error": {"code": "ok", "message": "", "log_id": "2"}});
+    server.route(
+        "/v2/research/video/query/",
+        Route::Script(vec![
+            json_reply(page1.to_string()),
+            json_reply(page2.to_string()),
+            json_reply(page1.to_string()),
+        ]),
+    );
+    let comments = serde_json::json!({"data": {"comments": [
+        {"id": 7302111999000111222_u64, "video_id": 7302111222333444555_u64, "text": "same thing happened to mine!!",
+         "like_count": 40, "reply_count": 1, "parent_comment_id": 7302111222333444555_u64, "create_time": t1 + 60},
+        {"id": 7302112000000000001_u64, "video_id": 7302111222333444555_u64, "text": "did they refund you?",
+         "like_count": 2, "reply_count": 0, "parent_comment_id": 7302111999000111222_u64, "create_time": t1 + 120}
+    ], "cursor": 2, "has_more": false}, "error": {"code": "ok", "message": ""}});
+    server.route(
+        "/v2/research/video/comment/list/",
+        Route::Script(vec![json_reply(comments.to_string())]),
+    );
+    let r = two_polls(
+        &server,
+        &source_toml(
+            "tiktok",
+            &server,
+            "client_id_env = \"T_TT_KEY\"\nclient_secret_env = \"T_TT_SECRET\"",
+        ),
+        &[("acme", "acme")],
+        &[("T_TT_KEY", "awkey"), ("T_TT_SECRET", "awsecret")],
+    );
+    assert_eq!(r.stored.len(), 4, "{:?}", r.stored.keys());
+    let v = &r.stored["tiktok:7302111222333444555"];
+    assert_eq!(
+        v["url"],
+        "https://www.tiktok.com/@kitchen.chaos/video/7302111222333444555"
+    );
+    assert_eq!(v["author"], "kitchen.chaos");
+    assert_eq!(v["engagement"]["views"], 120000);
+    assert_eq!(v["engagement"]["shares"], 410);
+    assert_eq!(v["engagement"]["likes"], 5300);
+    assert_eq!(v["reach"], 120000);
+    let c = &r.stored["tiktok:7302111999000111222"];
+    assert_eq!(c["parent_id"], "tiktok:7302111222333444555");
+    let reply = &r.stored["tiktok:7302112000000000001"];
+    assert_eq!(reply["parent_id"], "tiktok:7302111999000111222");
+    // Client credentials bought the token once; every call carried it.
+    let token_calls: Vec<&Logged> = requests_to_in(&r.first, "/v2/oauth/token/");
+    assert_eq!(token_calls.len(), 1);
+    assert!(
+        token_calls[0].body.contains("client_key=awkey")
+            && token_calls[0]
+                .body
+                .contains("grant_type=client_credentials")
+    );
+    let queries: Vec<&Logged> = requests_to_in(&r.first, "/v2/research/video/query/");
+    assert_eq!(queries.len(), 2);
+    for q in &queries {
+        assert_eq!(
+            q.headers.get("authorization").map(String::as_str),
+            Some("Bearer clt.research-1")
+        );
+        let body: Value = serde_json::from_str(&q.body).unwrap();
+        assert_eq!(body["query"]["and"][0]["field_values"][0], "acme");
+    }
+    let second_page: Value = serde_json::from_str(&queries[1].body).unwrap();
+    assert_eq!(
+        (
+            second_page["cursor"].as_u64(),
+            second_page["search_id"].as_str()
+        ),
+        (Some(1), Some("7301999888"))
+    );
+    // Only the video with comments was asked for them.
+    let asked: Vec<&Logged> = requests_to_in(&r.first, "/v2/research/video/comment/list/");
+    assert_eq!(asked.len(), 1);
+    assert!(
+        asked[0].body.contains("7302111222333444555"),
+        "{}",
+        asked[0].body
+    );
+    // The second poll's window starts on the newest video's day.
+    let day = chrono::DateTime::from_timestamp(t1, 0)
+        .unwrap()
+        .format("%Y%m%d")
+        .to_string();
+    let again: Value =
+        serde_json::from_str(&requests_to_in(&r.second, "/v2/research/video/query/")[0].body)
+            .unwrap();
+    assert_eq!(again["start_date"], day);
+    // A later comment that does not name the brand, under the stored video: it belongs to
+    // the video's thread, so to its query.
+    let mut more = comments.clone();
+    more["data"]["comments"].as_array_mut().unwrap().push(serde_json::json!(
+        {"id": 7302113000000000009_u64, "video_id": 7302111222333444555_u64, "text": "returned mine today",
+         "like_count": 0, "reply_count": 0, "parent_comment_id": 7302111222333444555_u64, "create_time": t1 + 7200}));
+    server.route(
+        "/v2/research/video/comment/list/",
+        Route::Script(vec![json_reply(more.to_string())]),
+    );
+    let dir = r.dir.path();
+    let s3 = run_once(dir, &[("T_TT_KEY", "awkey"), ("T_TT_SECRET", "awsecret")]);
+    assert_eq!(s3["indexed"], 1, "{s3}");
+    let late = &stored(dir)["tiktok:7302113000000000009"];
+    assert_eq!(late["queries"], serde_json::json!(["acme"]));
 }

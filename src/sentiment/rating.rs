@@ -104,7 +104,10 @@ mod tests {
     #[test]
     fn unscored_text_is_scored_by_its_stars() {
         let (s, model) = blend(&super::super::router::unscored(), "none", 1);
-        assert_eq!((s.label, s.score, model.as_str()), (Label::Negative, -1.0, "rating"));
+        assert_eq!(
+            (s.label, s.score, model.as_str()),
+            (Label::Negative, -1.0, "rating")
+        );
         let (s, _) = blend(&super::super::router::unscored(), "none", 4);
         assert_eq!((s.label, s.score), (Label::Positive, 0.5));
     }

@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(m.id, "appstore:8044879566");
         assert_eq!(m.author.as_deref(), Some("Lantana, FL"));
         assert_eq!(m.title.as_deref(), Some("Usually interesting reading but"));
-        assert!(m.text.starts_with("A huge bug is that when I click on that I’m not interested"));
+        assert!(
+            m.text
+                .starts_with("A huge bug is that when I click on that I’m not interested")
+        );
         assert_eq!(m.published_at.to_rfc3339(), "2021-11-20T17:25:34+00:00");
         assert_eq!(m.engagement.rating, Some(4));
         assert_eq!(m.engagement.likes, Some(263));
@@ -235,13 +238,27 @@ mod tests {
         assert_eq!(p.items[0].engagement.rating, Some(1));
         assert_eq!(p.next, None);
         let none = serde_json::json!({"feed": {"id": {"label": "x"}}});
-        assert!(api.parse(&PageQuery::first_page(&s), &none).unwrap().items.is_empty());
-        assert!(api.parse(&PageQuery::first_page(&s), &serde_json::json!({})).is_err());
+        assert!(
+            api.parse(&PageQuery::first_page(&s), &none)
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert!(
+            api.parse(&PageQuery::first_page(&s), &serde_json::json!({}))
+                .is_err()
+        );
         // A rating outside 1–5 is schema drift: that review is skipped.
         let bad = serde_json::json!({"feed": {"entry": [{
             "id": {"label": "8"}, "updated": {"label": "2026-01-02T03:04:05Z"},
             "im:rating": {"label": "9"}, "content": {"label": "x"}
         }]}});
-        assert_eq!(api.parse(&PageQuery::first_page(&s), &bad).unwrap().skipped.len(), 1);
+        assert_eq!(
+            api.parse(&PageQuery::first_page(&s), &bad)
+                .unwrap()
+                .skipped
+                .len(),
+            1
+        );
     }
 }

@@ -27,7 +27,14 @@ use std::time::Duration;
 /// The `facebook` source kind (see [`super::KINDS`]).
 pub const KIND: super::Kind = super::Kind {
     name: "facebook",
-    keys: &["pages", "token_env", "comments", "max_pages", "page_size", "backfill"],
+    keys: &[
+        "pages",
+        "token_env",
+        "comments",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
     build: |c, terms| Ok(super::api_source(Facebook::new(c)?, c, terms)),
 };
 
@@ -51,12 +58,7 @@ impl Facebook {
             Some("a Graph API access token (a Page access token of your page, or an app token with Page Public Content Access)"),
         )?
         .ok_or("the Graph API token is not set")?;
-        let pages: Vec<String> = config
-            .api
-            .pages
-            .iter()
-            .map(|p| page_name(p))
-            .collect();
+        let pages: Vec<String> = config.api.pages.iter().map(|p| page_name(p)).collect();
         if pages.is_empty() {
             return Err("`pages` is empty: list the Facebook pages to follow (ids or names, e.g. pages = [\"acme\"])".into());
         }
@@ -127,8 +129,8 @@ impl Api for Facebook {
             };
             match mapped {
                 Ok(m) => {
-                    let has_comments = pick::u64_at(item, "/comments/summary/total_count")
-                        .is_none_or(|n| n > 0);
+                    let has_comments =
+                        pick::u64_at(item, "/comments/summary/total_count").is_none_or(|n| n > 0);
                     if q.stream.endpoint == "feed" && self.comments && has_comments {
                         let post = m.id.trim_start_matches("facebook:").to_string();
                         page.follow.push(Stream::new("comments", post));
@@ -274,13 +276,19 @@ mod tests {
             m.url.as_deref(),
             Some("https://www.facebook.com/19292868552/posts/10158349356748553/")
         );
-        assert!(m.text.starts_with("Singaporean logistics company Ninja Van Singapore"));
+        assert!(
+            m.text
+                .starts_with("Singaporean logistics company Ninja Van Singapore")
+        );
         assert_eq!(m.engagement.likes, Some(125));
         assert_eq!(m.engagement.comments, Some(13));
         assert_eq!(m.engagement.shares, Some(10));
         assert_eq!(m.author.as_deref(), Some("19292868552"));
         assert_eq!(p.next.as_deref(), Some("after"));
-        assert!(p.follow.contains(&Stream::new("comments", "19292868552_10158349356748553")));
+        assert!(
+            p.follow
+                .contains(&Stream::new("comments", "19292868552_10158349356748553"))
+        );
 
         let Some(comments) = crate::sources::api::fixture(
             "facebook",
@@ -293,8 +301,14 @@ mod tests {
         assert_eq!(p.items.len(), 10);
         let c = &p.items[1];
         assert_eq!(c.id, "facebook:10158407654328553_10158407903973553");
-        assert_eq!(c.parent_id.as_deref(), Some("facebook:19292868552_10158407654328553"));
-        assert!(c.text.starts_with("Can someone from Instagram please assist me"));
+        assert_eq!(
+            c.parent_id.as_deref(),
+            Some("facebook:19292868552_10158407654328553")
+        );
+        assert!(
+            c.text
+                .starts_with("Can someone from Instagram please assist me")
+        );
         assert_eq!(c.published_at.to_rfc3339(), "2021-08-10T19:38:44+00:00");
         assert_eq!(c.engagement.comments, Some(2));
         assert!(p.follow.is_empty(), "comments have no follow-ups");

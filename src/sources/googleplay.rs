@@ -26,7 +26,14 @@ use std::time::Duration;
 /// The `googleplay` source kind (see [`super::KINDS`]).
 pub const KIND: super::Kind = super::Kind {
     name: "googleplay",
-    keys: &["apps", "countries", "language", "max_pages", "page_size", "backfill"],
+    keys: &[
+        "apps",
+        "countries",
+        "language",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
     build: |c, terms| Ok(super::api_source(GooglePlay::new(c)?, c, terms)),
 };
 
@@ -100,7 +107,12 @@ fn package_name(s: &str) -> Result<String, String> {
 
 /// The `f.req` form body of one reviews call.
 fn request_body(app: &str, count: usize, token: Option<&str>) -> String {
-    let inner = json!([null, null, [2, SORT_NEWEST, [count, null, token], null, []], [app, 7]]);
+    let inner = json!([
+        null,
+        null,
+        [2, SORT_NEWEST, [count, null, token], null, []],
+        [app, 7]
+    ]);
     let outer = json!([[[RPC, inner.to_string(), null, "generic"]]]);
     format!("f.req={}", enc(&outer.to_string()))
 }
@@ -116,7 +128,10 @@ pub fn unwrap_batchexecute(body: &[u8], rpc: &str) -> Result<Value, String> {
         let value = value.map_err(|e| format!("the envelope is not JSON: {e}"))?;
         for entry in value.as_array().into_iter().flatten() {
             let Some(e) = entry.as_array() else { continue };
-            match (e.first().and_then(Value::as_str), e.get(1).and_then(Value::as_str)) {
+            match (
+                e.first().and_then(Value::as_str),
+                e.get(1).and_then(Value::as_str),
+            ) {
                 (Some("wrb.fr"), Some(id)) if id == rpc => {
                     return match e.get(2) {
                         Some(Value::String(payload)) => serde_json::from_str(payload)
@@ -250,7 +265,10 @@ mod tests {
 
     #[test]
     fn package_names_in_every_form() {
-        assert_eq!(package_name("com.twitter.android").unwrap(), "com.twitter.android");
+        assert_eq!(
+            package_name("com.twitter.android").unwrap(),
+            "com.twitter.android"
+        );
         assert_eq!(
             package_name("https://play.google.com/store/apps/details?id=com.whatsapp&hl=en")
                 .unwrap(),
@@ -271,7 +289,15 @@ mod tests {
         let outer: Value = serde_json::from_str(&decoded).unwrap();
         assert_eq!(outer[0][0][0], "UsvDTd");
         let inner: Value = serde_json::from_str(outer[0][0][1].as_str().unwrap()).unwrap();
-        assert_eq!(inner, json!([null, null, [2, 2, [100, null, null], null, []], ["com.x", 7]]));
+        assert_eq!(
+            inner,
+            json!([
+                null,
+                null,
+                [2, 2, [100, null, null], null, []],
+                ["com.x", 7]
+            ])
+        );
         let next = request_body("com.x", 100, Some("TOKEN"));
         assert!(next.contains("TOKEN"));
     }
@@ -316,9 +342,11 @@ mod tests {
         };
         // No data for the call: an error, never "no reviews".
         let e = api
-            .decode(br#")]}'
+            .decode(
+                br#")]}'
 
-[["wrb.fr","UsvDTd",null,null,null,[3],"generic"],["di",20]]"#)
+[["wrb.fr","UsvDTd",null,null,null,[3],"generic"],["di",20]]"#,
+            )
             .unwrap_err();
         assert!(e.contains("without data"), "{e}");
         assert!(api.decode(b"<html>sorry</html>").is_err());

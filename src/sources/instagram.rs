@@ -95,7 +95,11 @@ impl Api for Instagram {
             .iter()
             .map(|t| Stream::new("hashtag", t.to_lowercase()))
             .collect();
-        s.extend(self.accounts.iter().map(|a| Stream::new("account", a.clone())));
+        s.extend(
+            self.accounts
+                .iter()
+                .map(|a| Stream::new("account", a.clone())),
+        );
         if self.comments {
             s.push(Stream::new("media", self.account_id.clone()));
         }
@@ -118,10 +122,7 @@ impl Api for Instagram {
             ),
             "account" => {
                 // Business discovery pages inside the field expansion.
-                let paging = q
-                    .page
-                    .map(|p| format!(".after({p})"))
-                    .unwrap_or_default();
+                let paging = q.page.map(|p| format!(".after({p})")).unwrap_or_default();
                 let fields = format!(
                     "business_discovery.username({}){{username,followers_count,media{paging}.limit({limit}){{{MEDIA_FIELDS}}}}}",
                     q.stream.arg
@@ -145,9 +146,8 @@ impl Api for Instagram {
         let mut page = Page::default();
         match q.stream.endpoint {
             "hashtag" => {
-                let id = pick::str_at(body, "/data/0/id").ok_or_else(|| {
-                    format!("Instagram knows no hashtag #{}", q.stream.arg)
-                })?;
+                let id = pick::str_at(body, "/data/0/id")
+                    .ok_or_else(|| format!("Instagram knows no hashtag #{}", q.stream.arg))?;
                 page.follow.push(Stream::new("recent_media", id));
                 return Ok(page);
             }
@@ -285,20 +285,20 @@ mod tests {
 
     #[test]
     fn hashtag_search_leads_to_recent_media() {
-        let Some(found) = crate::sources::api::fixture(
-            "instagram",
-            "ig_hashtag_search_q-developers_2021.json",
-        ) else {
+        let Some(found) =
+            crate::sources::api::fixture("instagram", "ig_hashtag_search_q-developers_2021.json")
+        else {
             return;
         };
         let s = Stream::new("hashtag", "developers");
         let p = api().parse(&PageQuery::first_page(&s), &found).unwrap();
         assert!(p.items.is_empty());
         assert_eq!(p.follow, [Stream::new("recent_media", "17841562426109234")]);
-        let req = api()
-            .request(&PageQuery::first_page(&p.follow[0]))
-            .unwrap();
-        assert!(req.url.contains("/17841562426109234/recent_media?user_id=17841406338772941"));
+        let req = api().request(&PageQuery::first_page(&p.follow[0])).unwrap();
+        assert!(
+            req.url
+                .contains("/17841562426109234/recent_media?user_id=17841406338772941")
+        );
         // An unknown hashtag is an error of that stream, not "no posts".
         let e = api()
             .parse(&PageQuery::first_page(&s), &serde_json::json!({"data": []}))
@@ -319,7 +319,10 @@ mod tests {
         assert_eq!(p.items.len(), 2);
         let m = &p.items[0];
         assert_eq!(m.id, "instagram:17885103395504675");
-        assert_eq!(m.url.as_deref(), Some("https://www.instagram.com/p/CSr71Gzlqo4/"));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://www.instagram.com/p/CSr71Gzlqo4/")
+        );
         assert_eq!(m.published_at.to_rfc3339(), "2021-08-17T19:00:42+00:00");
         assert_eq!(m.engagement.likes, Some(87));
         assert_eq!(m.engagement.comments, Some(11));
@@ -332,7 +335,11 @@ mod tests {
                 ..PageQuery::first_page(&s)
             })
             .unwrap();
-        assert!(req.url.contains(&enc("media.after(after).limit(50)")), "{}", req.url);
+        assert!(
+            req.url.contains(&enc("media.after(after).limit(50)")),
+            "{}",
+            req.url
+        );
 
         let Some(comments) =
             crate::sources::api::fixture("instagram", "media_comments_page1_2021.json")
@@ -344,7 +351,13 @@ mod tests {
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.items[0].id, "instagram:17858154961981086");
         assert_eq!(p.items[0].text, "Beautiful!");
-        assert_eq!(p.items[0].parent_id.as_deref(), Some("instagram:17846368219941692"));
-        assert_eq!(p.items[0].published_at.to_rfc3339(), "2020-06-01T10:56:52+00:00");
+        assert_eq!(
+            p.items[0].parent_id.as_deref(),
+            Some("instagram:17846368219941692")
+        );
+        assert_eq!(
+            p.items[0].published_at.to_rfc3339(),
+            "2020-06-01T10:56:52+00:00"
+        );
     }
 }

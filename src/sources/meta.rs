@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn next_page_needs_a_next_link() {
-        let v: Value = serde_json::json!({"paging": {"cursors": {"after": "A"}, "next": "https://…"}});
+        let v: Value =
+            serde_json::json!({"paging": {"cursors": {"after": "A"}, "next": "https://…"}});
         assert_eq!(next_page(&v, "/paging").as_deref(), Some("A"));
         let last: Value = serde_json::json!({"paging": {"cursors": {"after": "A"}}});
         assert_eq!(next_page(&last, "/paging"), None);

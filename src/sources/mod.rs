@@ -19,6 +19,7 @@ pub mod reddit;
 pub mod settings;
 pub mod stackexchange;
 pub mod telegram;
+pub mod tiktok;
 pub mod trustpilot;
 pub mod vk;
 pub mod web;
@@ -132,6 +133,7 @@ pub const KINDS: &[&Kind] = &[
     &facebook::KIND,
     &instagram::KIND,
     &ok::KIND,
+    &tiktok::KIND,
 ];
 
 /// The kind called `name`.

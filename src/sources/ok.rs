@@ -155,9 +155,8 @@ pub fn strip_markup(text: &str) -> String {
                     && t.split(':').next().is_some_and(|k| {
                         !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphabetic())
                     })
-                    && t.split_once(':').is_none_or(|(_, id)| {
-                        id.bytes().all(|b| b.is_ascii_alphanumeric())
-                    }) =>
+                    && t.split_once(':')
+                        .is_none_or(|(_, id)| id.bytes().all(|b| b.is_ascii_alphanumeric())) =>
             {
                 rest = &after[t.len() + 1..];
             }
@@ -185,11 +184,14 @@ fn names(body: &Value) -> BTreeMap<String, String> {
                 continue;
             };
             let name = pick::str_at(e, "/name").or_else(|| {
-                let full = [pick::str_at(e, "/first_name"), pick::str_at(e, "/last_name")]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let full = [
+                    pick::str_at(e, "/first_name"),
+                    pick::str_at(e, "/last_name"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
                 (!full.is_empty()).then_some(full)
             });
             if let Some(n) = name {
@@ -204,7 +206,11 @@ fn names(body: &Value) -> BTreeMap<String, String> {
 fn moscow_time(s: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
     let msk = FixedOffset::east_opt(3 * 3600)?;
-    Some(msk.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+    Some(
+        msk.from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 impl Api for Odnoklassniki {
@@ -244,7 +250,10 @@ impl Api for Odnoklassniki {
             }
             other => return Err(format!("ok has no `{other}` endpoint")),
         }
-        Ok(ApiRequest::get(format!("{BASE}/fb.do?{}", self.signed_query(p))))
+        Ok(ApiRequest::get(format!(
+            "{BASE}/fb.do?{}",
+            self.signed_query(p)
+        )))
     }
 
     fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
@@ -269,8 +278,8 @@ impl Api for Odnoklassniki {
             };
             match mapped {
                 Ok(m) => {
-                    let commented =
-                        pick::u64_at(item, "/discussion_summary/comments_count").is_none_or(|n| n > 0);
+                    let commented = pick::u64_at(item, "/discussion_summary/comments_count")
+                        .is_none_or(|n| n > 0);
                     if q.stream.endpoint == "topics" && self.comments && commented {
                         let topic = m.id.trim_start_matches("ok:");
                         page.follow
@@ -307,10 +316,7 @@ impl Api for Odnoklassniki {
 fn map_topic(t: &Value, group: &str, names: &BTreeMap<String, String>) -> Result<Mention, String> {
     let id = pick::need(pick::str_at(t, "/id"), "id")?;
     let ms = pick::need(pick::u64_at(t, "/created_ms"), "created_ms")?;
-    let published_at = pick::need(
-        Utc.timestamp_millis_opt(ms as i64).single(),
-        "created_ms",
-    )?;
+    let published_at = pick::need(Utc.timestamp_millis_opt(ms as i64).single(), "created_ms")?;
     let text: Vec<String> = t
         .get("media")
         .and_then(Value::as_array)
@@ -405,10 +411,9 @@ mod tests {
 
     #[test]
     fn markup_and_names_from_a_recorded_discussion() {
-        let Some(body) = crate::sources::api::fixture(
-            "ok",
-            "discussions.get_group-topic_coca-cola_2014.json",
-        ) else {
+        let Some(body) =
+            crate::sources::api::fixture("ok", "discussions.get_group-topic_coca-cola_2014.json")
+        else {
             return;
         };
         let msg = pick::str_at(&body, "/discussion/message").unwrap();
@@ -436,7 +441,9 @@ mod tests {
         };
         let sig = |v: Value| api.inspect(&v);
         assert_eq!(sig(serde_json::json!({"media_topics": []})), BodySignal::Ok);
-        match sig(serde_json::json!({"error_code": 104, "error_msg": "PARAM_SIGNATURE : No signature specified", "error_data": null})) {
+        match sig(
+            serde_json::json!({"error_code": 104, "error_msg": "PARAM_SIGNATURE : No signature specified", "error_data": null}),
+        ) {
             BodySignal::Fail(m) => assert!(m.contains("secret key"), "{m}"),
             other => panic!("{other:?}"),
         }

@@ -24,7 +24,13 @@ use serde_json::Value;
 /// The `trustpilot` source kind (see [`super::KINDS`]).
 pub const KIND: super::Kind = super::Kind {
     name: "trustpilot",
-    keys: &["businesses", "key_env", "max_pages", "page_size", "backfill"],
+    keys: &[
+        "businesses",
+        "key_env",
+        "max_pages",
+        "page_size",
+        "backfill",
+    ],
     build: |c, terms| Ok(super::api_source(Trustpilot::new(c)?, c, terms)),
 };
 
@@ -56,7 +62,9 @@ impl Trustpilot {
             businesses.push(b);
         }
         if businesses.is_empty() {
-            return Err("`businesses` is empty: list the Trustpilot business unit ids to follow".into());
+            return Err(
+                "`businesses` is empty: list the Trustpilot business unit ids to follow".into(),
+            );
         }
         Ok(Trustpilot { businesses, key })
     }
@@ -173,8 +181,14 @@ mod tests {
         let m = &all[0];
         assert_eq!(m.id, "trustpilot:65718f1ba9549dd90f396b4a");
         assert_eq!(m.author.as_deref(), Some("Dean"));
-        assert_eq!(m.title.as_deref(), Some("I can find what I need very easily"));
-        assert!(m.text.starts_with("I can find what I need very easily. This is vastly"));
+        assert_eq!(
+            m.title.as_deref(),
+            Some("I can find what I need very easily")
+        );
+        assert!(
+            m.text
+                .starts_with("I can find what I need very easily. This is vastly")
+        );
         assert_eq!(m.published_at.to_rfc3339(), "2023-12-07T11:23:40+00:00");
         assert_eq!(m.engagement.rating, Some(5));
         assert_eq!(m.engagement.likes, Some(0));
@@ -204,10 +218,21 @@ mod tests {
             queries: vec![],
         };
         let e = Trustpilot::new(&c).err().unwrap();
-        assert!(e.contains("24 hex digits") && e.contains("business-units/find?name=www.example.com"), "{e}");
+        assert!(
+            e.contains("24 hex digits") && e.contains("business-units/find?name=www.example.com"),
+            "{e}"
+        );
         c.api.businesses = vec!["46A6A7B5000064000500E0C3".into()];
-        assert_eq!(Trustpilot::new(&c).unwrap().businesses, ["46a6a7b5000064000500e0c3"]);
+        assert_eq!(
+            Trustpilot::new(&c).unwrap().businesses,
+            ["46a6a7b5000064000500e0c3"]
+        );
         c.api.key_env = Some("HARK_TEST_TP_KEY_UNSET".into());
-        assert!(Trustpilot::new(&c).err().unwrap().contains("HARK_TEST_TP_KEY_UNSET"));
+        assert!(
+            Trustpilot::new(&c)
+                .err()
+                .unwrap()
+                .contains("HARK_TEST_TP_KEY_UNSET")
+        );
     }
 }
