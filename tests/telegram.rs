@@ -94,3 +94,114 @@ fn a_public_channel_is_read_and_polled_again_without_duplicates() {
     assert_eq!(s["sources"][0]["requests"], 1, "{s}");
     assert_eq!(s["indexed"], 0, "{s}");
 }
+
+/// Bot API mode, built from the documented `getUpdates` answer (Bot API 7: a group message,
+/// a reply to it, an edit, a forwarded channel post, a member joining). Two polls: the
+/// second asks from the stored offset; a 409 (another client or a webhook) is reported with
+/// what to do, and the token never shows.
+#[test]
+fn bot_updates_are_read_from_the_stored_offset() {
+    let server = TestServer::start();
+    let token = "123456:AAH-test_Token";
+    let updates = serde_json::json!({"ok": true, "result": [
+        {"update_id": 900001, "message": {"message_id": 41, "date": 1764590400,
+            "chat": {"id": -1001234567890_i64, "title": "Acme customers", "type": "supergroup"},
+            "from": {"id": 7, "is_bot": false, "first_name": "Anna", "last_name": "K."},
+            "text": "Acme support hung up on me again"}},
+        {"update_id": 900002, "message": {"message_id": 42, "date": 1764590460,
+            "chat": {"id": -1001234567890_i64, "title": "Acme customers", "type": "supergroup"},
+            "from": {"id": 8, "is_bot": false, "first_name": "Bo", "username": "bo_b"},
+            "reply_to_message": {"message_id": 41, "date": 1764590400, "chat": {"id": -1001234567890_i64, "type": "supergroup"}},
+            "text": "same, waited 2 hours"}},
+        {"update_id": 900003, "new_chat_members": [], "message": null},
+        {"update_id": 900004, "channel_post": {"message_id": 7, "date": 1764590500,
+            "chat": {"id": -1009876543210_i64, "title": "Acme News", "username": "acme_news", "type": "channel"},
+            "author_signature": "PR team",
+            "forward_origin": {"type": "channel", "chat": {"id": -1001111, "title": "Tech Daily", "type": "channel"}, "message_id": 3, "date": 1764590000},
+            "caption": "Acme recalls blenders"}}
+    ]});
+    let bot_path = format!("/bot{token}/getUpdates");
+    server.route(
+        &bot_path,
+        Route::Script(vec![
+            Reply::ok(updates.to_string(), "application/json"),
+            Reply::ok(r#"{"ok": true, "result": []}"#, "application/json"),
+            Reply::status(409),
+        ]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"tgbot\"\nkind = \"telegram\"\nbase_url = \"{}\"\ntoken_env = \"T_TG_BOT\"\n",
+            server.url("")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let env = [("T_TG_BOT", token)];
+    let o = hark_env(
+        dir.path(),
+        &["run", "--once", "--format", "json"],
+        None,
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(s["indexed"], 3, "{s}");
+    let o = hark(
+        dir.path(),
+        &["search", "--format", "json", "--limit", "10"],
+        None,
+    );
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let by_id = |id: &str| {
+        v["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing: {v}"))
+            .clone()
+    };
+    let first = by_id("telegram:c/1234567890/41");
+    assert_eq!(first["author"], "Anna K.");
+    assert_eq!(first["url"], "https://t.me/c/1234567890/41");
+    assert_eq!(first["published_at"], "2025-12-01T12:00:00Z");
+    // The reply names no query: it belongs to its thread.
+    let reply = by_id("telegram:c/1234567890/42");
+    assert_eq!(reply["parent_id"], "telegram:c/1234567890/41");
+    assert_eq!(reply["author"], "bo_b");
+    assert_eq!(reply["queries"], serde_json::json!(["acme"]));
+    let post = by_id("telegram:acme_news/7");
+    assert_eq!(post["title"], "Forwarded from Tech Daily");
+    assert_eq!(post["author"], "PR team");
+    assert_eq!(post["text"], "Acme recalls blenders");
+
+    // Second poll: from the offset after the last update.
+    let o = hark_env(
+        dir.path(),
+        &["run", "--once", "--format", "json"],
+        None,
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = server.log();
+    assert!(
+        log[0].query.contains("limit=100") && !log[0].query.contains("offset="),
+        "{}",
+        log[0].query
+    );
+    assert!(log[1].query.contains("offset=900005"), "{}", log[1].query);
+
+    // Third poll: 409, reported with what to do; the token appears nowhere.
+    let o = hark_env(
+        dir.path(),
+        &["run", "--once", "--format", "json"],
+        None,
+        &env,
+    );
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(out.contains("webhook"), "{out}");
+    assert!(!out.contains("AAH-test_Token"), "token leaked: {out}");
+}

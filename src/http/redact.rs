@@ -89,13 +89,41 @@ fn is_credential_param(name: &str) -> bool {
     CREDENTIAL_PARAMS.contains(&n.as_str()) || n.ends_with("_token") || n.ends_with("_key")
 }
 
-/// `u` with credential query values and any `user:password@` replaced by `REDACTED`.
+/// A Telegram Bot API path segment, `bot<digits>:<secret>`: the bot's token.
+fn is_bot_token_segment(seg: &str) -> bool {
+    seg.strip_prefix("bot")
+        .and_then(|t| t.split_once(':'))
+        .is_some_and(|(id, secret)| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !secret.is_empty()
+        })
+}
+
+/// `u` with credential query values, a Telegram bot token in the path and any
+/// `user:password@` replaced by `REDACTED`.
 pub fn url(u: &Url) -> String {
     let has_cred_param = u.query_pairs().any(|(k, _)| is_credential_param(&k));
-    if !has_cred_param && u.password().is_none() && u.username().is_empty() {
+    let has_bot_token = u
+        .path_segments()
+        .is_some_and(|mut s| s.any(is_bot_token_segment));
+    if !has_cred_param && !has_bot_token && u.password().is_none() && u.username().is_empty() {
         return u.to_string();
     }
     let mut r = u.clone();
+    if has_bot_token {
+        let path: Vec<String> = u
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                if is_bot_token_segment(s) {
+                    "botREDACTED".to_string()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect();
+        r.set_path(&path.join("/"));
+    }
     if !r.username().is_empty() {
         let _ = r.set_username("REDACTED");
     }
@@ -179,6 +207,16 @@ mod tests {
         assert!(!url(&basic).contains("hunter2") && !url(&basic).contains("bob"));
         let plain = Url::parse("https://example.com/a?page=2").unwrap();
         assert_eq!(url(&plain), "https://example.com/a?page=2");
+        let bot = Url::parse(
+            "https://api.telegram.org/bot123456:AAH-Secret_x/getUpdates?offset=5&timeout=0",
+        )
+        .unwrap();
+        assert_eq!(
+            url(&bot),
+            "https://api.telegram.org/botREDACTED/getUpdates?offset=5&timeout=0"
+        );
+        let not_a_token = Url::parse("https://example.com/bots/robot:x").unwrap();
+        assert_eq!(url(&not_a_token), "https://example.com/bots/robot:x");
     }
 
     #[test]

@@ -9,9 +9,20 @@
 //! newest page and walks older pages (`?before=`) while they still hold posts newer than the
 //! cursor — on the first poll, newer than `backfill` — up to `max_pages` pages. The cursor is
 //! written with the batch, so it only moves once the posts are indexed.
+//!
+//! **Bot API mode** (`token_env`, for groups and private channels a bot is in): each poll
+//! asks `getUpdates` (`https://api.telegram.org/bot<token>/getUpdates`) for up to 100
+//! messages since the stored offset. Telegram forgets updates once a later offset is asked
+//! for, so hark asks once per poll and stores the next offset with the batch: nothing is
+//! confirmed before it is indexed. Give the bot access to messages (BotFather →
+//! `/setprivacy` → Disable, or make it an admin); no webhook may be set for it. Messages keep
+//! their chat (`telegram:<chat>/<id>`, `<chat>` = the public username or `c/<id>` as in
+//! t.me links), author, forward origin and `parent_id` for replies; an edited message
+//! replaces its earlier text. The token never appears in logs (`botREDACTED`).
 
+use super::api::pick;
 use super::{Batch, PollReport, Source, SourceConfig, SourceContext};
-use crate::http::{Outcome, RequestOptions, redact};
+use crate::http::{FetchError, Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
 use chrono::{DateTime, Utc};
@@ -24,7 +35,7 @@ use url::Url;
 /// The `telegram` source kind (see [`super::KINDS`]).
 pub const KIND: super::Kind = super::Kind {
     name: "telegram",
-    keys: &["channels", "max_pages", "backfill"],
+    keys: &["channels", "token_env", "max_pages", "backfill"],
     build: |c, _| Ok(Box::new(TelegramSource::new(c)?)),
 };
 
@@ -35,7 +46,14 @@ pub struct TelegramSource {
     channels: Vec<String>,
     max_pages: usize,
     backfill: Duration,
+    /// Bot API mode: the token, and where the Bot API is (`base_url` in tests).
+    bot: Option<(redact::Secret, Url)>,
 }
+
+/// The state key of the Bot API's next update offset.
+const BOT_CURSOR: &str = "bot:offset";
+/// Updates asked for per poll (the Bot API's maximum).
+const BOT_LIMIT: usize = 100;
 
 /// One post of a preview page.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +85,16 @@ impl TelegramSource {
             })
             .filter(|c| !c.is_empty())
             .collect();
-        if channels.is_empty() {
-            return Err("`channels` lists no channel (e.g. channels = [\"durov\"])".into());
+        let bot = super::credential(config, "token_env", config.api.token_env.as_deref(), None)?
+            .map(|token| {
+                let api = config
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| Url::parse("https://api.telegram.org/").expect("valid URL"));
+                (token, api)
+            });
+        if channels.is_empty() && bot.is_none() {
+            return Err("`channels` lists no channel (e.g. channels = [\"durov\"]), and no bot token (`token_env`) is set".into());
         }
         if let Some(bad) = channels
             .iter()
@@ -88,7 +114,120 @@ impl TelegramSource {
             channels,
             max_pages: config.api.max_pages.max(1),
             backfill: config.api.backfill,
+            bot,
         })
+    }
+
+    /// Bot API mode: one `getUpdates` call from the stored offset; the next offset goes
+    /// with the batch.
+    async fn poll_bot(
+        &self,
+        ctx: &SourceContext,
+        token: &redact::Secret,
+        api: &Url,
+        out: &mpsc::Sender<Batch>,
+        report: &mut PollReport,
+    ) -> Result<(), String> {
+        let offset: Option<i64> = ctx
+            .state
+            .cursor(&self.name, BOT_CURSOR)
+            .map_err(|e| e.to_string())?
+            .and_then(|c| c.parse().ok());
+        let mut url = api
+            // `./`: a relative path, or `bot123:…` would read as a URL scheme.
+            .join(&format!("./bot{}/getUpdates", token.expose()))
+            .map_err(|e| format!("Bot API URL: {e}"))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(o) = offset {
+                q.append_pair("offset", &o.to_string());
+            }
+            q.append_pair("limit", &BOT_LIMIT.to_string());
+            q.append_pair("timeout", "0");
+            q.append_pair(
+                "allowed_updates",
+                r#"["message","edited_message","channel_post","edited_channel_post"]"#,
+            );
+        }
+        report.requests += 1;
+        let opts = RequestOptions {
+            headers: Vec::new(),
+            validators: None,
+            max_bytes: None,
+            scope: None,
+        };
+        let fetched = match ctx.fetcher.get(&url, &opts).await {
+            Ok(Outcome::Fetched(f)) => f,
+            Ok(Outcome::NotModified) => return Err("getUpdates: unexpected 304".into()),
+            Err(FetchError::Status { status, .. })
+                if status.as_u16() == 401 || status.as_u16() == 404 =>
+            {
+                return Err(format!(
+                    "Bot API: HTTP {status}: Telegram rejected the bot token (BotFather → /token shows the current one)"
+                ));
+            }
+            Err(FetchError::Status { status, .. }) if status.as_u16() == 409 => {
+                return Err("Bot API: HTTP 409: another getUpdates client or a webhook is active for this bot (deleteWebhook, or stop the other instance)".into());
+            }
+            Err(e) => return Err(redact::scrub(&e.to_string(), &[token])),
+        };
+        let body: serde_json::Value = serde_json::from_slice(&fetched.body)
+            .map_err(|e| format!("getUpdates: the answer is not JSON: {e}"))?;
+        if body.get("ok").and_then(serde_json::Value::as_bool) != Some(true) {
+            let why =
+                pick::str_at(&body, "/description").unwrap_or_else(|| "no description".into());
+            return Err(format!("Bot API refused getUpdates: {why}"));
+        }
+        let updates = body
+            .get("result")
+            .and_then(serde_json::Value::as_array)
+            .ok_or("getUpdates: no `result` list")?;
+        let fetched_at = Utc::now();
+        let mut mentions = Vec::new();
+        let mut next_offset = offset;
+        for u in updates {
+            let Some(update_id) = u.get("update_id").and_then(serde_json::Value::as_i64) else {
+                report.skipped_items += 1;
+                tracing::warn!(source = %self.name, "telegram update without update_id skipped");
+                continue;
+            };
+            next_offset = Some(next_offset.unwrap_or(i64::MIN).max(update_id + 1));
+            let msg = [
+                "message",
+                "edited_message",
+                "channel_post",
+                "edited_channel_post",
+            ]
+            .iter()
+            .find_map(|k| u.get(*k));
+            match msg.map(|m| bot_message(m, &self.name, fetched_at)) {
+                Some(Ok(m)) => mentions.push(m),
+                Some(Err(e)) => {
+                    report.skipped_items += 1;
+                    tracing::warn!(source = %self.name, update_id, "telegram update skipped: {e}");
+                }
+                None => {} // another kind of update (a member joined, a poll): not a mention
+            }
+        }
+        report.items += mentions.len();
+        let checkpoint = next_offset
+            .filter(|n| Some(*n) != offset)
+            .map(|n| StateUpdate::Cursor {
+                source: self.name.clone(),
+                key: BOT_CURSOR.to_string(),
+                value: n.to_string(),
+            })
+            .into_iter()
+            .collect();
+        out.send(Batch {
+            source: self.name.clone(),
+            mentions,
+            lang_hint: None,
+            checkpoint,
+            retract: Vec::new(),
+        })
+        .await
+        .map_err(|_| "pipeline closed".to_string())
     }
 
     fn page_url(&self, channel: &str, before: Option<u64>) -> Url {
@@ -223,6 +362,12 @@ impl Source for TelegramSource {
                     report.errors.push(format!("{channel}: {e}"));
                 }
             }
+            if let Some((token, api)) = &self.bot
+                && let Err(e) = self.poll_bot(ctx, token, api, out, &mut report).await
+            {
+                tracing::error!(source = %self.name, error = %e, "telegram bot updates failed");
+                report.errors.push(format!("bot: {e}"));
+            }
             report
         })
     }
@@ -253,6 +398,79 @@ fn to_mention(p: &Post, source: &str, fetched_at: DateTime<Utc>) -> Mention {
         duplicates: Vec::new(),
         parent_id: None,
     }
+}
+
+/// The chat part of a message id and link: the public username, else `c/<id>` (a
+/// supergroup's or channel's id without its `-100` prefix, as t.me links write it).
+fn chat_ref(chat: &serde_json::Value) -> Option<String> {
+    if let Some(u) = pick::str_at(chat, "/username") {
+        return Some(u);
+    }
+    let id = chat.get("id")?.as_i64()?;
+    let s = id.to_string();
+    Some(format!(
+        "c/{}",
+        s.strip_prefix("-100").unwrap_or(s.trim_start_matches('-'))
+    ))
+}
+
+/// A Bot API message as a mention.
+fn bot_message(
+    m: &serde_json::Value,
+    source: &str,
+    fetched_at: DateTime<Utc>,
+) -> Result<Mention, String> {
+    let chat = m.get("chat").ok_or("no `chat`")?;
+    let chat = chat_ref(chat).ok_or("no chat id")?;
+    let id = pick::need(pick::u64_at(m, "/message_id"), "message_id")?;
+    let published_at = pick::need(pick::time_at(m, "/date"), "date")?;
+    let text = pick::str_at(m, "/text")
+        .or_else(|| pick::str_at(m, "/caption"))
+        .unwrap_or_default();
+    let person = |p: &serde_json::Value| {
+        pick::str_at(p, "/username").or_else(|| {
+            let full = [
+                pick::str_at(p, "/first_name"),
+                pick::str_at(p, "/last_name"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            (!full.is_empty()).then_some(full)
+        })
+    };
+    let author = m
+        .get("from")
+        .and_then(person)
+        .or_else(|| pick::str_at(m, "/author_signature"))
+        .or_else(|| pick::str_at(m, "/chat/title"));
+    // Bot API 7: `forward_origin`; earlier: `forward_from_chat` / `forward_from`.
+    let forwarded = pick::str_at(m, "/forward_origin/chat/title")
+        .or_else(|| pick::str_at(m, "/forward_origin/sender_user_name"))
+        .or_else(|| m.pointer("/forward_origin/sender_user").and_then(person))
+        .or_else(|| pick::str_at(m, "/forward_from_chat/title"))
+        .or_else(|| m.get("forward_from").and_then(person));
+    let parent_id =
+        pick::u64_at(m, "/reply_to_message/message_id").map(|p| format!("telegram:{chat}/{p}"));
+    Ok(Mention {
+        id: format!("telegram:{chat}/{id}"),
+        queries: vec![],
+        source: source.to_string(),
+        source_kind: "telegram".into(),
+        url: Some(format!("https://t.me/{chat}/{id}")),
+        author,
+        title: forwarded.map(|f| format!("Forwarded from {f}")),
+        text,
+        published_at,
+        fetched_at: Some(fetched_at),
+        lang: None,
+        sentiment: None,
+        engagement: Engagement::default(),
+        reach: None,
+        duplicates: Vec::new(),
+        parent_id,
+    })
 }
 
 /// `37.2K` → 37,200; `1.5M` → 1,500,000; `812` → 812.
