@@ -341,6 +341,37 @@ interval = "1h"             # 300 requests/day without `key_env`
 # kind = "discourse"
 # base_url = "https://forum.example.com"
 
+# Your own channels: every review or comment there is about you (`queries` assigns it
+# without the brand's name having to appear). App Store and Google Play need no key.
+# [[sources]]
+# name = "app-reviews-ios"
+# kind = "appstore"
+# apps = ["123456789"]      # the digits after `id` in the app's App Store URL
+# countries = ["us", "gb"]
+# queries = [{brand}]
+#
+# [[sources]]
+# name = "app-reviews-android"
+# kind = "googleplay"
+# apps = ["com.example.app"]
+# queries = [{brand}]
+#
+# Trustpilot: an API key (Trustpilot Business → Integrations → API).
+# [[sources]]
+# name = "trustpilot"
+# kind = "trustpilot"
+# businesses = ["<24-hex business unit id>"]
+# key_env = "HARK_TRUSTPILOT_KEY"
+# queries = [{brand}]
+#
+# Your Facebook page's posts and comments: a Page access token.
+# [[sources]]
+# name = "facebook"
+# kind = "facebook"
+# pages = ["your.page"]
+# token_env = "HARK_FACEBOOK_PAGE_TOKEN"
+# queries = [{brand}]
+
 # A forum or site without an API or feed, crawled politely (robots.txt, delays).
 # [[sources]]
 # name = "community"
@@ -354,6 +385,7 @@ interval = "1h"             # 300 requests/day without `key_env`
         news = list(&urls),
         hn = list(&hn),
         tags = tags.join(", "),
+        brand = toml_str(&slugs[0]),
     );
     t
 }
