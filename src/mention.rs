@@ -57,6 +57,30 @@ pub struct Duplicate {
 }
 
 impl Mention {
+    /// A collected item with only its identity and time; a source sets what it knows
+    /// (`Mention { text, url, ..Mention::new(id, time) }`) and the pipeline fills the rest
+    /// (source, queries, language, sentiment, reach).
+    pub fn new(id: impl Into<String>, published_at: DateTime<Utc>) -> Mention {
+        Mention {
+            id: id.into(),
+            queries: Vec::new(),
+            source: String::new(),
+            source_kind: String::new(),
+            url: None,
+            author: None,
+            title: None,
+            text: String::new(),
+            published_at,
+            fetched_at: None,
+            lang: None,
+            sentiment: None,
+            engagement: Engagement::default(),
+            reach: None,
+            parent_id: None,
+            duplicates: Vec::new(),
+        }
+    }
+
     /// Records that `other` (another source's copy of this item) was seen, once per source;
     /// false when that source was already recorded. Queries `other` matched are added, so
     /// the item still counts for every query either copy matched; nothing else changes.

@@ -160,6 +160,29 @@ pub struct Page {
     pub follow: Vec<Stream>,
 }
 
+impl Page {
+    /// Maps each item of a response (`what` names them in warnings): mapped items are kept,
+    /// unmappable ones noted as skipped (schema drift), and `follow` may name a dependent
+    /// stream for a mapped item (its comments).
+    pub fn map_items(
+        &mut self,
+        what: &str,
+        items: &[Value],
+        map: impl Fn(&Value) -> Result<Mention, String>,
+        follow: impl Fn(&Value, &Mention) -> Option<Stream>,
+    ) {
+        for (i, item) in items.iter().enumerate() {
+            match map(item) {
+                Ok(m) => {
+                    self.follow.extend(follow(item, &m));
+                    self.items.push(m);
+                }
+                Err(e) => self.skipped.push(format!("{what} {i}: {e}")),
+            }
+        }
+    }
+}
+
 /// What a 2xx body says about rate limits or errors (APIs that report them in the body).
 #[derive(Debug, Clone, PartialEq)]
 pub enum BodySignal {
@@ -783,6 +806,16 @@ pub mod pick {
     /// HTML reduced to text (entities decoded).
     pub fn html_text(s: &str) -> String {
         crate::html::to_text(s)
+    }
+
+    /// A list that an API may leave out (or send as `null`) when it is empty; anything else
+    /// than a list is an error naming `what`.
+    pub fn optional_list<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], String> {
+        match v {
+            None | Some(Value::Null) => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(_) => Err(format!("`{what}` is not a list")),
+        }
     }
 
     /// A required field, or an error naming it (for `Page::skipped`).

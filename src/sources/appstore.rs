@@ -107,21 +107,19 @@ impl Api for AppStore {
         let feed = body.get("feed").ok_or("no `feed` object")?;
         let (cc, app) = q.stream.arg.split_once('/').unwrap_or(("us", ""));
         // One entry comes as an object, several as an array, none as no `entry` at all.
-        let entries: Vec<&Value> = match feed.get("entry") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.iter().collect(),
-            Some(one) => vec![one],
+        let entries: &[Value] = match feed.get("entry") {
+            None | Some(Value::Null) => &[],
+            Some(Value::Array(a)) => a,
+            Some(one) => std::slice::from_ref(one),
         };
+        // The app itself (no rating, a name) is not a review.
+        let reviews: Vec<Value> = entries
+            .iter()
+            .filter(|e| e.get("im:rating").is_some() || e.get("im:name").is_none())
+            .cloned()
+            .collect();
         let mut page = Page::default();
-        for (i, e) in entries.iter().enumerate() {
-            if e.get("im:rating").is_none() && e.get("im:name").is_some() {
-                continue; // the app itself, not a review
-            }
-            match map_review(e, cc, app) {
-                Ok(m) => page.items.push(m),
-                Err(err) => page.skipped.push(format!("review {i}: {err}")),
-            }
-        }
+        page.map_items("review", &reviews, |e| map_review(e, cc, app), |_, _| None);
         let current: u64 = q.page.and_then(|p| p.parse().ok()).unwrap_or(1);
         if entries.len() >= PAGE_SIZE && current < LAST_PAGE {
             page.next = Some((current + 1).to_string());
@@ -143,28 +141,18 @@ fn map_review(e: &Value, country: &str, app: &str) -> Result<Mention, String> {
         return Err("neither `title` nor `content`".into());
     }
     Ok(Mention {
-        id: format!("appstore:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!(
             "https://apps.apple.com/{country}/app/id{app}?see-all=reviews"
         )),
         author: pick::str_at(e, "/author/name/label"),
         title,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(e, "/im:voteSum/label"),
             rating: Some(rating),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("appstore:{id}"), published_at)
     })
 }
 

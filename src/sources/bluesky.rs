@@ -194,18 +194,9 @@ fn map_post(post: &Value) -> Result<Mention, String> {
         (r, q) => Some(r.unwrap_or(0) + q.unwrap_or(0)),
     };
     Ok(Mention {
-        id: format!("bluesky:{uri}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: profile.map(|p| format!("https://bsky.app/profile/{p}/post/{rkey}")),
         author: handle,
-        title: None,
         text: pick::str_at(post, "/record/text").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(post, "/likeCount"),
             shares,
@@ -214,9 +205,8 @@ fn map_post(post: &Value) -> Result<Mention, String> {
             followers: None,
             rating: None,
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: pick::str_at(post, "/record/reply/parent/uri").map(|p| format!("bluesky:{p}")),
+        ..Mention::new(format!("bluesky:{uri}"), published_at)
     })
 }
 

@@ -375,27 +375,18 @@ impl Discourse {
             _ => None,
         };
         Ok(Mention {
-            id: self.post_id(id),
-            queries: vec![],
-            source: String::new(),
-            source_kind: String::new(),
             url,
             author: pick::str_at(p, "/username"),
             title,
             text,
-            published_at,
-            fetched_at: None,
-            lang: None,
-            sentiment: None,
             engagement: Engagement {
                 likes: likes(p),
                 comments: pick::u64_at(p, "/reply_count"),
                 views: pick::u64_at(p, "/reads"),
                 ..Default::default()
             },
-            reach: None,
             parent_id,
-            duplicates: Vec::new(),
+            ..Mention::new(self.post_id(id), published_at)
         })
     }
 }

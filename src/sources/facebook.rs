@@ -122,24 +122,22 @@ impl Api for Facebook {
             .and_then(Value::as_array)
             .ok_or("no `data` array")?;
         let mut page = Page::default();
-        for (i, item) in data.iter().enumerate() {
-            let mapped = match q.stream.endpoint {
-                "comments" => map_comment(item, &q.stream.arg),
-                _ => map_post(item, &q.stream.arg),
-            };
-            match mapped {
-                Ok(m) => {
-                    let has_comments =
-                        pick::u64_at(item, "/comments/summary/total_count").is_none_or(|n| n > 0);
-                    if q.stream.endpoint == "feed" && self.comments && has_comments {
-                        let post = m.id.trim_start_matches("facebook:").to_string();
-                        page.follow.push(Stream::new("comments", post));
-                    }
-                    page.items.push(m);
-                }
-                Err(e) => page.skipped.push(format!("item {i}: {e}")),
-            }
-        }
+        let feed = q.stream.endpoint == "feed";
+        page.map_items(
+            "item",
+            data,
+            |item| match feed {
+                true => map_post(item, &q.stream.arg),
+                false => map_comment(item, &q.stream.arg),
+            },
+            |item, m| {
+                let has_comments =
+                    pick::u64_at(item, "/comments/summary/total_count").is_none_or(|n| n > 0);
+                (feed && self.comments && has_comments).then(|| {
+                    Stream::new("comments", m.id.trim_start_matches("facebook:").to_string())
+                })
+            },
+        );
         if !data.is_empty() {
             page.next = meta::next_page(body, "/paging");
         }
@@ -158,30 +156,19 @@ fn map_post(p: &Value, page: &str) -> Result<Mention, String> {
         .or_else(|| pick::str_at(p, "/story"))
         .unwrap_or_default();
     Ok(Mention {
-        id: format!("facebook:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(
             pick::str_at(p, "/permalink_url")
                 .unwrap_or_else(|| format!("https://www.facebook.com/{id}")),
         ),
         author: pick::str_at(p, "/from/name").or_else(|| Some(page.to_string())),
-        title: None,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(p, "/reactions/summary/total_count"),
             shares: pick::u64_at(p, "/shares/count"),
             comments: pick::u64_at(p, "/comments/summary/total_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("facebook:{id}"), published_at)
     })
 }
 
@@ -213,29 +200,19 @@ fn map_comment(c: &Value, post: &str) -> Result<Mention, String> {
     let published_at = pick::need(pick::time_at(c, "/created_time"), "created_time")?;
     let parent = parent.unwrap_or_else(|| post.to_string());
     Ok(Mention {
-        id: format!("facebook:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(
             pick::str_at(c, "/permalink_url")
                 .unwrap_or_else(|| format!("https://www.facebook.com/{id}")),
         ),
         author: pick::str_at(c, "/from/name"),
-        title: None,
         text: pick::str_at(c, "/message").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(c, "/like_count"),
             comments: pick::u64_at(c, "/comment_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: Some(format!("facebook:{parent}")),
+        ..Mention::new(format!("facebook:{id}"), published_at)
     })
 }
 

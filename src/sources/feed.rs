@@ -250,18 +250,13 @@ fn entry_to_mention(
         .unwrap_or_default();
     let id = e.id.clone().unwrap_or_else(|| generated_id(e));
     Mention {
-        id: format!("feed:{scope}/{id}"),
-        queries: vec![],
         source: source.to_string(),
         source_kind: "feed".into(),
         url: e.link.clone(),
         author: e.author.clone(),
         title,
         text,
-        published_at: e.published.or(e.updated).unwrap_or(fetched_at),
         fetched_at: Some(fetched_at),
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             views: e.views,
             likes: e.likes,
@@ -270,9 +265,10 @@ fn entry_to_mention(
             followers: e.followers,
             rating: None,
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(
+            format!("feed:{scope}/{id}"),
+            e.published.or(e.updated).unwrap_or(fetched_at),
+        )
     }
 }
 

@@ -199,12 +199,7 @@ impl Api for GooglePlay {
             Some(Value::Array(a)) => a,
             Some(_) => return Err("the reviews payload is not a list".into()),
         };
-        for (i, r) in reviews.iter().enumerate() {
-            match map_review(r, app) {
-                Ok(m) => page.items.push(m),
-                Err(e) => page.skipped.push(format!("review {i}: {e}")),
-            }
-        }
+        page.map_items("review", reviews, |r| map_review(r, app), |_, _| None);
         if !reviews.is_empty() {
             page.next = body
                 .as_array()
@@ -228,31 +223,20 @@ fn map_review(r: &Value, app: &str) -> Result<Mention, String> {
         .map(|s| s as u8);
     let rating = pick::need(rating, "rating")?;
     Ok(Mention {
-        id: format!("googleplay:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!(
             "https://play.google.com/store/apps/details?id={}&reviewId={}",
             enc(app),
             enc(&id)
         )),
         author: pick::str_at(r, "/1/0"),
-        title: None,
         // A rating without words is still a review: its stars carry the sentiment.
         text: pick::str_at(r, "/4").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(r, "/6"),
             rating: Some(rating),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("googleplay:{id}"), published_at)
     })
 }
 

@@ -104,30 +104,21 @@ fn map_hit(hit: &Value) -> Result<Mention, String> {
         return Err("neither `title` nor text".into());
     }
     Ok(Mention {
-        id: format!("hackernews:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://news.ycombinator.com/item?id={id}")),
         author: pick::str_at(hit, "/author"),
         title: title.map(|t| pick::html_text(&t)),
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(hit, "/points"),
             comments: pick::u64_at(hit, "/num_comments"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: if is_comment {
             pick::str_at(hit, "/parent_id").map(|p| format!("hackernews:{p}"))
         } else {
             None
         },
+        ..Mention::new(format!("hackernews:{id}"), published_at)
     })
 }
 

@@ -160,18 +160,17 @@ impl Api for Instagram {
                     .pointer("/media/data")
                     .and_then(Value::as_array)
                     .ok_or("no `business_discovery.media.data` array")?;
-                for (i, item) in data.iter().enumerate() {
-                    match map_media(item, followers) {
-                        Ok(mut m) => {
-                            if m.author.is_none() {
-                                m.author = pick::str_at(bd, "/username")
-                                    .or_else(|| Some(q.stream.arg.clone()));
-                            }
-                            page.items.push(m)
-                        }
-                        Err(e) => page.skipped.push(format!("media {i}: {e}")),
-                    }
-                }
+                let owner = pick::str_at(bd, "/username").unwrap_or_else(|| q.stream.arg.clone());
+                page.map_items(
+                    "media",
+                    data,
+                    |item| {
+                        let mut m = map_media(item, followers)?;
+                        m.author.get_or_insert_with(|| owner.clone());
+                        Ok(m)
+                    },
+                    |_, _| None,
+                );
                 if !data.is_empty() {
                     page.next = meta::next_page(bd, "/media/paging")
                         .or_else(|| pick::str_at(bd, "/media/paging/cursors/after"));
@@ -184,25 +183,24 @@ impl Api for Instagram {
             .get("data")
             .and_then(Value::as_array)
             .ok_or("no `data` array")?;
-        for (i, item) in data.iter().enumerate() {
-            let mapped = if q.stream.endpoint == "comments" {
-                map_comment(item, &q.stream.arg)
-            } else {
-                map_media(item, None)
-            };
-            match mapped {
-                Ok(m) => {
-                    if q.stream.endpoint == "media"
-                        && pick::u64_at(item, "/comments_count").is_none_or(|n| n > 0)
-                    {
-                        let media = m.id.trim_start_matches("instagram:").to_string();
-                        page.follow.push(Stream::new("comments", media));
-                    }
-                    page.items.push(m);
-                }
-                Err(e) => page.skipped.push(format!("item {i}: {e}")),
-            }
-        }
+        let endpoint = q.stream.endpoint;
+        page.map_items(
+            "item",
+            data,
+            |item| match endpoint {
+                "comments" => map_comment(item, &q.stream.arg),
+                _ => map_media(item, None),
+            },
+            |item, m| {
+                let commented = pick::u64_at(item, "/comments_count").is_none_or(|n| n > 0);
+                (endpoint == "media" && commented).then(|| {
+                    Stream::new(
+                        "comments",
+                        m.id.trim_start_matches("instagram:").to_string(),
+                    )
+                })
+            },
+        );
         if !data.is_empty() {
             page.next = meta::next_page(body, "/paging");
         }
@@ -218,27 +216,16 @@ fn map_media(m: &Value, followers: Option<u64>) -> Result<Mention, String> {
     let id = pick::need(pick::str_at(m, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(m, "/timestamp"), "timestamp")?;
     Ok(Mention {
-        id: format!("instagram:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: pick::str_at(m, "/permalink"),
         author: pick::str_at(m, "/username"),
-        title: None,
         text: pick::str_at(m, "/caption").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(m, "/like_count"),
             comments: pick::u64_at(m, "/comments_count"),
             followers,
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("instagram:{id}"), published_at)
     })
 }
 
@@ -247,25 +234,14 @@ fn map_comment(c: &Value, media: &str) -> Result<Mention, String> {
     let published_at = pick::need(pick::time_at(c, "/timestamp"), "timestamp")?;
     let parent = pick::str_at(c, "/parent_id").unwrap_or_else(|| media.to_string());
     Ok(Mention {
-        id: format!("instagram:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
-        url: None,
         author: pick::str_at(c, "/username"),
-        title: None,
         text: pick::need(pick::str_at(c, "/text"), "text")?,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(c, "/like_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: Some(format!("instagram:{parent}")),
+        ..Mention::new(format!("instagram:{id}"), published_at)
     })
 }
 

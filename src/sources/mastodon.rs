@@ -179,19 +179,11 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
         Some(warning) if !warning.is_empty() => warning,
         _ => content,
     };
+    let id = format!("mastodon:{uri}");
     Ok(Mention {
-        id: format!("mastodon:{uri}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: pick::str_at(s, "/url").or(Some(uri)),
         author: pick::str_at(s, "/account/acct"),
-        title: None,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(s, "/favourites_count"),
             shares: pick::u64_at(s, "/reblogs_count"),
@@ -200,9 +192,7 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
             followers: pick::u64_at(s, "/account/followers_count"),
             rating: None,
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(id, published_at)
     })
 }
 

@@ -265,31 +265,24 @@ impl Api for Odnoklassniki {
             "media_topics"
         };
         // A group without posts (or a post without comments) may leave the list out.
-        let list = match body.get(list_key) {
-            None | Some(Value::Null) => &Vec::new(),
-            Some(Value::Array(a)) => a,
-            Some(_) => return Err(format!("`{list_key}` is not a list")),
-        };
-        for (i, item) in list.iter().enumerate() {
-            let mapped = if q.stream.endpoint == "comments" {
-                map_comment(item, &q.stream.arg, &names)
-            } else {
-                map_topic(item, &q.stream.arg, &names)
-            };
-            match mapped {
-                Ok(m) => {
-                    let commented = pick::u64_at(item, "/discussion_summary/comments_count")
-                        .is_none_or(|n| n > 0);
-                    if q.stream.endpoint == "topics" && self.comments && commented {
-                        let topic = m.id.trim_start_matches("ok:");
-                        page.follow
-                            .push(Stream::new("comments", format!("{}/{topic}", q.stream.arg)));
-                    }
-                    page.items.push(m);
-                }
-                Err(e) => page.skipped.push(format!("{list_key} {i}: {e}")),
-            }
-        }
+        let list = pick::optional_list(body.get(list_key), list_key)?;
+        let topics = q.stream.endpoint == "topics";
+        page.map_items(
+            list_key,
+            list,
+            |item| match topics {
+                true => map_topic(item, &q.stream.arg, &names),
+                false => map_comment(item, &q.stream.arg, &names),
+            },
+            |item, m| {
+                let commented =
+                    pick::u64_at(item, "/discussion_summary/comments_count").is_none_or(|n| n > 0);
+                (topics && self.comments && commented).then(|| {
+                    let topic = m.id.trim_start_matches("ok:");
+                    Stream::new("comments", format!("{}/{topic}", q.stream.arg))
+                })
+            },
+        );
         if !list.is_empty() && body.get("has_more").and_then(Value::as_bool) == Some(true) {
             page.next = pick::str_at(body, "/anchor");
         }
@@ -330,27 +323,16 @@ fn map_topic(t: &Value, group: &str, names: &BTreeMap<String, String>) -> Result
         .and_then(|r| r.split_once(':').map(|(_, id)| id.to_string()))
         .and_then(|id| names.get(&id).cloned());
     Ok(Mention {
-        id: format!("ok:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://ok.ru/group/{group}/topic/{id}")),
         author,
-        title: None,
         text: text.join("\n\n"),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(t, "/like_summary/count"),
             shares: pick::u64_at(t, "/reshare_summary/count"),
             comments: pick::u64_at(t, "/discussion_summary/comments_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("ok:{id}"), published_at)
     })
 }
 
@@ -367,25 +349,15 @@ fn map_comment(
     )?;
     let parent = pick::str_at(c, "/reply_to_comment_id").unwrap_or_else(|| topic.to_string());
     Ok(Mention {
-        id: format!("ok:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://ok.ru/group/{group}/topic/{topic}")),
         author: pick::str_at(c, "/author_id").and_then(|a| names.get(&a).cloned()),
-        title: None,
         text: strip_markup(&pick::str_at(c, "/text").unwrap_or_default()),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(c, "/like_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: Some(format!("ok:{parent}")),
+        ..Mention::new(format!("ok:{id}"), published_at)
     })
 }
 

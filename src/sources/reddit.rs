@@ -241,7 +241,7 @@ fn map_post(data: &Value) -> Result<Mention, String> {
             comments: pick::u64_at(data, "/num_comments"),
             ..Default::default()
         },
-        ..mention(id, published_at)
+        ..Mention::new(id, published_at)
     })
 }
 
@@ -266,29 +266,8 @@ fn map_comment(data: &Value) -> Result<Mention, String> {
             ..Default::default()
         },
         parent_id: pick::str_at(data, "/parent_id").map(|p| format!("reddit:{p}")),
-        ..mention(id, published_at)
+        ..Mention::new(id, published_at)
     })
-}
-
-fn mention(id: String, published_at: chrono::DateTime<chrono::Utc>) -> Mention {
-    Mention {
-        id,
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
-        url: None,
-        author: None,
-        title: None,
-        text: String::new(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
-        engagement: Engagement::default(),
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
-    }
 }
 
 #[cfg(test)]

@@ -302,10 +302,6 @@ impl StackExchange {
             return Err("neither `title` nor `body`".into());
         }
         Ok(Mention {
-            id: self.question_id(&id),
-            queries: vec![],
-            source: String::new(),
-            source_kind: String::new(),
             url: Some(
                 pick::str_at(q, "/link")
                     .unwrap_or_else(|| format!("https://{}/q/{id}", self.domain)),
@@ -313,19 +309,13 @@ impl StackExchange {
             author: decoded(q, "/owner/display_name"),
             title,
             text,
-            published_at,
-            fetched_at: None,
-            lang: None,
-            sentiment: None,
             engagement: Engagement {
                 likes: score(q),
                 comments: pick::u64_at(q, "/answer_count"),
                 views: pick::u64_at(q, "/view_count"),
                 ..Default::default()
             },
-            reach: None,
-            duplicates: Vec::new(),
-            parent_id: None,
+            ..Mention::new(self.question_id(&id), published_at)
         })
     }
 
@@ -339,25 +329,18 @@ impl StackExchange {
             "body",
         )?;
         Ok(Mention {
-            id: format!("stackexchange:{}:a{id}", self.site_key),
-            queries: vec![],
-            source: String::new(),
-            source_kind: String::new(),
             url: Some(format!("https://{}/a/{id}", self.domain)),
             author: decoded(a, "/owner/display_name"),
-            title: None,
             text,
-            published_at,
-            fetched_at: None,
-            lang: None,
-            sentiment: None,
             engagement: Engagement {
                 likes: score(a),
                 ..Default::default()
             },
-            reach: None,
-            duplicates: Vec::new(),
             parent_id: pick::str_at(a, "/question_id").map(|q| self.question_id(&q)),
+            ..Mention::new(
+                format!("stackexchange:{}:a{id}", self.site_key),
+                published_at,
+            )
         })
     }
 }

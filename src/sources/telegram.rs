@@ -375,8 +375,6 @@ impl Source for TelegramSource {
 
 fn to_mention(p: &Post, source: &str, fetched_at: DateTime<Utc>) -> Mention {
     Mention {
-        id: format!("telegram:{}", p.post),
-        queries: vec![],
         source: source.to_string(),
         source_kind: "telegram".into(),
         url: Some(format!("https://t.me/{}", p.post)),
@@ -386,17 +384,15 @@ fn to_mention(p: &Post, source: &str, fetched_at: DateTime<Utc>) -> Mention {
             .as_ref()
             .map(|f| format!("Forwarded from {f}")),
         text: p.text.clone(),
-        published_at: p.published.unwrap_or(fetched_at),
         fetched_at: Some(fetched_at),
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             views: p.views,
             ..Engagement::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(
+            format!("telegram:{}", p.post),
+            p.published.unwrap_or(fetched_at),
+        )
     }
 }
 
@@ -454,22 +450,15 @@ fn bot_message(
     let parent_id =
         pick::u64_at(m, "/reply_to_message/message_id").map(|p| format!("telegram:{chat}/{p}"));
     Ok(Mention {
-        id: format!("telegram:{chat}/{id}"),
-        queries: vec![],
         source: source.to_string(),
         source_kind: "telegram".into(),
         url: Some(format!("https://t.me/{chat}/{id}")),
         author,
         title: forwarded.map(|f| format!("Forwarded from {f}")),
         text,
-        published_at,
         fetched_at: Some(fetched_at),
-        lang: None,
-        sentiment: None,
-        engagement: Engagement::default(),
-        reach: None,
-        duplicates: Vec::new(),
         parent_id,
+        ..Mention::new(format!("telegram:{chat}/{id}"), published_at)
     })
 }
 

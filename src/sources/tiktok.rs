@@ -189,34 +189,22 @@ impl Api for TikTok {
         let comments = q.stream.endpoint == "comments";
         let key = if comments { "comments" } else { "videos" };
         let data = body.get("data").ok_or("no `data` object")?;
-        let list = match data.get(key) {
-            None | Some(Value::Null) => &Vec::new(),
-            Some(Value::Array(a)) => a,
-            Some(_) => return Err(format!("`data.{key}` is not a list")),
-        };
+        let list = pick::optional_list(data.get(key), key)?;
         let mut page = Page::default();
-        for (i, item) in list.iter().enumerate() {
-            let mapped = if comments {
-                map_comment(item, &q.stream.arg)
-            } else {
-                map_video(item)
-            };
-            match mapped {
-                Ok(m) => {
-                    if !comments
-                        && self.comments
-                        && pick::u64_at(item, "/comment_count").is_none_or(|n| n > 0)
-                    {
-                        page.follow.push(Stream::new(
-                            "comments",
-                            m.id.trim_start_matches("tiktok:").to_string(),
-                        ));
-                    }
-                    page.items.push(m);
-                }
-                Err(e) => page.skipped.push(format!("{key} {i}: {e}")),
-            }
-        }
+        page.map_items(
+            key,
+            list,
+            |item| match comments {
+                true => map_comment(item, &q.stream.arg),
+                false => map_video(item),
+            },
+            |item, m| {
+                let commented = pick::u64_at(item, "/comment_count").is_none_or(|n| n > 0);
+                (!comments && self.comments && commented).then(|| {
+                    Stream::new("comments", m.id.trim_start_matches("tiktok:").to_string())
+                })
+            },
+        );
         if !list.is_empty() && data.get("has_more").and_then(Value::as_bool) == Some(true) {
             let cursor = pick::u64_at(data, "/cursor").ok_or("`has_more` without a `cursor`")?;
             let search_id = pick::str_at(data, "/search_id");
@@ -246,18 +234,9 @@ fn map_video(v: &Value) -> Result<Mention, String> {
         None => format!("https://www.tiktok.com/video/{id}"),
     };
     Ok(Mention {
-        id: format!("tiktok:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(url),
         author: username,
-        title: None,
         text: pick::str_at(v, "/video_description").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(v, "/like_count"),
             shares: pick::u64_at(v, "/share_count"),
@@ -265,9 +244,7 @@ fn map_video(v: &Value) -> Result<Mention, String> {
             views: pick::u64_at(v, "/view_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("tiktok:{id}"), published_at)
     })
 }
 
@@ -280,26 +257,15 @@ fn map_comment(c: &Value, video: &str) -> Result<Mention, String> {
         .filter(|p| p != video && p != "0")
         .unwrap_or_else(|| video.to_string());
     Ok(Mention {
-        id: format!("tiktok:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://www.tiktok.com/video/{video}")),
-        author: None,
-        title: None,
         text: pick::need(pick::str_at(c, "/text"), "text")?,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(c, "/like_count"),
             comments: pick::u64_at(c, "/reply_count"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: Some(format!("tiktok:{parent}")),
+        ..Mention::new(format!("tiktok:{id}"), published_at)
     })
 }
 

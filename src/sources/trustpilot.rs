@@ -98,12 +98,7 @@ impl Api for Trustpilot {
             .and_then(Value::as_array)
             .ok_or("no `reviews` array")?;
         let mut page = Page::default();
-        for (i, r) in reviews.iter().enumerate() {
-            match map_review(r) {
-                Ok(m) => page.items.push(m),
-                Err(e) => page.skipped.push(format!("review {i}: {e}")),
-            }
-        }
+        page.map_items("review", reviews, map_review, |_, _| None);
         let has_next_link = body
             .get("links")
             .and_then(Value::as_array)
@@ -134,26 +129,17 @@ pub fn map_review(r: &Value) -> Result<Mention, String> {
         .map(|l| l.to_ascii_lowercase())
         .filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()));
     Ok(Mention {
-        id: format!("trustpilot:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://www.trustpilot.com/reviews/{id}")),
         author: pick::str_at(r, "/consumer/displayName"),
         title: pick::str_at(r, "/title"),
         text: pick::str_at(r, "/text").unwrap_or_default(),
-        published_at,
-        fetched_at: None,
         lang,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(r, "/numberOfLikes").or_else(|| pick::u64_at(r, "/likes")),
             rating: Some(rating),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("trustpilot:{id}"), published_at)
     })
 }
 

@@ -204,18 +204,9 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
         parts.extend(t.filter(|t| !t.is_empty()));
     }
     Ok(Mention {
-        id: format!("vk:{owner_id}_{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://vk.com/wall{owner_id}_{id}")),
         author: Some(author),
-        title: None,
         text: parts.join("\n\n"),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(item, "/likes/count"),
             shares: pick::u64_at(item, "/reposts/count"),
@@ -224,9 +215,7 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
             followers,
             rating: None,
         },
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("vk:{owner_id}_{id}"), published_at)
     })
 }
 

@@ -651,23 +651,14 @@ fn web_mention(
     text: String,
     published_at: DateTime<Utc>,
 ) -> Mention {
+    let id = format!("web:{url}");
     Mention {
-        id: format!("web:{url}"),
-        queries: vec![],
-        source: String::new(),
         source_kind: "web".into(),
         url: Some(url),
         author,
         title,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
-        engagement: Default::default(),
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(id, published_at)
     }
 }
 

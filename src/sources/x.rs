@@ -191,17 +191,8 @@ fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, Stri
             Some(u) => format!("https://x.com/{u}/status/{id}"),
             None => format!("https://x.com/i/web/status/{id}"),
         }),
-        id: format!("x:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         author: username,
-        title: None,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(t, "/public_metrics/like_count"),
             shares,
@@ -210,9 +201,8 @@ fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, Stri
             followers: user.and_then(|u| pick::u64_at(u, "/public_metrics/followers_count")),
             rating: None,
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: parent.map(|p| format!("x:{p}")),
+        ..Mention::new(format!("x:{id}"), published_at)
     })
 }
 

@@ -166,24 +166,13 @@ fn map_video(item: &Value) -> Result<(String, Mention), String> {
         "snippet.publishedAt",
     )?;
     let mention = Mention {
-        id: format!("youtube:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!("https://www.youtube.com/watch?v={id}")),
         author: pick::str_at(item, "/snippet/channelTitle"),
         title: pick::str_at(item, "/snippet/title").map(|t| pick::html_text(&t)),
         text: pick::str_at(item, "/snippet/description")
             .map(|d| pick::html_text(&d))
             .unwrap_or_default(),
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
-        engagement: Engagement::default(),
-        reach: None,
-        duplicates: Vec::new(),
-        parent_id: None,
+        ..Mention::new(format!("youtube:{id}"), published_at)
     };
     Ok((id, mention))
 }
@@ -224,27 +213,17 @@ fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, St
         .or_else(|| pick::str_at(c, "/snippet/textDisplay").map(|t| pick::html_text(&t)))
         .unwrap_or_default();
     Ok(Mention {
-        id: format!("youtube:{id}"),
-        queries: vec![],
-        source: String::new(),
-        source_kind: String::new(),
         url: Some(format!(
             "https://www.youtube.com/watch?v={video_id}&lc={id}"
         )),
         author: pick::str_at(c, "/snippet/authorDisplayName"),
-        title: None,
         text,
-        published_at,
-        fetched_at: None,
-        lang: None,
-        sentiment: None,
         engagement: Engagement {
             likes: pick::u64_at(c, "/snippet/likeCount"),
             ..Default::default()
         },
-        reach: None,
-        duplicates: Vec::new(),
         parent_id: Some(parent_id.to_string()),
+        ..Mention::new(format!("youtube:{id}"), published_at)
     })
 }
 
