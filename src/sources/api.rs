@@ -852,6 +852,26 @@ pub fn fixture(kind: &str, name: &str) -> Option<Value> {
     Some(serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{kind}/{name}: {e}")))
 }
 
+/// One `reviews` stream per storefront country and app (`us/284815942`): the app-store
+/// kinds.
+pub fn storefront_streams(countries: &[String], apps: &[String]) -> Vec<Stream> {
+    countries
+        .iter()
+        .flat_map(|cc| {
+            apps.iter()
+                .map(move |app| Stream::new("reviews", format!("{cc}/{app}")))
+        })
+        .collect()
+}
+
+/// The country and app of a [`storefront_streams`] stream.
+pub fn storefront(stream: &Stream) -> Result<(&str, &str), String> {
+    stream
+        .arg
+        .split_once('/')
+        .ok_or_else(|| format!("`{}` is not a country/app stream", stream.arg))
+}
+
 /// Percent-encodes a query-string value.
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

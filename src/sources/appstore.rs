@@ -81,22 +81,11 @@ impl Api for AppStore {
     }
 
     fn streams(&self, _terms: &[String]) -> Vec<Stream> {
-        self.countries
-            .iter()
-            .flat_map(|cc| {
-                self.apps
-                    .iter()
-                    .map(move |app| Stream::new("reviews", format!("{cc}/{app}")))
-            })
-            .collect()
+        super::api::storefront_streams(&self.countries, &self.apps)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
-        let (cc, app) = q
-            .stream
-            .arg
-            .split_once('/')
-            .ok_or("an appstore stream is country/app")?;
+        let (cc, app) = super::api::storefront(q.stream)?;
         let page = q.page.unwrap_or("1");
         Ok(ApiRequest::get(format!(
             "{BASE}/{cc}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"
@@ -105,7 +94,7 @@ impl Api for AppStore {
 
     fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
         let feed = body.get("feed").ok_or("no `feed` object")?;
-        let (cc, app) = q.stream.arg.split_once('/').unwrap_or(("us", ""));
+        let (cc, app) = super::api::storefront(q.stream)?;
         // One entry comes as an object, several as an array, none as no `entry` at all.
         let entries: &[Value] = match feed.get("entry") {
             None | Some(Value::Null) => &[],

@@ -155,22 +155,11 @@ impl Api for GooglePlay {
     }
 
     fn streams(&self, _terms: &[String]) -> Vec<Stream> {
-        self.countries
-            .iter()
-            .flat_map(|cc| {
-                self.apps
-                    .iter()
-                    .map(move |app| Stream::new("reviews", format!("{cc}/{app}")))
-            })
-            .collect()
+        super::api::storefront_streams(&self.countries, &self.apps)
     }
 
     fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
-        let (cc, app) = q
-            .stream
-            .arg
-            .split_once('/')
-            .ok_or("a googleplay stream is country/app")?;
+        let (cc, app) = super::api::storefront(q.stream)?;
         Ok(ApiRequest::post(
             format!(
                 "{BASE}/_/PlayStoreUi/data/batchexecute?hl={}&gl={}",
@@ -191,7 +180,7 @@ impl Api for GooglePlay {
     }
 
     fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
-        let app = q.stream.arg.split_once('/').map_or("", |(_, a)| a);
+        let (_, app) = super::api::storefront(q.stream)?;
         let mut page = Page::default();
         // An app without reviews answers `[null, …]` or `[]`.
         let reviews = match body.get(0) {

@@ -150,13 +150,7 @@ impl TelegramSource {
             );
         }
         report.requests += 1;
-        let opts = RequestOptions {
-            headers: Vec::new(),
-            validators: None,
-            max_bytes: None,
-            scope: None,
-        };
-        let fetched = match ctx.fetcher.get(&url, &opts).await {
+        let fetched = match ctx.fetcher.get(&url, &RequestOptions::default()).await {
             Ok(Outcome::Fetched(f)) => f,
             Ok(Outcome::NotModified) => return Err("getUpdates: unexpected 304".into()),
             Err(FetchError::Status { status, .. })
@@ -210,12 +204,25 @@ impl TelegramSource {
             }
         }
         report.items += mentions.len();
-        let checkpoint = next_offset
-            .filter(|n| Some(*n) != offset)
-            .map(|n| StateUpdate::Cursor {
+        let next = next_offset.filter(|n| Some(*n) != offset);
+        self.deliver(out, mentions, BOT_CURSOR, next.map(|n| n.to_string()))
+            .await
+    }
+
+    /// Sends `mentions` with the cursor `key` moved to `cursor` (when given); the cursor is
+    /// stored once they are indexed.
+    async fn deliver(
+        &self,
+        out: &mpsc::Sender<Batch>,
+        mentions: Vec<Mention>,
+        key: &str,
+        cursor: Option<String>,
+    ) -> Result<(), String> {
+        let checkpoint = cursor
+            .map(|value| StateUpdate::Cursor {
                 source: self.name.clone(),
-                key: BOT_CURSOR.to_string(),
-                value: n.to_string(),
+                key: key.to_string(),
+                value,
             })
             .into_iter()
             .collect();
@@ -259,13 +266,7 @@ impl TelegramSource {
         for page_no in 0..self.max_pages {
             let url = self.page_url(channel, before);
             report.requests += 1;
-            let opts = RequestOptions {
-                headers: Vec::new(),
-                validators: None,
-                max_bytes: None,
-                scope: None,
-            };
-            let fetched = match ctx.fetcher.get(&url, &opts).await {
+            let fetched = match ctx.fetcher.get(&url, &RequestOptions::default()).await {
                 Ok(Outcome::Fetched(f)) => f,
                 Ok(Outcome::NotModified) => break,
                 // The newest page failed: nothing to deliver, the channel failed.
@@ -313,23 +314,8 @@ impl TelegramSource {
             .map(|p| to_mention(p, &self.name, fetched_at))
             .collect();
         report.items += mentions.len();
-        let checkpoint = newest
-            .map(|n| StateUpdate::Cursor {
-                source: self.name.clone(),
-                key: channel.to_string(),
-                value: n.max(cursor.unwrap_or(0)).to_string(),
-            })
-            .into_iter()
-            .collect();
-        out.send(Batch {
-            source: self.name.clone(),
-            mentions,
-            lang_hint: None,
-            checkpoint,
-            retract: Vec::new(),
-        })
-        .await
-        .map_err(|_| "pipeline closed".to_string())
+        let next = newest.map(|n| n.max(cursor.unwrap_or(0)).to_string());
+        self.deliver(out, mentions, channel, next).await
     }
 }
 
