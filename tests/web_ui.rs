@@ -112,6 +112,18 @@ fn deployment() -> tempfile::TempDir {
         );
         lines.push('\n');
     }
+    // An app-store review (a star rating), about no query.
+    lines.push_str(
+        &json!({
+            "id": "appstore:ui1", "source": "ios", "source_kind": "appstore",
+            "text": "the zzblender app crashes on start",
+            "published_at": (now - chrono::Duration::hours(5)).to_rfc3339(),
+            "lang": "en", "engagement": {"rating": 2},
+            "sentiment": {"label": "negative", "score": -0.6, "model": "lexicon+rating"},
+        })
+        .to_string(),
+    );
+    lines.push('\n');
     write(
         dir.path(),
         "alerts/globex-negative.toml",
@@ -335,6 +347,20 @@ fn search_and_dashboard_in_headless_chromium() {
     );
     assert!(text.as_str().unwrap().contains("<b>title</b>"), "{text}");
     assert_eq!(d.script("return window.__xss === undefined"), true);
+
+    // A review shows its stars.
+    d.goto(&format!("{base}/search?q=zzblender"));
+    assert_eq!(d.result_ids(), ["appstore:ui1"]);
+    assert_eq!(
+        d.script("return document.querySelector('#results .meta .rating').textContent"),
+        "★★☆☆☆"
+    );
+    assert_eq!(
+        d.script(
+            "return document.querySelector('#results .meta .rating').getAttribute('aria-label')"
+        ),
+        "2 of 5 stars"
+    );
 
     // Dashboard: charts drawn, share of voice for both queries, latest negatives listed.
     d.goto(&format!("{base}/dashboard?query=acme"));

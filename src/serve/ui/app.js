@@ -445,6 +445,13 @@
     const meta = el('ul', 'meta');
     meta.setAttribute('aria-label', 'Details');
     if (m.author) metaItem(meta, 'author', 'by ', str(m.author));
+    // A review's stars (1–5), as text and for screen readers.
+    const stars = m.engagement && Number.isInteger(m.engagement.rating) ? m.engagement.rating : null;
+    if (stars !== null && stars >= 1 && stars <= 5) {
+      const r = metaItem(meta, 'rating', null, '★'.repeat(stars) + '☆'.repeat(5 - stars));
+      r.setAttribute('aria-label', stars + ' of 5 stars');
+      r.setAttribute('title', stars + ' of 5 stars');
+    }
     const reachLi = metaItem(meta, 'reach', 'reach ', fmtCompact(m.reach));
     const e = m.engagement && typeof m.engagement === 'object' ? m.engagement : {};
     const eng = ['likes', 'shares', 'comments', 'views', 'followers']
