@@ -190,17 +190,25 @@ impl Api for GooglePlay {
         };
         page.map_items("review", reviews, |r| map_review(r, app), |_, _| None);
         if !reviews.is_empty() {
-            page.next = body
-                .as_array()
-                .and_then(|a| a.last())
-                .and_then(|t| t.as_array())
-                .and_then(|t| t.last())
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
+            page.next = next_token(body);
         }
         Ok(page)
     }
+}
+
+/// The next page's token: `[null, "TOKEN"]` after the reviews list. Recorded answers put
+/// it last (`[reviews, [null, token]]`); later ones add an element after it, which is why
+/// google-play-scraper reads `[-2][-1]`. The first such pair after the list is taken.
+fn next_token(payload: &Value) -> Option<String> {
+    payload
+        .as_array()?
+        .iter()
+        .skip(1)
+        .filter_map(Value::as_array)
+        .find_map(|pair| match pair.as_slice() {
+            [Value::Null, .., Value::String(t)] if !t.is_empty() => Some(t.clone()),
+            _ => None,
+        })
 }
 
 fn map_review(r: &Value, app: &str) -> Result<Mention, String> {
@@ -304,6 +312,16 @@ mod tests {
             m.url.as_deref(),
             Some(format!("https://play.google.com/store/apps/details?id=com.twitter.android&reviewId=gp%3A{}", &id[3..]).as_str())
         );
+    }
+
+    #[test]
+    fn the_next_token_in_either_layout() {
+        let old = json!([[["gp:1"]], [null, "TOK"]]);
+        assert_eq!(next_token(&old).as_deref(), Some("TOK"));
+        let newer = json!([[["gp:1"]], [null, "TOK2"], [true, 1]]);
+        assert_eq!(next_token(&newer).as_deref(), Some("TOK2"));
+        assert_eq!(next_token(&json!([[["gp:1"]], null])), None);
+        assert_eq!(next_token(&json!([[["gp:1"]]])), None);
     }
 
     #[test]
