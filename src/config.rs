@@ -164,6 +164,19 @@ pub struct StorageConfig {
     /// Directory of alert rule files; relative to hark.toml.
     #[serde(default = "default_alerts_dir")]
     pub alerts_dir: PathBuf,
+    /// How long mentions are kept (`"400d"`): older ones are deleted from the index in the
+    /// background by `hark run`, and not collected again. None: kept forever.
+    #[serde(default)]
+    pub retention: Option<String>,
+}
+
+impl StorageConfig {
+    /// The retention period (validated when the configuration is loaded).
+    pub fn retention_period(&self) -> Option<Duration> {
+        self.retention
+            .as_deref()
+            .and_then(|r| parse_duration(r).ok())
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -182,6 +195,7 @@ impl Default for StorageConfig {
             data_dir: default_data_dir(),
             queries_dir: default_queries_dir(),
             alerts_dir: default_alerts_dir(),
+            retention: None,
         }
     }
 }
@@ -799,6 +813,16 @@ impl Config {
                 }
             })
             .map_err(|e| file.error_at(text.find("default_interval"), e))?;
+        if let Some(r) = &main.storage.retention {
+            let at = text.find("retention");
+            match parse_duration(r) {
+                Ok(d) if d >= Duration::from_secs(24 * 3600) => {}
+                Ok(_) => {
+                    return Err(file.error_at(at, "`retention` must be at least 1d".to_string()));
+                }
+                Err(e) => return Err(file.error_at(at, format!("`retention`: {e}"))),
+            }
+        }
         let mut sources: Vec<SourceConfig> = Vec::new();
         for entry in &main.sources {
             let s = entry.get_ref();

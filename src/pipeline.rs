@@ -308,6 +308,10 @@ impl IndexSink {
 }
 
 /// What `hark run --once` reports.
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct RunSummary {
     pub sources: Vec<PollReport>,
@@ -317,6 +321,15 @@ pub struct RunSummary {
     pub skipped_items: u64,
     pub skipped_unchanged: u64,
     pub unmatched: u64,
+    /// Collected items erased earlier on request (`hark delete`): not stored again.
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub skipped_erased: u64,
+    /// Collected items older than `[storage].retention`: not stored.
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub skipped_expired: u64,
+    /// Stored mentions deleted by retention during this run.
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub retention_deleted: u64,
     pub indexed: u64,
     pub commits: u64,
     /// Mentions another source had already stored (same id): recorded in that mention's
@@ -375,6 +388,9 @@ struct EnrichCounts {
     collected: u64,
     skipped_unchanged: u64,
     unmatched: u64,
+    /// Erased on request, or older than the retention period: not stored again.
+    skipped_erased: u64,
+    skipped_expired: u64,
 }
 
 /// Drops items already indexed with the same content, enriches the rest (in parallel).
@@ -382,14 +398,33 @@ fn enrich_batch(
     enricher: &Enricher,
     state: &StateStore,
     index: &MentionIndex,
+    retention: Option<Duration>,
     batch: Batch,
     counts: &mut EnrichCounts,
 ) -> anyhow::Result<Enriched> {
     counts.collected += batch.mentions.len() as u64;
+    let mut batch = batch;
+    // What the deployment must not keep: mentions erased on request (`hark delete`), and
+    // mentions older than `[storage].retention`.
+    if let Some(keep) = retention.and_then(|r| chrono::Duration::from_std(r).ok()) {
+        let horizon = chrono::Utc::now() - keep;
+        let before = batch.mentions.len();
+        batch.mentions.retain(|m| m.published_at >= horizon);
+        counts.skipped_expired += (before - batch.mentions.len()) as u64;
+    }
+    let ids: Vec<&str> = batch.mentions.iter().map(|m| m.id.as_str()).collect();
+    let erased = state.erased_many(&ids)?;
+    if erased.iter().any(|e| *e) {
+        let mut flags = erased.into_iter();
+        let before = batch.mentions.len();
+        batch.mentions.retain(|_| !flags.next().unwrap_or(false));
+        let n = before - batch.mentions.len();
+        counts.skipped_erased += n as u64;
+        tracing::info!(source = %batch.source, erased = n, "mentions erased on request were collected again: not stored");
+    }
     // The last copy of an item in a batch supersedes earlier ones (a search hit's blurb, then
     // the full post its follow-up fetched): otherwise an unchanged full copy would be dropped
     // as already stored while the earlier, truncated copy replaced it.
-    let mut batch = batch;
     let mut last: HashMap<(String, String), usize> = HashMap::new();
     for (i, m) in batch.mentions.iter().enumerate() {
         last.insert((m.source.clone(), m.id.clone()), i);
@@ -536,6 +571,53 @@ pub async fn run(
     let state = rt.state.clone();
     let index = rt.index.clone();
     let metrics = rt.metrics.clone();
+    let retention = rt.config.storage.retention_period();
+    // Retention: mentions published before now − retention are deleted through the sink
+    // (at start, then hourly), in the same crash-safe commits as everything else.
+    let retention_task = retention.map(|keep| {
+        let tx = enr_tx.clone();
+        let index = rt.index.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let mut deleted = 0u64;
+            loop {
+                let horizon = chrono::Utc::now()
+                    - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+                let idx = index.clone();
+                let sel = crate::index::erase::Selection {
+                    before: Some(horizon),
+                    ..Default::default()
+                };
+                match tokio::task::spawn_blocking(move || crate::index::erase::select(&idx, &sel))
+                    .await
+                {
+                    Ok(Ok(ids)) if !ids.is_empty() => {
+                        tracing::info!(count = ids.len(), %horizon, "retention: deleting mentions published before the horizon");
+                        deleted += ids.len() as u64;
+                        let batch = Enriched {
+                            mentions: Vec::new(),
+                            checkpoint: Vec::new(),
+                            retract: ids,
+                        };
+                        if tx.send(batch).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "retention: cannot select old mentions"),
+                    Err(e) => tracing::error!(error = %e, "retention task failed"),
+                }
+                if once {
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            deleted
+        })
+    });
     let enrich_task = tokio::spawn(async move {
         let mut counts = EnrichCounts::default();
         while let Some(batch) = raw_rx.recv().await {
@@ -546,7 +628,7 @@ pub async fn run(
             let started = std::time::Instant::now();
             let (res, c) = tokio::task::spawn_blocking(move || {
                 let mut c = counts;
-                let r = enrich_batch(&enricher, &state, &index, batch, &mut c);
+                let r = enrich_batch(&enricher, &state, &index, retention, batch, &mut c);
                 (r, c)
             })
             .await?;
@@ -592,11 +674,16 @@ pub async fn run(
         summary.sources.extend(t.await?);
     }
     let counts = enrich_task.await??;
+    if let Some(t) = retention_task {
+        summary.retention_deleted = t.await?;
+    }
     let (indexed, commits, duplicates) = sink_task.await??;
     summary.collected = counts.collected;
     summary.skipped_items = summary.sources.iter().map(|s| s.skipped_items as u64).sum();
     summary.skipped_unchanged = counts.skipped_unchanged;
     summary.unmatched = counts.unmatched;
+    summary.skipped_erased = counts.skipped_erased;
+    summary.skipped_expired = counts.skipped_expired;
     summary.indexed = indexed;
     summary.commits = commits;
     summary.duplicates = duplicates;

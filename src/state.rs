@@ -17,6 +17,8 @@ const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 /// Near-duplicate fingerprints (SimHash) of crawled texts → `published_at seconds \x1f id`.
 const SIMHASH: TableDefinition<u64, &str> = TableDefinition::new("simhash");
+/// Mentions erased on request (`hark delete`) → when (Unix seconds): never collected again.
+const ERASED: TableDefinition<&str, i64> = TableDefinition::new("erased");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -44,6 +46,8 @@ pub enum StateUpdate {
     SimhashPut { fp: u64, id: String, published: i64 },
     /// A fingerprint whose mention was replaced by an earlier copy.
     SimhashDel { fp: u64 },
+    /// A mention erased on request: sources never bring it back.
+    Erased { id: String, at: i64 },
 }
 
 pub struct StateStore {
@@ -110,6 +114,7 @@ impl StateStore {
             tx.open_table(CURSORS).map_err(|e| err(&e))?;
             tx.open_table(SEEN).map_err(|e| err(&e))?;
             tx.open_table(SIMHASH).map_err(|e| err(&e))?;
+            tx.open_table(ERASED).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -158,6 +163,15 @@ impl StateStore {
             .collect()
     }
 
+    /// Which of `ids` were erased on request (`hark delete`).
+    pub fn erased_many(&self, ids: &[&str]) -> Result<Vec<bool>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(ERASED).map_err(|e| self.err(e))?;
+        ids.iter()
+            .map(|id| Ok(t.get(*id).map_err(|e| self.err(e))?.is_some()))
+            .collect()
+    }
+
     /// Every stored near-duplicate fingerprint: (fingerprint, mention id, published seconds).
     pub fn simhashes(&self) -> Result<Vec<(u64, String, i64)>, StateError> {
         use redb::ReadableTable;
@@ -184,6 +198,7 @@ impl StateStore {
             let mut ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
             let mut st = tx.open_table(SEEN).map_err(|e| self.err(e))?;
             let mut sh = tx.open_table(SIMHASH).map_err(|e| self.err(e))?;
+            let mut er = tx.open_table(ERASED).map_err(|e| self.err(e))?;
             for u in updates {
                 match u {
                     StateUpdate::Validators {
@@ -214,6 +229,9 @@ impl StateStore {
                     }
                     StateUpdate::SimhashDel { fp } => {
                         sh.remove(*fp).map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::Erased { id, at } => {
+                        er.insert(id.as_str(), *at).map_err(|e| self.err(e))?;
                     }
                 }
             }

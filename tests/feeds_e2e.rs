@@ -606,3 +606,98 @@ fn broken_feeds_lose_only_what_is_broken() {
     ];
     assert_eq!(got, want);
 }
+
+/// Erasure and retention. A feed serves three items (Jane's, Bob's, and one published three
+/// years ago); an imported mention is four years old; `[storage] retention = "365d"`.
+/// `hark run --once` stores neither old item (the imported one is deleted, the collected one
+/// not stored); `hark delete --author` erases Jane's mention after a dry run; the feed then
+/// serves it again and it stays erased.
+#[test]
+fn delete_on_request_and_retention() {
+    let now = chrono::Utc::now();
+    let day = |d: i64| (now - chrono::Duration::days(d)).to_rfc2822();
+    let rss = format!(
+        r#"<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+<item><guid>https://example.com/1</guid><link>https://example.com/1</link><dc:creator>Jane Doe</dc:creator><description>Acme lost my order, call me at 555-0100</description><pubDate>{}</pubDate></item>
+<item><guid>https://example.com/2</guid><link>https://example.com/2</link><dc:creator>Bob</dc:creator><description>Acme is fine</description><pubDate>{}</pubDate></item>
+<item><guid>https://example.com/3</guid><link>https://example.com/3</link><dc:creator>Old Timer</dc:creator><description>Acme back in the day</description><pubDate>{}</pubDate></item>
+</channel></rss>"#,
+        day(1),
+        day(2),
+        day(3 * 365)
+    );
+    let server = TestServer::start();
+    // A scripted route: no validators, so every poll gets the whole feed again.
+    server.route(
+        "/feed.xml",
+        Route::Script(vec![Reply::ok(rss, "application/rss+xml")]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[storage]\nretention = \"365d\"\n\n[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"{}\"]\n",
+            server.url("/feed.xml")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let old = serde_json::json!({"id": "import:old", "source": "archive", "text": "acme in 2022",
+        "published_at": (now - chrono::Duration::days(4 * 365)).to_rfc3339()});
+    write(dir.path(), "old.jsonl", &format!("{old}\n"));
+    let o = hark(dir.path(), &["import", "old.jsonl"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let ids = |dir: &std::path::Path| -> Vec<String> {
+        let o = hark(dir, &["search", "--format", "json", "--limit", "100"], None);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let mut ids: Vec<String> = v["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let o = hark(dir.path(), &["run", "--once", "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(s["retention_deleted"], 1, "{s}");
+    assert_eq!(s["skipped_expired"], 1, "{s}");
+    assert_eq!(s["indexed"], 2, "{s}");
+    let stored = ids(dir.path());
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(!stored.contains(&"import:old".to_string()));
+
+    // A dry run names what would go, and deletes nothing.
+    let o = hark(
+        dir.path(),
+        &["delete", "--author", "jane doe", "--dry-run"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(d["matched"], 1, "{d}");
+    let jane = d["ids"][0].as_str().unwrap().to_string();
+    assert_eq!(ids(dir.path()).len(), 2);
+    let o = hark(dir.path(), &["delete", "--author", "Jane Doe"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(d["deleted"], 1, "{d}");
+    assert!(!ids(dir.path()).contains(&jane));
+
+    // Collected again: still erased, and said so.
+    let o = hark(dir.path(), &["run", "--once", "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(s["skipped_erased"], 1, "{s}");
+    assert!(!ids(dir.path()).contains(&jane));
+    assert_eq!(ids(dir.path()).len(), 1);
+
+    // No condition is a usage error; so is a bad time.
+    let o = hark(dir.path(), &["delete"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = hark(dir.path(), &["delete", "--before", "someday"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

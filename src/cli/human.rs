@@ -126,6 +126,16 @@ pub fn write_run_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Resul
         "{} collected, {} new or changed indexed, {} already known, {} matched no query.",
         s.collected, s.indexed, s.skipped_unchanged, s.unmatched
     )?;
+    if s.skipped_erased + s.skipped_expired + s.retention_deleted > 0 {
+        writeln!(
+            out,
+            "Not kept: {} erased on request (hark delete), {} older than [storage] retention; {} stored mention{} deleted by retention.",
+            s.skipped_erased,
+            s.skipped_expired,
+            s.retention_deleted,
+            if s.retention_deleted == 1 { "" } else { "s" }
+        )?;
+    }
     if s.alerts_raised > 0 {
         writeln!(
             out,

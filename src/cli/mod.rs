@@ -3,6 +3,7 @@
 
 mod alerts;
 mod classify;
+mod delete;
 mod demo;
 mod human;
 mod import;
@@ -56,6 +57,8 @@ pub enum Command {
     Stats(search::StatsArgs),
     /// Bulk-load mentions from a JSON-lines or CSV file.
     Import(import::ImportArgs),
+    /// Erase mentions (by author, text or age) for good; --dry-run counts them first.
+    Delete(delete::DeleteArgs),
     /// Alert history, test alerts and backtests.
     Alerts(alerts::AlertsArgs),
     /// HTTP API and web UI.
@@ -172,6 +175,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Search(a) => search::run_search(&cli, a),
         Command::Stats(a) => search::run_stats(&cli, a),
         Command::Import(a) => import::run(&cli, a),
+        Command::Delete(a) => delete::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
         Command::Report(a) => report::run(&cli, a),

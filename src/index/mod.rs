@@ -8,6 +8,7 @@
 //! id first, so a re-collected mention replaces, never duplicates.
 
 pub mod analytics;
+pub mod erase;
 pub mod search;
 pub mod stats;
 pub mod tokenizer;
