@@ -498,6 +498,7 @@ pub fn row_to_mention(v: Value) -> Result<Mention, RowError> {
         engagement,
         reach: opt_u64(&o, "reach")?,
         duplicates: Vec::new(),
+        triage: None,
         parent_id: opt_str(&o, "parent_id")?.filter(|p| !p.is_empty()),
     })
 }

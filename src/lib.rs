@@ -33,3 +33,4 @@ pub mod state;
 pub mod testdata;
 pub mod text;
 pub mod timeutil;
+pub mod triage;

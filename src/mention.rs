@@ -44,6 +44,10 @@ pub struct Mention {
     /// here: a source can never replace another source's mention (see `IndexSink`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<Duplicate>,
+    /// The team's decision about it (status, tags, irrelevant, corrected sentiment); absent
+    /// until someone triages it. See `triage.rs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<crate::triage::Triage>,
 }
 
 /// One sighting of a stored mention by another source.
@@ -78,6 +82,7 @@ impl Mention {
             reach: None,
             parent_id: None,
             duplicates: Vec::new(),
+            triage: None,
         }
     }
 
@@ -262,7 +267,7 @@ mod rfc3339 {
     }
 }
 
-mod rfc3339_opt {
+pub(crate) mod rfc3339_opt {
     use super::*;
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {

@@ -27,6 +27,9 @@ pub struct Enriched {
     pub checkpoint: Vec<StateUpdate>,
     /// Ids to delete from the index before the mentions are written.
     pub retract: Vec<String>,
+    /// Told once the batch is committed (an edit from the web UI waits for it, so that the
+    /// next read sees it).
+    pub ack: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// One index operation since the last commit, kept until that commit is durable so that a
@@ -59,6 +62,8 @@ pub struct IndexSink {
     /// Latest pending upsert per id (index into `pending_ops`).
     pending_by_id: HashMap<String, usize>,
     pending_updates: Vec<StateUpdate>,
+    /// Waiting for the next successful commit.
+    pending_acks: Vec<tokio::sync::oneshot::Sender<()>>,
     /// The index part of the pending work is committed; only the state store is left.
     index_committed: bool,
     /// A write failed: the writer must be rebuilt before the next commit.
@@ -86,6 +91,7 @@ impl IndexSink {
             pending_ops: Vec::new(),
             pending_by_id: HashMap::new(),
             pending_updates: Vec::new(),
+            pending_acks: Vec::new(),
             index_committed: false,
             broken: None,
             indexed: 0,
@@ -124,8 +130,10 @@ impl IndexSink {
             self.pending_by_id.remove(&id);
             self.apply(Op::Delete(id));
         }
+        let mut mentions = batch.mentions;
+        self.restore_triage(&mut mentions);
         let searcher = self.index.reader.searcher();
-        for m in batch.mentions {
+        for m in mentions {
             let op = match self.owner_of(&searcher, &m) {
                 Some(mut owner) => {
                     self.duplicates += 1;
@@ -150,6 +158,32 @@ impl IndexSink {
             self.apply(op);
         }
         self.pending_updates.extend(batch.checkpoint);
+        self.pending_acks.extend(batch.ack);
+    }
+
+    /// Puts the team's recorded decisions back on re-collected mentions (sources know
+    /// nothing of triage): a handled, tagged or corrected mention stays so.
+    fn restore_triage(&self, mentions: &mut [Mention]) {
+        let Some(state) = &self.state else { return };
+        let need: Vec<usize> = (0..mentions.len())
+            .filter(|&i| mentions[i].triage.is_none())
+            .collect();
+        if need.is_empty() {
+            return;
+        }
+        let ids: Vec<&str> = need.iter().map(|&i| mentions[i].id.as_str()).collect();
+        match state.triage_many(&ids) {
+            Ok(recorded) => {
+                for (&i, t) in need.iter().zip(recorded) {
+                    if let Some(t) = t {
+                        mentions[i].apply_triage(t);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read triage decisions: re-collected mentions keep none until the next copy")
+            }
+        }
     }
 
     /// Records `op` and hands it to the writer (unless the writer already failed).
@@ -184,6 +218,9 @@ impl IndexSink {
     /// nothing is lost: call it again (after [`IndexSink::rebuild`] for an index error).
     pub fn commit(&mut self) -> anyhow::Result<()> {
         if self.pending_ops.is_empty() && self.pending_updates.is_empty() {
+            for ack in self.pending_acks.drain(..) {
+                let _ = ack.send(());
+            }
             return Ok(());
         }
         if let Some(e) = &self.broken {
@@ -212,6 +249,9 @@ impl IndexSink {
         self.pending_by_id.clear();
         self.index_committed = false;
         self.index.reload()?;
+        for ack in self.pending_acks.drain(..) {
+            let _ = ack.send(());
+        }
         Ok(())
     }
 
@@ -496,6 +536,7 @@ fn enrich_batch(
         mentions,
         checkpoint,
         retract: batch.retract,
+        ack: None,
     })
 }
 
@@ -509,9 +550,37 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
     on_commit: Arc<dyn Fn(&MentionIndex) + Send + Sync>,
 ) -> anyhow::Result<RunSummary> {
+    run_with_edits(rt, once, shutdown, on_commit, None).await
+}
+
+/// [`run`], also writing the edits (triage from the web UI and API of `hark run --serve`)
+/// that arrive on `edits`: they go through the same sink, so the pipeline's writer is the
+/// index's only writer. Edits are taken while the daemon runs (not with `once`).
+pub async fn run_with_edits(
+    rt: &Runtime,
+    once: bool,
+    shutdown: watch::Receiver<bool>,
+    on_commit: Arc<dyn Fn(&MentionIndex) + Send + Sync>,
+    edits: Option<mpsc::Receiver<Enriched>>,
+) -> anyhow::Result<RunSummary> {
     let cap = rt.config.pipeline.channel_capacity.max(1);
     let (raw_tx, mut raw_rx) = mpsc::channel::<Batch>(cap);
     let (enr_tx, mut enr_rx) = mpsc::channel::<Enriched>(cap);
+    if let Some(mut edits) = edits.filter(|_| !once) {
+        let tx = enr_tx.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    e = edits.recv() => match e {
+                        Some(b) => if tx.send(b).await.is_err() { break },
+                        None => break,
+                    },
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
     let mut summary = RunSummary::default();
 
     let mut built: Vec<Arc<dyn Source>> = Vec::new();
@@ -595,9 +664,8 @@ pub async fn run(
                         tracing::info!(count = ids.len(), %horizon, "retention: deleting mentions published before the horizon");
                         deleted += ids.len() as u64;
                         let batch = Enriched {
-                            mentions: Vec::new(),
-                            checkpoint: Vec::new(),
                             retract: ids,
+                            ..Default::default()
                         };
                         if tx.send(batch).await.is_err() {
                             break;

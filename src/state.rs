@@ -19,6 +19,10 @@ const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 const SIMHASH: TableDefinition<u64, &str> = TableDefinition::new("simhash");
 /// Mentions erased on request (`hark delete`) → when (Unix seconds): never collected again.
 const ERASED: TableDefinition<&str, i64> = TableDefinition::new("erased");
+/// The team's triage decisions: mention id → `Triage` as JSON.
+const TRIAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("triage");
+/// Who changed what, when: sequence number → an audit entry as JSON.
+const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -48,6 +52,13 @@ pub enum StateUpdate {
     SimhashDel { fp: u64 },
     /// A mention erased on request: sources never bring it back.
     Erased { id: String, at: i64 },
+    /// The team's decision about a mention.
+    Triage {
+        id: String,
+        triage: crate::triage::Triage,
+    },
+    /// One entry of the audit log (who changed what, when), as JSON.
+    Audit(serde_json::Value),
 }
 
 pub struct StateStore {
@@ -115,6 +126,8 @@ impl StateStore {
             tx.open_table(SEEN).map_err(|e| err(&e))?;
             tx.open_table(SIMHASH).map_err(|e| err(&e))?;
             tx.open_table(ERASED).map_err(|e| err(&e))?;
+            tx.open_table(TRIAGE).map_err(|e| err(&e))?;
+            tx.open_table(AUDIT).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -172,6 +185,36 @@ impl StateStore {
             .collect()
     }
 
+    /// The triage decisions recorded for `ids` (None: never triaged).
+    pub fn triage_many(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Option<crate::triage::Triage>>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(TRIAGE).map_err(|e| self.err(e))?;
+        ids.iter()
+            .map(|id| {
+                let v = t.get(*id).map_err(|e| self.err(e))?;
+                Ok(v.and_then(|v| serde_json::from_slice(v.value()).ok()))
+            })
+            .collect()
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit(&self, limit: usize) -> Result<Vec<serde_json::Value>, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(AUDIT).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))?.rev().take(limit) {
+            let (_, v) = row.map_err(|e| self.err(e))?;
+            if let Ok(j) = serde_json::from_str(v.value()) {
+                out.push(j);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every stored near-duplicate fingerprint: (fingerprint, mention id, published seconds).
     pub fn simhashes(&self) -> Result<Vec<(u64, String, i64)>, StateError> {
         use redb::ReadableTable;
@@ -199,6 +242,14 @@ impl StateStore {
             let mut st = tx.open_table(SEEN).map_err(|e| self.err(e))?;
             let mut sh = tx.open_table(SIMHASH).map_err(|e| self.err(e))?;
             let mut er = tx.open_table(ERASED).map_err(|e| self.err(e))?;
+            let mut tr = tx.open_table(TRIAGE).map_err(|e| self.err(e))?;
+            let mut au = tx.open_table(AUDIT).map_err(|e| self.err(e))?;
+            let mut next_audit = {
+                use redb::ReadableTable;
+                au.last()
+                    .map_err(|e| self.err(e))?
+                    .map_or(0, |(k, _)| k.value() + 1)
+            };
             for u in updates {
                 match u {
                     StateUpdate::Validators {
@@ -232,6 +283,16 @@ impl StateStore {
                     }
                     StateUpdate::Erased { id, at } => {
                         er.insert(id.as_str(), *at).map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::Triage { id, triage } => {
+                        let v = serde_json::to_vec(triage).expect("triage serialises");
+                        tr.insert(id.as_str(), v.as_slice())
+                            .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::Audit(entry) => {
+                        au.insert(next_audit, entry.to_string().as_str())
+                            .map_err(|e| self.err(e))?;
+                        next_audit += 1;
                     }
                 }
             }

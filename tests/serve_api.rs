@@ -336,3 +336,249 @@ fn alert_history_with_delivery_state() {
         "{metrics}"
     );
 }
+
+/// `METHOD url` with `body` of `content_type`: (status, body).
+fn send(method: &str, url: &str, body: &str, content_type: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+/// Triage end to end: a feed collected by `hark run --once`; decisions made with the CLI,
+/// the API of a standalone `hark serve` and the API of the daemon (`hark run --serve`);
+/// they change searches and counts, survive the mention being collected again with new
+/// text, and are in the audit log.
+#[test]
+fn triage_from_cli_and_api_survives_recollection() {
+    let now = chrono::Utc::now();
+    let feed = |great: &str| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><guid>g1</guid><link>https://example.com/1</link><description>{great}</description><pubDate>{}</pubDate></item>
+<item><guid>g2</guid><link>https://example.com/2</link><description>Acme refund never came, three weeks now</description><pubDate>{}</pubDate></item>
+<item><guid>g3</guid><link>https://example.com/3</link><description>Acme the cartoon company from Looney Tunes</description><pubDate>{}</pubDate></item>
+</channel></rss>"#,
+            (now - chrono::Duration::hours(1)).to_rfc2822(),
+            (now - chrono::Duration::hours(2)).to_rfc2822(),
+            (now - chrono::Duration::hours(3)).to_rfc2822()
+        )
+    };
+    let server = TestServer::start();
+    server.route(
+        "/feed.xml",
+        Route::Script(vec![Reply::ok(
+            feed("Acme support is great"),
+            "application/rss+xml",
+        )]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[[sources]]\nname = \"news\"\nkind = \"feed\"\nurls = [\"{}\"]\n",
+            server.url("/feed.xml")
+        ),
+    );
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    let o = hark(dir.path(), &["run", "--once"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let search = |args: &[&str]| -> Value {
+        let mut a = vec!["search", "--format", "json"];
+        a.extend_from_slice(args);
+        let o = hark(dir.path(), &a, None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let all = search(&[]);
+    assert_eq!(all["total"], 3, "{all}");
+    let id_of = |needle: &str| -> String {
+        all["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["text"].as_str().unwrap().contains(needle))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (great, refund, cartoon) = (id_of("great"), id_of("refund"), id_of("cartoon"));
+    // Ids hold `:` and `/`: paths carry them percent-encoded.
+    let enc = |id: &str| url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+
+    // CLI: the other Acme is irrelevant; the model's "positive" is corrected.
+    let o = hark(
+        dir.path(),
+        &["mention", "set", &cartoon, "--irrelevant"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hark(
+        dir.path(),
+        &[
+            "mention",
+            "set",
+            &great,
+            "--sentiment",
+            "negative",
+            "--status",
+            "handled",
+            "--tag",
+            "Sarcasm",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(search(&[])["total"], 2, "irrelevant mentions are left out");
+    assert_eq!(
+        search(&["--irrelevant"])["mentions"][0]["id"],
+        cartoon.as_str()
+    );
+    let handled = search(&["--status", "handled"]);
+    assert_eq!(handled["total"], 1);
+    let m = &handled["mentions"][0];
+    assert_eq!(m["id"], great.as_str());
+    assert_eq!(m["sentiment"]["label"], "negative");
+    assert_eq!(m["sentiment"]["model"], "override");
+    assert_eq!(m["triage"]["status"], "handled");
+    assert_eq!(m["triage"]["tags"], json!(["sarcasm"]));
+    assert_eq!(m["triage"]["sentiment_override"], "negative");
+    assert!(m["triage"]["by"].as_str().unwrap().starts_with("cli"));
+    assert_eq!(search(&["--tag", "SARCASM"])["total"], 1);
+    let negative = search(&["--sentiment", "negative"]);
+    assert!(
+        negative["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == great.as_str()),
+        "filters and counts see the override: {negative}"
+    );
+    assert!(
+        search(&["--sentiment", "positive"])["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != great.as_str())
+    );
+    // Usage errors.
+    let o = hark(dir.path(), &["mention", "set", &great], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = hark(
+        dir.path(),
+        &["mention", "set", "feed:nope", "--status", "handled"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // Collected again with new text: the decisions stay.
+    server.route(
+        "/feed.xml",
+        Route::Script(vec![Reply::ok(
+            feed("Acme support is great, as always"),
+            "application/rss+xml",
+        )]),
+    );
+    let o = hark(dir.path(), &["run", "--once", "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(s["indexed"], 1, "{s}");
+    let handled = search(&["--status", "handled"]);
+    assert_eq!(
+        handled["mentions"][0]["text"],
+        "Acme support is great, as always"
+    );
+    assert_eq!(handled["mentions"][0]["sentiment"]["label"], "negative");
+    assert_eq!(search(&[])["total"], 2);
+
+    // The API of a standalone server.
+    {
+        let served = serve(dir.path(), &[], "127.0.0.1:0");
+        let url = |p: &str| format!("{}{p}", served.base);
+        let (status, body) = send(
+            "PATCH",
+            &url(&format!("/api/mentions/{}", enc(&refund))),
+            r#"{"status": "in_progress", "tags": ["refund"]}"#,
+            "application/json",
+        );
+        assert_eq!(status, 200, "{body}");
+        let m: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(m["triage"]["status"], "in_progress");
+        assert_eq!(m["triage"]["by"], "api");
+        let found = get_json(&url("/api/search?status=in_progress"));
+        assert_eq!(found["total"], 1, "{found}");
+        assert_eq!(found["mentions"][0]["id"], refund.as_str());
+        // A cross-site form cannot send JSON: a text/plain body is refused.
+        let (status, _) = send(
+            "PATCH",
+            &url(&format!("/api/mentions/{}", enc(&refund))),
+            r#"{"irrelevant": true}"#,
+            "text/plain",
+        );
+        assert_eq!(status, 400);
+        let (status, _) = send(
+            "PATCH",
+            &url("/api/mentions/feed:nope"),
+            r#"{"status": "handled"}"#,
+            "application/json",
+        );
+        assert_eq!(status, 404);
+        let (status, body) = send(
+            "PATCH",
+            &url(&format!("/api/mentions/{}", enc(&refund))),
+            r#"{"sentiment": "meh"}"#,
+            "application/json",
+        );
+        assert_eq!(status, 400, "{body}");
+        // Bulk: everything an ordinary search finds (the irrelevant one is not among them).
+        let (status, body) = send(
+            "POST",
+            &url("/api/mentions/bulk"),
+            r#"{"search": {"q": "acme"}, "add_tags": ["q4"]}"#,
+            "application/json",
+        );
+        assert_eq!(status, 200, "{body}");
+        let b: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(b["updated"], 2, "{b}");
+        assert_eq!(get_json(&url("/api/search?tag=q4"))["total"], 2);
+        assert_eq!(get_json(&url("/api/search?irrelevant=true"))["total"], 1);
+        let audit = get_json(&url("/api/audit?limit=10"));
+        let entries = audit["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 4, "{audit}");
+        assert_eq!(entries[0]["by"], "api");
+        assert_eq!(entries[0]["count"], 2);
+        assert!(entries[3]["by"].as_str().unwrap().starts_with("cli"));
+    }
+
+    // The daemon's API: edits go through the pipeline's writer and are visible at once.
+    {
+        let served = hark_server(dir.path(), &[], &["run", "--serve", "127.0.0.1:0"]);
+        let url = |p: &str| format!("{}{p}", served.base);
+        let (status, body) = send(
+            "PATCH",
+            &url(&format!("/api/mentions/{}", enc(&refund))),
+            r#"{"status": "handled", "sentiment": "positive"}"#,
+            "application/json",
+        );
+        assert_eq!(status, 200, "{body}");
+        let m = get_json(&url(&format!("/api/mentions/{}", enc(&refund))));
+        assert_eq!(m["triage"]["status"], "handled");
+        assert_eq!(m["sentiment"]["label"], "positive");
+        assert_eq!(get_json(&url("/api/search?status=handled"))["total"], 2);
+    }
+    let o = hark(dir.path(), &["mention", "audit", "--limit", "2"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
+}

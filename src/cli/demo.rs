@@ -77,6 +77,7 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             state: crate::serve::StateHandle::on_demand(data_dir.join("state.redb")),
             token,
             metrics: Default::default(),
+            writes: crate::serve::MentionWrites::Direct,
         });
         out.flush()?;
         tokio.block_on(async move {

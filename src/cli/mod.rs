@@ -8,6 +8,7 @@ mod demo;
 mod human;
 mod import;
 mod init;
+mod mention;
 mod model;
 pub mod output;
 mod report;
@@ -59,6 +60,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Erase mentions (by author, text or age) for good; --dry-run counts them first.
     Delete(delete::DeleteArgs),
+    /// Triage mentions (status, tags, irrelevant, corrected sentiment); the audit log.
+    Mention(mention::MentionArgs),
     /// Alert history, test alerts and backtests.
     Alerts(alerts::AlertsArgs),
     /// HTTP API and web UI.
@@ -176,6 +179,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(a) => search::run_stats(&cli, a),
         Command::Import(a) => import::run(&cli, a),
         Command::Delete(a) => delete::run(&cli, a),
+        Command::Mention(a) => mention::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
         Command::Report(a) => report::run(&cli, a),

@@ -55,6 +55,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         let notify = commits.clone();
         let on_commit: Arc<dyn Fn(&crate::index::MentionIndex) + Send + Sync> =
             Arc::new(move |_| notify.notify_one());
+        let mut edits = None;
         if let Some((addr, token)) = listen {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -63,12 +64,15 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
                 "hark: serving the web UI and API on http://{}/",
                 listener.local_addr()?
             );
+            let (edit_tx, rx_edits) = tokio::sync::mpsc::channel(16);
+            edits = Some(rx_edits);
             let app = Arc::new(crate::serve::AppState {
                 index: rt.index.clone(),
                 config: Arc::new(rt.config.clone()),
                 state: crate::serve::StateHandle::Shared(rt.state.clone()),
                 token,
                 metrics: rt.metrics.clone(),
+                writes: crate::serve::MentionWrites::Pipeline(edit_tx),
             });
             let mut stop = rx.clone();
             tokio::spawn(crate::serve::serve(listener, app, async move {
@@ -85,7 +89,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
                 rx.clone(),
             )))
         };
-        let mut summary = pipeline::run(&rt, a.once, rx, on_commit).await?;
+        let mut summary = pipeline::run_with_edits(&rt, a.once, rx, on_commit, edits).await?;
         if let Some(task) = alerts {
             let _ = task.await;
         }

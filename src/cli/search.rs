@@ -38,6 +38,15 @@ pub struct SearchArgs {
     /// ISO 639-1 language code.
     #[arg(long, value_name = "CODE")]
     pub lang: Option<String>,
+    /// Triage status: new, in_progress or handled.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Only mentions with this triage tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Only the mentions marked irrelevant (left out of everything else).
+    #[arg(long)]
+    pub irrelevant: bool,
     /// Order of the results.
     #[arg(long, value_enum, default_value = "newest")]
     pub sort: SortArg,
@@ -222,6 +231,21 @@ pub fn run_search(cli: &Cli, a: &SearchArgs) -> anyhow::Result<()> {
     req.sort = a.sort.into();
     req.limit = a.limit;
     req.offset = a.offset;
+    req.status = a
+        .status
+        .as_deref()
+        .map(|s| {
+            crate::triage::Status::parse(s).ok_or_else(|| {
+                usage(format!(
+                    "--status: `{s}` is not new, in_progress or handled"
+                ))
+            })
+        })
+        .transpose()?;
+    req.tag = a.tag.clone();
+    if a.irrelevant {
+        req.relevance = crate::index::search::Relevance::Irrelevant;
+    }
     let index = MentionIndex::open_existing(&cfg.data_dir().join("index"))?;
     let result = search(&index, &req)?;
     if result.total == 0

@@ -66,6 +66,7 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
         state,
         token,
         metrics: Arc::new(Metrics::default()),
+        writes: crate::serve::MentionWrites::Direct,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

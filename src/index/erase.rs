@@ -58,6 +58,7 @@ pub fn select(index: &MentionIndex, sel: &Selection) -> Result<Vec<String>, Inde
     let req = SearchRequest {
         expr,
         until: sel.before,
+        relevance: super::search::Relevance::Any,
         limit: usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX),
         ..Default::default()
     };

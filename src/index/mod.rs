@@ -53,6 +53,8 @@ pub struct Fields {
     pub sentiment_code: Field,
     pub reach: Field,
     pub score: Field,
+    /// Triage terms (`status:handled`, `tag:refund`, `irrelevant`; see `triage.rs`).
+    pub triage: Field,
 }
 
 /// `sentiment_code` fast-field values.
@@ -94,8 +96,67 @@ fn build_schema() -> (Schema, Fields) {
         sentiment_code: b.add_u64_field("sentiment_code", fast_u64.clone()),
         reach: b.add_u64_field("reach", fast_u64),
         score: b.add_f64_field("score", NumericOptions::default().set_fast()),
+        triage: b.add_text_field("triage", STRING),
     };
     (b.build(), fields)
+}
+
+/// Rewrites an index made by an earlier version (a different schema: fields were added)
+/// into the current schema, from the mentions' stored JSON, then swaps it in. The old index
+/// stays as `DIR.old` until the new one is complete, so a crash midway loses nothing.
+fn upgrade(dir: &Path, schema: &Schema) -> tantivy::Result<()> {
+    let started = std::time::Instant::now();
+    let old = Index::open_in_dir(dir)?;
+    let json = old.schema().get_field("json")?;
+    let fresh = dir.with_extension("upgrading");
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh)?;
+    }
+    std::fs::create_dir_all(&fresh)?;
+    let new = Index::create_in_dir(&fresh, schema.clone())?;
+    let mut idx = MentionIndex::finish(new, build_schema().1, &fresh)
+        .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+    let mut writer: IndexWriter = idx.index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+    let reader = old.reader()?;
+    let searcher = reader.searcher();
+    let mut n = 0u64;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let store = seg.get_store_reader(64)?;
+        for doc_id in seg.doc_ids_alive() {
+            let doc: TantivyDocument = store.get(doc_id)?;
+            let Some(text) = doc
+                .get_first(json)
+                .and_then(|v| tantivy::schema::Value::as_str(&v))
+            else {
+                continue;
+            };
+            match serde_json::from_str::<Mention>(text) {
+                Ok(m) => {
+                    writer.add_document(idx.document(&m))?;
+                    n += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(segment = ord, doc = doc_id, error = %e, "index upgrade: unreadable stored mention skipped")
+                }
+            }
+        }
+    }
+    writer.commit()?;
+    drop(writer);
+    idx.path = fresh.clone();
+    drop(idx);
+    drop(searcher);
+    drop(reader);
+    drop(old);
+    let aside = dir.with_extension("old");
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside)?;
+    }
+    std::fs::rename(dir, &aside)?;
+    std::fs::rename(&fresh, dir)?;
+    std::fs::remove_dir_all(&aside)?;
+    tracing::info!(mentions = n, seconds = started.elapsed().as_secs_f64(), dir = %dir.display(), "index upgraded to this version's schema");
+    Ok(())
 }
 
 /// An open index (reader always; writer on demand).
@@ -122,6 +183,13 @@ impl MentionIndex {
         };
         std::fs::create_dir_all(dir).map_err(|e| tv(e.into()))?;
         let (schema, fields) = build_schema();
+        if dir.join("meta.json").exists() {
+            let existing = Index::open_in_dir(dir).map_err(tv)?;
+            if existing.schema() != schema {
+                drop(existing);
+                upgrade(dir, &schema).map_err(tv)?;
+            }
+        }
         let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| tv(e.into()))?;
         let index = Index::open_or_create(mmap, schema).map_err(tv)?;
         Self::finish(index, fields, dir)
@@ -208,6 +276,9 @@ impl MentionIndex {
             sentiment_code(m.sentiment.as_ref().map(|s| s.label)),
         );
         d.add_u64(f.reach, m.reach.unwrap_or(0));
+        for t in m.triage_terms() {
+            d.add_text(f.triage, t);
+        }
         d
     }
 
@@ -311,4 +382,64 @@ pub fn probe_disk(dir: &Path) -> Option<String> {
     result
         .err()
         .map(|e| format!("cannot write to {}: {e}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index written by the previous version (no `triage` field) is upgraded in place
+    /// when opened, keeping every mention; an index of this version is opened as it is.
+    #[test]
+    fn an_older_index_is_upgraded_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index");
+        std::fs::create_dir_all(&path).unwrap();
+        let (current, fields) = build_schema();
+        let mut old_schema = Schema::builder();
+        for (_, entry) in current.fields() {
+            if entry.name() != "triage" {
+                old_schema.add_field(entry.clone());
+            }
+        }
+        let old = Index::create_in_dir(&path, old_schema.build()).unwrap();
+        {
+            let idx = MentionIndex::finish(old, fields, &path).unwrap();
+            let mut w: IndexWriter = idx.index.writer_with_num_threads(1, 20_000_000).unwrap();
+            for i in 0..3 {
+                let mut m = Mention::new(format!("t:{i}"), chrono::Utc::now());
+                m.text = format!("mention {i}");
+                let mut d = TantivyDocument::default();
+                d.add_text(idx.index.schema().get_field("id").unwrap(), &m.id);
+                d.add_text(
+                    idx.index.schema().get_field("json").unwrap(),
+                    serde_json::to_string(&m).unwrap(),
+                );
+                w.add_document(d).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let idx = MentionIndex::open_or_create(&path).unwrap();
+        assert_eq!(idx.index.schema(), current);
+        assert_eq!(idx.num_docs(), 3);
+        assert_eq!(idx.get("t:2").unwrap().unwrap().text, "mention 2");
+        // Searchable by triage now (every mention is `status:new`).
+        let q = tantivy::query::TermQuery::new(
+            Term::from_field_text(idx.fields.triage, "status:new"),
+            IndexRecordOption::Basic,
+        );
+        let n = idx
+            .reader
+            .searcher()
+            .search(&q, &tantivy::collector::Count)
+            .unwrap();
+        assert_eq!(n, 3);
+        assert!(!path.with_extension("old").exists() && !path.with_extension("upgrading").exists());
+        drop(idx);
+        // Opening again does not rewrite it: a file left in the directory survives.
+        std::fs::write(path.join("marker"), b"x").unwrap();
+        let idx = MentionIndex::open_or_create(&path).unwrap();
+        assert_eq!(idx.num_docs(), 3);
+        assert!(path.join("marker").exists());
+    }
 }

@@ -65,9 +65,27 @@ pub struct SearchRequest {
     /// A source name or a source kind.
     pub source: Option<String>,
     pub lang: Option<String>,
+    /// Triage: only mentions with this status.
+    pub status: Option<crate::triage::Status>,
+    /// Triage: only mentions with this tag.
+    pub tag: Option<String>,
+    /// Mentions marked irrelevant are left out of everything unless asked for.
+    pub relevance: Relevance,
     pub sort: Sort,
     pub limit: usize,
     pub offset: usize,
+}
+
+/// Which mentions count, by the team's "irrelevant" mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Relevance {
+    /// Everything not marked irrelevant: what searches, counts, alerts and reports see.
+    #[default]
+    Relevant,
+    /// Only the mentions marked irrelevant (to review or undo the marks).
+    Irrelevant,
+    /// All (erasure, retention).
+    Any,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -277,8 +295,27 @@ pub fn filter_query(
     if let Some(l) = &req.lang {
         clauses.push((Occur::Must, term(f.lang, &l.to_ascii_lowercase())));
     }
+    if let Some(s) = req.status {
+        clauses.push((
+            Occur::Must,
+            term(f.triage, &format!("status:{}", s.as_str())),
+        ));
+    }
+    if let Some(t) = &req.tag {
+        let t = crate::triage::normalize_tag(t);
+        clauses.push((Occur::Must, term(f.triage, &format!("tag:{t}"))));
+    }
+    match req.relevance {
+        Relevance::Relevant => clauses.push((Occur::MustNot, term(f.triage, "irrelevant"))),
+        Relevance::Irrelevant => clauses.push((Occur::Must, term(f.triage, "irrelevant"))),
+        Relevance::Any => {}
+    }
     if clauses.is_empty() {
         return Ok(Box::new(AllQuery));
+    }
+    // A query of exclusions only matches nothing in tantivy: exclude from everything.
+    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
@@ -496,6 +533,7 @@ mod tests {
                 engagement: Engagement::default(),
                 reach: Some(i),
                 duplicates: Vec::new(),
+                triage: None,
                 parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();
@@ -572,6 +610,7 @@ mod tests {
                 engagement: Engagement::default(),
                 reach: Some(1000 - i),
                 duplicates: Vec::new(),
+                triage: None,
                 parent_id: None,
             };
             index.upsert(&writer, &m).unwrap();

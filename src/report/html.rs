@@ -936,6 +936,7 @@ pub(crate) mod tests {
             engagement: Engagement::default(),
             reach: Some(reach),
             duplicates: Vec::new(),
+            triage: None,
             parent_id: None,
         }
     }

@@ -259,6 +259,7 @@ mod tests {
             engagement: Default::default(),
             reach: Some(reach),
             duplicates: Vec::new(),
+            triage: None,
             parent_id: None,
         }
     }

@@ -3,7 +3,7 @@
 use super::AppState;
 use crate::alerts::outbox::Outbox;
 use crate::index::analytics::{share_of_voice, top};
-use crate::index::search::{SEARCH_FIELDS, SearchRequest, Sort, filter_query, search};
+use crate::index::search::{Relevance, SEARCH_FIELDS, SearchRequest, Sort, filter_query, search};
 use crate::index::stats::{Interval, stats};
 use crate::mention::{Label, Mention};
 use crate::query::{self, ParseOptions};
@@ -22,7 +22,15 @@ pub fn routes() -> Router<Arc<AppState>> {
     use axum::routing::get;
     Router::new()
         .route("/api/search", get(search_handler))
-        .route("/api/mentions/{id}", get(mention_handler))
+        .route(
+            "/api/mentions/{id}",
+            get(mention_handler).patch(patch_mention_handler),
+        )
+        .route(
+            "/api/mentions/bulk",
+            axum::routing::post(bulk_mentions_handler),
+        )
+        .route("/api/audit", get(audit_handler))
         .route("/api/stats", get(stats_handler))
         .route("/api/queries", get(queries_handler))
         .route("/api/alerts", get(alerts_handler))
@@ -173,6 +181,27 @@ fn search_request(app: &AppState, p: &HashMap<String, String>) -> Result<SearchR
     {
         return Err(ApiError::bad("until", "`until` must be after `since`"));
     }
+    let status = get(p, "status")
+        .map(|s| {
+            crate::triage::Status::parse(s).ok_or_else(|| {
+                ApiError::bad(
+                    "status",
+                    format!("`{s}` is not new, in_progress or handled"),
+                )
+            })
+        })
+        .transpose()?;
+    let relevance = match get(p, "irrelevant") {
+        None | Some("false") => Relevance::Relevant,
+        Some("true") => Relevance::Irrelevant,
+        Some("any") => Relevance::Any,
+        Some(v) => {
+            return Err(ApiError::bad(
+                "irrelevant",
+                format!("`{v}` is not true, false or any"),
+            ));
+        }
+    };
     Ok(SearchRequest {
         expr,
         query: query_name(app, p)?,
@@ -181,6 +210,9 @@ fn search_request(app: &AppState, p: &HashMap<String, String>) -> Result<SearchR
         sentiment,
         source: get(p, "source").map(str::to_string),
         lang,
+        status,
+        tag: get(p, "tag").map(str::to_string),
+        relevance,
         sort,
         limit: number(p, "limit", 20, 10_000)?,
         offset: number(p, "offset", 0, 1_000_000)?,
@@ -209,6 +241,9 @@ async fn search_handler(
             "sentiment",
             "source",
             "lang",
+            "status",
+            "tag",
+            "irrelevant",
             "sort",
             "limit",
             "offset",
@@ -272,6 +307,137 @@ async fn mention_handler(
     })
     .await?;
     Ok(axum::Json(found))
+}
+
+/// `PATCH /api/mentions/{id}` with any of `{"status", "tags", "add_tags", "remove_tags",
+/// "irrelevant", "sentiment"}`: the mention as it now is. A JSON body is required
+/// (`Content-Type: application/json`), which a cross-site form cannot send.
+async fn patch_mention_handler(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<axum::Json<crate::triage::Change>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Mention>, ApiError> {
+    let change = change_from(body)?;
+    let mut updated = triage_ids(&app, vec![id], change).await?;
+    Ok(axum::Json(updated.remove(0)))
+}
+
+/// The body of `POST /api/mentions/bulk`: the mentions (`ids`, or a `search` with the
+/// parameters of `/api/search`) and the change.
+#[derive(serde::Deserialize)]
+struct Bulk {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    search: Option<HashMap<String, Value>>,
+    #[serde(flatten)]
+    change: crate::triage::Change,
+}
+
+/// Most mentions one bulk action changes.
+const BULK_MAX: usize = 10_000;
+
+async fn bulk_mentions_handler(
+    State(app): State<Arc<AppState>>,
+    body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let axum::Json(v) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let bulk: Bulk = serde_json::from_value(v).map_err(|e| ApiError::bad("body", e.to_string()))?;
+    let mut ids = bulk.ids;
+    if let Some(s) = bulk.search {
+        let p: HashMap<String, String> = s
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect();
+        let mut req = search_request(&app, &p)?;
+        req.limit = BULK_MAX;
+        req.offset = 0;
+        let app2 = app.clone();
+        let found = blocking(move || search(&app2.index, &req).map_err(ApiError::internal)).await?;
+        if found.total > BULK_MAX {
+            return Err(ApiError::bad(
+                "search",
+                format!(
+                    "the search finds {} mentions; a bulk action changes at most {BULK_MAX}: narrow it",
+                    found.total
+                ),
+            ));
+        }
+        ids.extend(found.mentions.into_iter().map(|m| m.id));
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(axum::Json(json!({"updated": 0, "ids": []})));
+    }
+    let updated = triage_ids(&app, ids, bulk.change).await?;
+    let ids: Vec<&str> = updated.iter().map(|m| m.id.as_str()).collect();
+    Ok(axum::Json(json!({"updated": ids.len(), "ids": ids})))
+}
+
+fn change_from(
+    body: Result<axum::Json<crate::triage::Change>, axum::extract::rejection::JsonRejection>,
+) -> Result<crate::triage::Change, ApiError> {
+    let axum::Json(change) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    Ok(change)
+}
+
+/// Applies `change` to `ids` through the deployment's write path (see
+/// [`super::MentionWrites`]) and returns the changed mentions.
+async fn triage_ids(
+    app: &Arc<AppState>,
+    ids: Vec<String>,
+    change: crate::triage::Change,
+) -> Result<Vec<Mention>, ApiError> {
+    use crate::triage::TriageError;
+    let state = app.state.get().map_err(|e| ApiError {
+        status: StatusCode::CONFLICT,
+        body: json!({"error": e}),
+    })?;
+    let app2 = app.clone();
+    let st = state.clone();
+    let (mentions, updates) = blocking(move || {
+        crate::triage::prepare(&app2.index, &st, &ids, &change, "api", Utc::now()).map_err(|e| {
+            match e {
+                TriageError::Unknown(_) => ApiError {
+                    status: StatusCode::NOT_FOUND,
+                    body: json!({"error": e.to_string()}),
+                },
+                TriageError::Empty => ApiError::bad("body", e.to_string()),
+                other => ApiError::internal(other),
+            }
+        })
+    })
+    .await?;
+    app.writes
+        .write(&app.index, &state, mentions.clone(), updates)
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::CONFLICT,
+            body: json!({"error": e}),
+        })?;
+    Ok(mentions)
+}
+
+/// `GET /api/audit?limit=N`: who changed what, when (newest first).
+async fn audit_handler(
+    State(app): State<Arc<AppState>>,
+    Query(p): Params,
+) -> Result<axum::Json<Value>, ApiError> {
+    only(&p, &["limit"])?;
+    let limit = number(&p, "limit", 100, 10_000)?;
+    let state = app.state.get().map_err(|e| ApiError {
+        status: StatusCode::CONFLICT,
+        body: json!({"error": e}),
+    })?;
+    let entries = blocking(move || state.audit(limit).map_err(ApiError::internal)).await?;
+    Ok(axum::Json(json!({"entries": entries})))
 }
 
 fn interval(p: &HashMap<String, String>) -> Result<Interval, ApiError> {

@@ -32,6 +32,58 @@ pub struct AppState {
     pub state: StateHandle,
     pub token: Option<String>,
     pub metrics: Arc<metrics::Metrics>,
+    /// How edits (triage) reach the index.
+    pub writes: MentionWrites,
+}
+
+/// How the server writes edited mentions. The index has one writer at a time: in
+/// `hark run --serve` it is the pipeline's, so edits go through its sink (and are committed
+/// with its crash-safe order); a standalone `hark serve` opens one for the edit, which fails
+/// clearly while a separate `hark run` holds the index.
+#[derive(Clone)]
+pub enum MentionWrites {
+    Pipeline(tokio::sync::mpsc::Sender<crate::pipeline::Enriched>),
+    Direct,
+}
+
+impl MentionWrites {
+    /// Writes `mentions` and, once they are committed, `updates`; returns when both are
+    /// durable, so that the next read sees them.
+    pub async fn write(
+        &self,
+        index: &Arc<MentionIndex>,
+        state: &Arc<StateStore>,
+        mentions: Vec<crate::mention::Mention>,
+        updates: Vec<crate::state::StateUpdate>,
+    ) -> Result<(), String> {
+        match self {
+            MentionWrites::Pipeline(tx) => {
+                let (done, wait) = tokio::sync::oneshot::channel();
+                tx.send(crate::pipeline::Enriched {
+                    mentions,
+                    checkpoint: updates,
+                    retract: Vec::new(),
+                    ack: Some(done),
+                })
+                .await
+                .map_err(|_| "the pipeline is shutting down".to_string())?;
+                wait.await
+                    .map_err(|_| "the edit was not committed (the pipeline stopped)".to_string())
+            }
+            MentionWrites::Direct => {
+                let (index, state) = (index.clone(), state.clone());
+                tokio::task::spawn_blocking(move || {
+                    crate::triage::write_direct(&index, &state, &mentions, &updates).map_err(|e| {
+                        format!(
+                            "{e} (a separate `hark run` holds the index: serve with `hark run --serve` to edit mentions)"
+                        )
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+        }
+    }
 }
 
 /// How the server reaches the state store (alert history).
