@@ -34,3 +34,4 @@ pub mod testdata;
 pub mod text;
 pub mod timeutil;
 pub mod triage;
+pub mod users;

@@ -23,6 +23,8 @@ const ERASED: TableDefinition<&str, i64> = TableDefinition::new("erased");
 const TRIAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("triage");
 /// Who changed what, when: sequence number → an audit entry as JSON.
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+/// Users of the web UI and API: name → `users::User` as JSON.
+const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -59,6 +61,10 @@ pub enum StateUpdate {
     },
     /// One entry of the audit log (who changed what, when), as JSON.
     Audit(serde_json::Value),
+    /// A user added or changed.
+    UserPut(crate::users::User),
+    /// A user removed (their token stops working).
+    UserRemove(String),
 }
 
 pub struct StateStore {
@@ -128,6 +134,7 @@ impl StateStore {
             tx.open_table(ERASED).map_err(|e| err(&e))?;
             tx.open_table(TRIAGE).map_err(|e| err(&e))?;
             tx.open_table(AUDIT).map_err(|e| err(&e))?;
+            tx.open_table(USERS).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -200,6 +207,21 @@ impl StateStore {
             .collect()
     }
 
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<crate::users::User>, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(USERS).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (_, v) = row.map_err(|e| self.err(e))?;
+            if let Ok(u) = serde_json::from_str(v.value()) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest `limit` audit entries, newest first.
     pub fn audit(&self, limit: usize) -> Result<Vec<serde_json::Value>, StateError> {
         use redb::ReadableTable;
@@ -244,6 +266,7 @@ impl StateStore {
             let mut er = tx.open_table(ERASED).map_err(|e| self.err(e))?;
             let mut tr = tx.open_table(TRIAGE).map_err(|e| self.err(e))?;
             let mut au = tx.open_table(AUDIT).map_err(|e| self.err(e))?;
+            let mut us = tx.open_table(USERS).map_err(|e| self.err(e))?;
             let mut next_audit = {
                 use redb::ReadableTable;
                 au.last()
@@ -288,6 +311,14 @@ impl StateStore {
                         let v = serde_json::to_vec(triage).expect("triage serialises");
                         tr.insert(id.as_str(), v.as_slice())
                             .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::UserPut(u) => {
+                        let v = serde_json::to_string(u).expect("user serialises");
+                        us.insert(u.name.as_str(), v.as_str())
+                            .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::UserRemove(name) => {
+                        us.remove(name.as_str()).map_err(|e| self.err(e))?;
                     }
                     StateUpdate::Audit(entry) => {
                         au.insert(next_audit, entry.to_string().as_str())

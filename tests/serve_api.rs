@@ -516,7 +516,7 @@ fn triage_from_cli_and_api_survives_recollection() {
         assert_eq!(status, 200, "{body}");
         let m: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(m["triage"]["status"], "in_progress");
-        assert_eq!(m["triage"]["by"], "api");
+        assert_eq!(m["triage"]["by"], "local");
         let found = get_json(&url("/api/search?status=in_progress"));
         assert_eq!(found["total"], 1, "{found}");
         assert_eq!(found["mentions"][0]["id"], refund.as_str());
@@ -557,7 +557,7 @@ fn triage_from_cli_and_api_survives_recollection() {
         let audit = get_json(&url("/api/audit?limit=10"));
         let entries = audit["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 4, "{audit}");
-        assert_eq!(entries[0]["by"], "api");
+        assert_eq!(entries[0]["by"], "local");
         assert_eq!(entries[0]["count"], 2);
         assert!(entries[3]["by"].as_str().unwrap().starts_with("cli"));
     }
@@ -581,4 +581,101 @@ fn triage_from_cli_and_api_survives_recollection() {
     let o = hark(dir.path(), &["mention", "audit", "--limit", "2"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 2);
+}
+
+fn send_as(method: &str, url: &str, body: &str, token: Option<&str>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut r = reqwest::Client::new()
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if method != "GET" {
+            r = r.body(body.to_string());
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+/// Users and roles: once a user exists the API needs a token; a viewer reads but every
+/// write route answers 403; an editor's change is in the audit log under their name.
+#[test]
+fn roles_are_enforced_on_every_write_route() {
+    let dir = deployment("");
+    let add = |name: &str, role: &str| -> String {
+        let o = hark(dir.path(), &["user", "add", name, "--role", role], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(v["role"], role);
+        v["token"].as_str().unwrap().to_string()
+    };
+    let editor = add("ann", "editor");
+    let viewer = add("vic", "viewer");
+    let o = hark(
+        dir.path(),
+        &["user", "add", "x y", "--role", "editor"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = hark(dir.path(), &["user", "add", "zed", "--role", "boss"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = hark(dir.path(), &["user", "list"], None);
+    assert_eq!(stdout(&o).lines().count(), 2);
+    assert!(!stdout(&o).contains(&editor), "tokens are never listed");
+
+    let served = serve(dir.path(), &[], "127.0.0.1:0");
+    let url = |p: &str| format!("{}{p}", served.base);
+    assert_eq!(send_as("GET", &url("/api/search?q=acme"), "", None).0, 401);
+    assert_eq!(
+        send_as("GET", &url("/api/search?q=acme"), "", Some("hark_wrong")).0,
+        401
+    );
+    assert_eq!(
+        send_as("GET", &url("/api/search?q=acme"), "", Some(&viewer)).0,
+        200
+    );
+    let writes = [
+        (
+            "PATCH",
+            url("/api/mentions/t%3A1"),
+            r#"{"status": "handled"}"#,
+        ),
+        (
+            "POST",
+            url("/api/mentions/bulk"),
+            r#"{"ids": ["t:1"], "add_tags": ["x"]}"#,
+        ),
+    ];
+    for (method, u, body) in &writes {
+        let (status, text) = send_as(method, u, body, Some(&viewer));
+        assert_eq!(status, 403, "{method} {u}: {text}");
+        assert!(text.contains("viewer `vic`"), "{text}");
+        assert_eq!(send_as(method, u, body, None).0, 401, "{method} {u}");
+    }
+    let (status, body) = send_as("PATCH", &writes[0].1, writes[0].2, Some(&editor));
+    assert_eq!(status, 200, "{body}");
+    let m: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m["triage"]["by"], "ann");
+    let (status, body) = send_as("GET", &url("/api/audit"), "", Some(&viewer));
+    assert_eq!(status, 200);
+    let audit: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(audit["entries"][0]["by"], "ann");
+    assert_eq!(audit["entries"][0]["action"], "triage");
+    drop(served);
+    let o = hark(dir.path(), &["user", "remove", "ann"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let served = serve(dir.path(), &[], "127.0.0.1:0");
+    let (status, _) = send_as(
+        "GET",
+        &format!("{}/api/search?q=acme", served.base),
+        "",
+        Some(&editor),
+    );
+    assert_eq!(status, 401, "a removed user's token stops working");
 }

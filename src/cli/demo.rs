@@ -78,6 +78,7 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             token,
             metrics: Default::default(),
             writes: crate::serve::MentionWrites::Direct,
+            users: Default::default(),
         });
         out.flush()?;
         tokio.block_on(async move {

@@ -15,6 +15,7 @@ mod report;
 mod run;
 mod search;
 pub(crate) mod serve;
+mod user;
 
 use crate::config::{Config, ConfigError};
 use clap::{Parser, Subcommand};
@@ -62,6 +63,8 @@ pub enum Command {
     Delete(delete::DeleteArgs),
     /// Triage mentions (status, tags, irrelevant, corrected sentiment); the audit log.
     Mention(mention::MentionArgs),
+    /// Users of the web UI and API, with their roles and tokens.
+    User(user::UserArgs),
     /// Alert history, test alerts and backtests.
     Alerts(alerts::AlertsArgs),
     /// HTTP API and web UI.
@@ -180,6 +183,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::Import(a) => import::run(&cli, a),
         Command::Delete(a) => delete::run(&cli, a),
         Command::Mention(a) => mention::run(&cli, a),
+        Command::User(a) => user::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
         Command::Report(a) => report::run(&cli, a),

@@ -67,6 +67,7 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
         token,
         metrics: Arc::new(Metrics::default()),
         writes: crate::serve::MentionWrites::Direct,
+        users: Default::default(),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -314,11 +314,12 @@ async fn mention_handler(
 /// (`Content-Type: application/json`), which a cross-site form cannot send.
 async fn patch_mention_handler(
     State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
     Path(id): Path<String>,
     body: Result<axum::Json<crate::triage::Change>, axum::extract::rejection::JsonRejection>,
 ) -> Result<axum::Json<Mention>, ApiError> {
     let change = change_from(body)?;
-    let mut updated = triage_ids(&app, vec![id], change).await?;
+    let mut updated = triage_ids(&app, &by(&caller), vec![id], change).await?;
     Ok(axum::Json(updated.remove(0)))
 }
 
@@ -339,6 +340,7 @@ const BULK_MAX: usize = 10_000;
 
 async fn bulk_mentions_handler(
     State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
     body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let axum::Json(v) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
@@ -376,9 +378,16 @@ async fn bulk_mentions_handler(
     if ids.is_empty() {
         return Ok(axum::Json(json!({"updated": 0, "ids": []})));
     }
-    let updated = triage_ids(&app, ids, bulk.change).await?;
+    let updated = triage_ids(&app, &by(&caller), ids, bulk.change).await?;
     let ids: Vec<&str> = updated.iter().map(|m| m.id.as_str()).collect();
     Ok(axum::Json(json!({"updated": ids.len(), "ids": ids})))
+}
+
+/// The audit log's name for the caller.
+fn by(caller: &Option<axum::Extension<super::Caller>>) -> String {
+    caller
+        .as_ref()
+        .map_or_else(|| "api".to_string(), |c| c.name.clone())
 }
 
 fn change_from(
@@ -392,6 +401,7 @@ fn change_from(
 /// [`super::MentionWrites`]) and returns the changed mentions.
 async fn triage_ids(
     app: &Arc<AppState>,
+    by: &str,
     ids: Vec<String>,
     change: crate::triage::Change,
 ) -> Result<Vec<Mention>, ApiError> {
@@ -402,17 +412,18 @@ async fn triage_ids(
     })?;
     let app2 = app.clone();
     let st = state.clone();
+    let by = by.to_string();
     let (mentions, updates) = blocking(move || {
-        crate::triage::prepare(&app2.index, &st, &ids, &change, "api", Utc::now()).map_err(|e| {
-            match e {
+        crate::triage::prepare(&app2.index, &st, &ids, &change, &by, Utc::now()).map_err(
+            |e| match e {
                 TriageError::Unknown(_) => ApiError {
                     status: StatusCode::NOT_FOUND,
                     body: json!({"error": e.to_string()}),
                 },
                 TriageError::Empty => ApiError::bad("body", e.to_string()),
                 other => ApiError::internal(other),
-            }
-        })
+            },
+        )
     })
     .await?;
     app.writes

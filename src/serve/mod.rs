@@ -34,6 +34,50 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// How edits (triage) reach the index.
     pub writes: MentionWrites,
+    /// The users (from the state store), re-read every few seconds.
+    pub users: UserCache,
+}
+
+/// Who is calling: resolved by `auth` for every request and passed to the handlers.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: crate::users::Role,
+}
+
+/// The users of the state store by token digest, re-read at most every 5 s (a standalone
+/// `hark serve` opens the store only for that).
+#[derive(Default)]
+pub struct UserCache {
+    inner: std::sync::Mutex<Option<(std::time::Instant, Arc<UserMap>)>>,
+}
+
+/// Token digest → (name, role).
+pub type UserMap = std::collections::HashMap<String, (String, crate::users::Role)>;
+
+impl UserCache {
+    fn current(&self, state: &StateHandle) -> Arc<UserMap> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, map)) = g.as_ref()
+            && at.elapsed() < std::time::Duration::from_secs(5)
+        {
+            return map.clone();
+        }
+        let fresh = state.get().ok().and_then(|s| s.users().ok()).map(|users| {
+            Arc::new(
+                users
+                    .into_iter()
+                    .map(|u| (u.token_sha256, (u.name, u.role)))
+                    .collect::<UserMap>(),
+            )
+        });
+        // The store unavailable for a moment (another process writing): keep what we had.
+        let map = fresh
+            .or_else(|| g.as_ref().map(|(_, m)| m.clone()))
+            .unwrap_or_default();
+        *g = Some((std::time::Instant::now(), map.clone()));
+        map
+    }
 }
 
 /// How the server writes edited mentions. The index has one writer at a time: in
@@ -167,10 +211,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-async fn auth(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let Some(token) = app.token.as_deref() else {
-        return next.run(req).await;
+async fn auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    use crate::users::Role;
+    let users = {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || app.users.current(&app.state))
+            .await
+            .unwrap_or_default()
     };
+    let auth_on = app.token.is_some() || !users.is_empty();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -184,19 +233,61 @@ async fn auth(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Res
             .map(|(_, v)| v.into_owned())
     });
     let given = bearer.or(from_query);
+    let caller = given.and_then(|g| {
+        if app
+            .token
+            .as_deref()
+            .is_some_and(|t| constant_time_eq(g.as_bytes(), t.as_bytes()))
+        {
+            return Some(Caller {
+                name: "token".into(),
+                role: Role::Admin,
+            });
+        }
+        users
+            .get(&crate::users::token_digest(&g))
+            .map(|(name, role)| Caller {
+                name: name.clone(),
+                role: *role,
+            })
+    });
     // The UI's page shell and assets carry no data; the page asks for the token itself.
-    let path = req.uri().path();
+    let path = req.uri().path().to_string();
     let public = !path.starts_with("/api/") && path != "/metrics";
-    match given {
-        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => next.run(req).await,
-        _ if public => next.run(req).await,
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            axum::Json(serde_json::json!({"error": "missing or wrong bearer token"})),
+    let caller = match caller {
+        Some(c) => c,
+        // No token and no users: a loopback-only deployment, open as before.
+        None if !auth_on => Caller {
+            name: "local".into(),
+            role: Role::Admin,
+        },
+        None if public => return next.run(req).await,
+        None => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(serde_json::json!({"error": "missing or wrong bearer token"})),
+            )
+                .into_response();
+        }
+    };
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if writes && path.starts_with("/api/") && !caller.role.can_write() {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"error": format!(
+                "{} `{}` may not change data (an editor or admin may)",
+                caller.role.as_str(),
+                caller.name
+            )})),
         )
-            .into_response(),
+            .into_response();
     }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
 }
 
 /// Serves until `shutdown` resolves.
