@@ -207,6 +207,21 @@ impl StateStore {
             .collect()
     }
 
+    /// Every recorded triage decision, by mention id.
+    pub fn triage_all(&self) -> Result<Vec<(String, crate::triage::Triage)>, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(TRIAGE).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            if let Ok(tr) = serde_json::from_slice(v.value()) {
+                out.push((k.value().to_string(), tr));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<crate::users::User>, StateError> {
         use redb::ReadableTable;

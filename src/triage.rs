@@ -153,6 +153,30 @@ pub fn prepare(
     Ok((mentions, updates))
 }
 
+/// The team's sentiment corrections as labelled examples (the mention's text and the
+/// corrected label), in language `lang` (None: all), for retraining and evaluation.
+pub fn corrections(
+    index: &crate::index::MentionIndex,
+    state: &crate::state::StateStore,
+    lang: Option<&str>,
+) -> Result<Vec<crate::sentiment::eval::Example>, TriageError> {
+    let mut out = Vec::new();
+    for (id, t) in state.triage_all()? {
+        let Some(label) = t.sentiment_override else {
+            continue;
+        };
+        let Some(m) = index.get(&id)? else { continue };
+        if lang.is_some_and(|l| m.lang.as_deref() != Some(l)) {
+            continue;
+        }
+        out.push(crate::sentiment::eval::Example {
+            label,
+            text: m.content(),
+        });
+    }
+    Ok(out)
+}
+
 /// Writes prepared triage with a writer of its own (the CLI, a standalone `hark serve`):
 /// fails while another process (`hark run`) holds the index.
 pub fn write_direct(

@@ -202,3 +202,123 @@ fn a_burst_of_russian_complaints_raises_a_negative_spike() {
         "fired at {fired}"
     );
 }
+
+/// Learning from corrections: French mentions whose model answer the team corrected
+/// (`hark mention set --sentiment`) are evaluated with `hark model eval --corrections`; a
+/// model trained with `--corrections` agrees with the team more, and the deployment uses it.
+#[test]
+fn corrections_are_evaluated_and_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hark.toml", "");
+    write(dir.path(), "queries/acme.toml", "match = 'acme'\n");
+    // Slang the built-in French model does not know: "claqué" (broken) and "une dinguerie"
+    // (amazing).
+    let texts = [
+        (
+            "c1",
+            "acme la livraison est claquée au sol, franchement claqué",
+            "negative",
+        ),
+        (
+            "c2",
+            "le colis acme est arrivé claqué, encore claqué",
+            "negative",
+        ),
+        ("c3", "acme service client claqué comme jamais", "negative"),
+        (
+            "c4",
+            "acme cette appli est une dinguerie, une vraie dinguerie",
+            "positive",
+        ),
+        (
+            "c5",
+            "le nouveau acme c'est une dinguerie totale",
+            "positive",
+        ),
+        ("c6", "acme une dinguerie ce support, dinguerie", "positive"),
+    ];
+    let lines: Vec<String> = texts
+        .iter()
+        .map(|(id, t, _)| {
+            json!({"id": id, "source": "import", "text": t, "lang": "fr",
+                   "published_at": Utc::now().to_rfc3339()})
+            .to_string()
+        })
+        .collect();
+    write(dir.path(), "m.jsonl", &(lines.join("\n") + "\n"));
+    let o = hark(dir.path(), &["import", "m.jsonl"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hark(
+        dir.path(),
+        &["model", "eval", "--corrections", "--lang", "fr"],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no corrections yet: {}",
+        stderr(&o)
+    );
+    for (id, _, label) in &texts {
+        let o = hark(
+            dir.path(),
+            &["mention", "set", id, "--sentiment", label],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let eval = |dir: &std::path::Path| -> f64 {
+        let o = hark(
+            dir,
+            &[
+                "model",
+                "eval",
+                "--corrections",
+                "--lang",
+                "fr",
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        // Agreement with the team (accuracy: the corrections hold no neutral example).
+        v["metrics"]["accuracy"].as_f64().unwrap()
+    };
+    let before = eval(dir.path());
+    // A small base training set without the slang, plus the corrections.
+    let base: Vec<String> = (0..20)
+        .flat_map(|i| {
+            [
+                format!("negative\tc'est nul et lent {i}"),
+                format!("positive\tc'est super et rapide {i}"),
+                format!("neutral\tle magasin ouvre à {i} heures"),
+            ]
+        })
+        .collect();
+    write(dir.path(), "train.tsv", &(base.join("\n") + "\n"));
+    let o = hark(
+        dir.path(),
+        &[
+            "model",
+            "train",
+            "--kind",
+            "ngram",
+            "--lang",
+            "fr",
+            "--data",
+            "train.tsv",
+            "--corrections",
+            "--out",
+            "models/ngram/fr.hng",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(t["corrections"], 6, "{t}");
+    let after = eval(dir.path());
+    assert!(after > before, "corrections learned: {before} → {after}");
+    assert!(after >= 0.99, "{after}");
+}

@@ -45,6 +45,10 @@ pub struct TrainArgs {
     /// (`ngram`: LANG.hng; put it in the deployment's `models/ngram/` to use it).
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
+    /// `ngram`: also learn from the team's sentiment corrections in this deployment (the
+    /// mentions whose sentiment someone overrode, in `--lang`), each counted three times.
+    #[arg(long)]
+    pub corrections: bool,
     /// `ngram`: L2 penalties to try (the best on `--dev` is kept; without `--dev`, the first).
     #[arg(long, value_delimiter = ',', value_name = "L2,...")]
     pub l2: Vec<f32>,
@@ -104,8 +108,12 @@ pub enum TrainKind {
 )]
 pub struct EvalArgs {
     /// Labelled data: `label<TAB>text` lines.
-    #[arg(long, value_name = "TSV")]
-    pub data: PathBuf,
+    #[arg(long, value_name = "TSV", required_unless_present = "corrections")]
+    pub data: Option<PathBuf>,
+    /// Evaluate on the team's sentiment corrections in this deployment instead (with
+    /// `--lang`, those in that language): how often the model agrees with them.
+    #[arg(long, conflicts_with = "data")]
+    pub corrections: bool,
     /// The model for English: lexicon, bert (the model of [sentiment].bert_model), or a
     /// model directory. Default: [sentiment].model of the config. Other languages use their
     /// own models.
@@ -132,7 +140,7 @@ pub enum EvalFormat {
 
 pub fn run(cli: &Cli, a: &ModelArgs) -> anyhow::Result<()> {
     match &a.command {
-        ModelCommand::Train(t) if t.kind == TrainKind::Ngram => train_ngram(t),
+        ModelCommand::Train(t) if t.kind == TrainKind::Ngram => train_ngram(cli, t),
         ModelCommand::Train(t) => train(t),
         ModelCommand::Eval(e) => evaluate(cli, e),
     }
@@ -140,7 +148,20 @@ pub fn run(cli: &Cli, a: &ModelArgs) -> anyhow::Result<()> {
 
 fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, false)?;
-    let data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
+    let data = match &a.data {
+        Some(p) => eval::read_tsv(p).map_err(|e| usage(e.to_string()))?,
+        None => {
+            let lang = a.lang.as_deref().and_then(crate::lang::normalise_hint);
+            let d = load_corrections(cli, lang.as_deref())?;
+            if d.is_empty() {
+                return Err(usage(
+                    "no sentiment corrections yet (`hark mention set ID --sentiment LABEL`)"
+                        .to_string(),
+                ));
+            }
+            d
+        }
+    };
     let name = a.model.clone().unwrap_or(cfg.sentiment.model.clone());
     let router = sentiment::load_router(&name, &cfg.sentiment, &cfg.root)
         .map_err(|e| usage(e.to_string()))?;
@@ -211,13 +232,13 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
     );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let source = a.data.as_ref().map_or_else(
+        || "the team's sentiment corrections".to_string(),
+        |p| p.display().to_string(),
+    );
     match a.format {
         EvalFormat::Table => {
-            writeln!(
-                out,
-                "model         {name}\ndata          {}",
-                a.data.display()
-            )?;
+            writeln!(out, "model         {name}\ndata          {source}")?;
             write!(out, "{}", m.table())?;
             if let (Some(want), Some(d)) = (&expected, detection) {
                 writeln!(out, "detected as {want}: {:.1} %", d * 100.0)?;
@@ -238,7 +259,7 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
         EvalFormat::Json => {
             let v = serde_json::json!({
                 "model": name,
-                "data": a.data.display().to_string(),
+                "data": source,
                 "metrics": m,
                 "seconds": secs,
                 "lang": forced,
@@ -259,14 +280,36 @@ fn evaluate(cli: &Cli, a: &EvalArgs) -> anyhow::Result<()> {
 }
 
 /// `hark model train --kind ngram --lang CODE --data TSV [--dev TSV] --out FILE.hng`.
-fn train_ngram(a: &TrainArgs) -> anyhow::Result<()> {
+/// The deployment's sentiment corrections in `lang` (see `triage::corrections`).
+fn load_corrections(cli: &Cli, lang: Option<&str>) -> anyhow::Result<Vec<eval::Example>> {
+    let cfg = load_config(cli, false)?;
+    let data = cfg.data_dir();
+    let index = crate::index::MentionIndex::open_existing(&data.join("index"))?;
+    let state = crate::state::StateStore::open(&data.join("state.redb")).map_err(|e| {
+        anyhow::anyhow!("{e} (is `hark run` running? stop it to read the corrections)")
+    })?;
+    Ok(crate::triage::corrections(&index, &state, lang)?)
+}
+
+fn train_ngram(cli: &Cli, a: &TrainArgs) -> anyhow::Result<()> {
     use crate::sentiment::ngram;
     let lang = a
         .lang
         .as_deref()
         .and_then(crate::lang::normalise_hint)
         .ok_or_else(|| usage("`--kind ngram` needs `--lang CODE` (ISO 639-1, e.g. fr)"))?;
-    let data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
+    let mut data = eval::read_tsv(&a.data).map_err(|e| usage(e.to_string()))?;
+    let mut corrected = 0;
+    if a.corrections {
+        let extra = load_corrections(cli, Some(&lang))?;
+        corrected = extra.len();
+        for e in extra {
+            for _ in 0..3 {
+                data.push(e.clone());
+            }
+        }
+        tracing::info!(corrections = corrected, lang = %lang, "training with the team's corrections");
+    }
     let dev = match &a.dev {
         Some(p) => Some(eval::read_tsv(p).map_err(|e| usage(e.to_string()))?),
         None => None,
@@ -294,6 +337,7 @@ fn train_ngram(a: &TrainArgs) -> anyhow::Result<()> {
         "out": a.out.display().to_string(),
         "bytes": bytes.len(),
         "seconds": started.elapsed().as_secs_f64(),
+        "corrections": corrected,
         "report": report,
     }))
 }
