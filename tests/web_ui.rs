@@ -362,6 +362,70 @@ fn search_and_dashboard_in_headless_chromium() {
         "2 of 5 stars"
     );
 
+    // Triage in the browser: mark handled, correct the sentiment, tag, then "not about us"
+    // through the bulk bar; every change is saved and the results and counts follow.
+    let act = |js: &str| {
+        d.script(&format!("document.body.dataset.ready = '0'; {js}"));
+        d.wait_ready();
+    };
+    act(
+        "const s = document.querySelector('#results .set-status'); s.value = 'handled'; s.dispatchEvent(new Event('change'))",
+    );
+    assert_eq!(
+        d.script("return document.querySelector('#results .set-status').value"),
+        "handled"
+    );
+    let title = d.script("return document.querySelector('#results .triage').getAttribute('title')");
+    assert!(title.as_str().unwrap().contains("local"), "{title}");
+    act(
+        "const s = document.querySelector('#results .set-sentiment'); s.value = 'positive'; s.dispatchEvent(new Event('change'))",
+    );
+    let badge =
+        d.script("return document.querySelector('#results .mention-head .badge').textContent");
+    assert!(badge.as_str().unwrap().starts_with("positive"), "{badge}");
+    act(
+        "const t = document.querySelector('#results .add-tag'); t.value = 'Crash'; t.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}))",
+    );
+    assert_eq!(
+        d.script("return document.querySelector('#results .triage .tag').textContent"),
+        "#crash ×"
+    );
+    d.goto(&format!(
+        "{base}/search?q=zzblender&status=handled&tag=crash&sentiment=positive"
+    ));
+    assert_eq!(d.result_ids(), ["appstore:ui1"]);
+    assert_eq!(
+        d.script("return document.querySelector('#filter-status').value"),
+        "handled"
+    );
+    d.goto(&format!("{base}/search?q=zzblender&sentiment=negative"));
+    assert!(
+        d.result_ids().is_empty(),
+        "the correction changed the counts"
+    );
+    d.goto(&format!("{base}/search?q=zzblender"));
+    d.script("const c = document.querySelector('#results input.select'); c.checked = true; c.dispatchEvent(new Event('change'))");
+    assert_eq!(
+        d.script("return document.querySelector('#bulk').hidden"),
+        false
+    );
+    assert_eq!(
+        d.script("return document.querySelector('#bulk-count').textContent"),
+        "1 selected"
+    );
+    act("document.querySelector('#bulk-irrelevant').click()");
+    assert!(
+        d.result_ids().is_empty(),
+        "irrelevant mentions leave the results"
+    );
+    assert_eq!(
+        d.script("return document.querySelector('#total').dataset.total"),
+        "0"
+    );
+    d.goto(&format!("{base}/search?q=zzblender&irrelevant=true"));
+    assert_eq!(d.result_ids(), ["appstore:ui1"]);
+    d.screenshot("ui-triage.png");
+
     // Dashboard: charts drawn, share of voice for both queries, latest negatives listed.
     d.goto(&format!("{base}/dashboard?query=acme"));
     let bars = d.script("return document.querySelectorAll('#chart-volume rect.bar').length");

@@ -197,6 +197,32 @@
     return body;
   }
 
+  // A write (triage): a JSON body, so that no cross-site form can send it.
+  async function apiSend(method, path, body) {
+    const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    let res;
+    try {
+      res = await fetch(path, { method, headers, body: JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+    } catch (e) {
+      throw new ApiError(0, { error: 'Network error: ' + (e && e.message ? e.message : e) });
+    }
+    const text = await res.text();
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch (_) {
+      parsed = null;
+    }
+    if (!res.ok) {
+      if (res.status === 401) showAuth(parsed && parsed.error);
+      const b = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+      if (!b.error) b.error = 'HTTP ' + res.status;
+      throw new ApiError(res.status, b);
+    }
+    return parsed;
+  }
+
   function showAuth(msg) {
     $('auth').hidden = false;
     $('auth-msg').textContent = token
@@ -464,7 +490,101 @@
     linkLi.appendChild(safeLink(m.url, 'Open original'));
     meta.appendChild(linkLi);
     li.appendChild(meta);
+    if (!compact) li.appendChild(triageRow(m));
     return li;
+  }
+
+  // Triage controls of one mention in the search results: select, status, sentiment
+  // correction, tags, "not about us". Every change is a PATCH; the results then reload, so
+  // counts follow.
+  function triageRow(m) {
+    const t = m.triage && typeof m.triage === 'object' ? m.triage : {};
+    const id = str(m.id);
+    const row = el('div', 'triage');
+    const pick = el('input', 'select');
+    pick.type = 'checkbox';
+    pick.setAttribute('aria-label', 'Select');
+    pick.dataset.id = id;
+    pick.addEventListener('change', updateBulk);
+    row.appendChild(pick);
+
+    const status = el('select', 'set-status');
+    status.setAttribute('aria-label', 'Status');
+    for (const s of STATUSES) {
+      const o = el('option', null, s.replace('_', ' '));
+      o.value = s;
+      status.appendChild(o);
+    }
+    status.value = STATUSES.includes(t.status) ? t.status : 'new';
+    status.addEventListener('change', () => triage([id], { status: status.value }));
+    row.appendChild(status);
+
+    const sent = el('select', 'set-sentiment');
+    sent.setAttribute('aria-label', 'Correct the sentiment');
+    for (const [v, txt] of [['', 'model'], ['negative', 'negative'], ['neutral', 'neutral'], ['positive', 'positive']]) {
+      const o = el('option', null, txt);
+      o.value = v;
+      sent.appendChild(o);
+    }
+    sent.value = LABELS.includes(t.sentiment_override) ? t.sentiment_override : '';
+    sent.addEventListener('change', () => triage([id], { sentiment: sent.value || null }));
+    row.appendChild(sent);
+
+    const tags = el('span', 'tags');
+    for (const tag of Array.isArray(t.tags) ? t.tags : []) {
+      const chip = el('button', 'tag', '#' + str(tag) + ' ×');
+      chip.type = 'button';
+      chip.setAttribute('aria-label', 'Remove tag ' + str(tag));
+      chip.addEventListener('click', () => triage([id], { remove_tags: [str(tag)] }));
+      tags.appendChild(chip);
+    }
+    row.appendChild(tags);
+    const tagIn = el('input', 'add-tag');
+    tagIn.type = 'text';
+    tagIn.placeholder = 'tag';
+    tagIn.setAttribute('aria-label', 'Add a tag');
+    tagIn.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && tagIn.value.trim()) {
+        ev.preventDefault();
+        triage([id], { add_tags: [tagIn.value.trim()] });
+      }
+    });
+    row.appendChild(tagIn);
+
+    const irr = el('button', 'set-irrelevant secondary', t.irrelevant ? 'About us after all' : 'Not about us');
+    irr.type = 'button';
+    irr.addEventListener('click', () => triage([id], { irrelevant: !t.irrelevant }));
+    row.appendChild(irr);
+    if (t.by) row.setAttribute('title', 'Last changed by ' + str(t.by) + (t.at ? ' at ' + str(t.at) : ''));
+    return row;
+  }
+
+  function selectedIds() {
+    return [...document.querySelectorAll('#results input.select:checked')].map((c) => c.dataset.id);
+  }
+
+  function updateBulk() {
+    const n = selectedIds().length;
+    $('bulk').hidden = n === 0;
+    $('bulk-count').textContent = n + ' selected';
+  }
+
+  async function triage(ids, change) {
+    if (!ids.length) return;
+    setBusy();
+    const box = $('triage-error');
+    try {
+      if (ids.length === 1) await apiSend('PATCH', '/api/mentions/' + encodeURIComponent(ids[0]), change);
+      else await apiSend('POST', '/api/mentions/bulk', Object.assign({ ids }, change));
+      box.hidden = true;
+      clear(box);
+    } catch (e) {
+      clear(box);
+      box.hidden = false;
+      box.appendChild(el('strong', null, 'Could not save: '));
+      box.appendChild(document.createTextNode(e.message));
+    }
+    await renderSearch();
   }
 
   // ---------------------------------------------------------------- routing
@@ -514,7 +634,8 @@
 
   // ---------------------------------------------------------------- search page
 
-  const SEARCH_KEYS = ['q', 'query', 'source', 'sentiment', 'lang', 'since', 'until', 'sort'];
+  const SEARCH_KEYS = ['q', 'query', 'source', 'sentiment', 'lang', 'status', 'tag', 'irrelevant', 'since', 'until', 'sort'];
+  const STATUSES = ['new', 'in_progress', 'handled'];
 
   function searchState() {
     const sp = new URLSearchParams(location.search);
@@ -533,6 +654,9 @@
       source: st.source,
       sentiment: st.sentiment,
       lang: st.lang,
+      status: STATUSES.includes(st.status) ? st.status : '',
+      tag: st.tag,
+      irrelevant: st.irrelevant === 'true' ? 'true' : '',
       since: apiSince(st.since),
       until: apiUntil(st.until),
       sort: st.sort,
@@ -544,6 +668,9 @@
     $('filter-source').value = st.source;
     $('filter-sentiment').value = LABELS.includes(st.sentiment) ? st.sentiment : '';
     $('filter-lang').value = st.lang;
+    $('filter-status').value = STATUSES.includes(st.status) ? st.status : '';
+    $('filter-tag').value = st.tag;
+    $('filter-irrelevant').value = st.irrelevant === 'true' ? 'true' : '';
     $('filter-since').value = DATE_RE.test(st.since) ? st.since : '';
     $('filter-until').value = DATE_RE.test(st.until) ? st.until : '';
     $('sort').value = ['newest', 'oldest', 'relevance', 'reach'].includes(st.sort) ? st.sort : 'newest';
@@ -564,6 +691,9 @@
       source: $('filter-source').value.trim(),
       sentiment: $('filter-sentiment').value,
       lang: $('filter-lang').value.trim().toLowerCase(),
+      status: $('filter-status').value,
+      tag: $('filter-tag').value.trim(),
+      irrelevant: $('filter-irrelevant').value,
       since: $('filter-since').value,
       until: $('filter-until').value,
       sort: $('sort').value === 'newest' ? '' : $('sort').value,
@@ -607,6 +737,9 @@
     source: 'filter-source',
     sentiment: 'filter-sentiment',
     lang: 'filter-lang',
+    status: 'filter-status',
+    tag: 'filter-tag',
+    irrelevant: 'filter-irrelevant',
     since: 'filter-since',
     until: 'filter-until',
     sort: 'sort',
@@ -652,6 +785,7 @@
     }
     const matchers = termMatchers(terms);
     for (const m of mentions) results.appendChild(mentionItem(m, matchers, false));
+    updateBulk();
 
     const totalEl = $('total');
     const range = $('range');
@@ -686,7 +820,7 @@
       ev.preventDefault();
       goSearch(searchParamsFromForm(), 0);
     });
-    for (const id of ['filter-query', 'filter-sentiment', 'sort', 'filter-since', 'filter-until']) {
+    for (const id of ['filter-query', 'filter-sentiment', 'filter-status', 'filter-irrelevant', 'sort', 'filter-since', 'filter-until']) {
       $(id).addEventListener('change', () => {
         const f = $('search-form');
         if (f.checkValidity()) goSearch(searchParamsFromForm(), 0);
@@ -704,6 +838,16 @@
       navigate(pageLink('/search', p));
       $('total').scrollIntoView({ block: 'nearest' });
     };
+    $('bulk-status').addEventListener('change', () => {
+      const v = $('bulk-status').value;
+      $('bulk-status').value = '';
+      if (v) triage(selectedIds(), { status: v });
+    });
+    $('bulk-tag-add').addEventListener('click', () => {
+      const v = $('bulk-tag').value.trim();
+      if (v) triage(selectedIds(), { add_tags: [v] });
+    });
+    $('bulk-irrelevant').addEventListener('click', () => triage(selectedIds(), { irrelevant: true }));
     $('prev').addEventListener('click', () => page(-PAGE_SIZE));
     $('next').addEventListener('click', () => page(PAGE_SIZE));
   }
