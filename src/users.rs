@@ -3,7 +3,9 @@
 //! changed what and a viewer cannot change anything.
 //!
 //! Tokens are stored as SHA-256 digests only (they are long random strings: a slow password
-//! hash adds nothing), in the state store. Roles: a **viewer** reads; an **editor** also
+//! hash adds nothing), in the state store. A user may also have a password for the web UI's
+//! log-in (`--password-stdin`), stored as an Argon2id hash; logging in gives a cookie session
+//! (HttpOnly, SameSite=Strict) whose writes need its CSRF token in `X-CSRF-Token`. Roles: a **viewer** reads; an **editor** also
 //! triages mentions; an **admin** may do everything the API offers. The single shared token
 //! of `[server].token_env` keeps working and acts as an admin.
 
@@ -51,6 +53,29 @@ pub struct User {
     /// SHA-256 of the token, hex.
     pub token_sha256: String,
     pub created: String,
+    /// Argon2id hash (PHC string) of the web UI password, if the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_argon2: Option<String>,
+}
+
+/// The Argon2id hash of `password`, with a random salt.
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+/// Whether `password` matches the stored `hash` (constant time inside argon2).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A new random API token (`hark_` + 43 URL-safe characters, 256 bits).
@@ -91,5 +116,10 @@ mod tests {
         assert_eq!(token_digest(&a).len(), 64);
         assert!(Role::Editor.can_write() && Role::Admin.can_write() && !Role::Viewer.can_write());
         assert!(valid_name("ann.k@acme") && !valid_name("a b") && !valid_name(""));
+        let h = hash_password("correct horse");
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("correct hors", &h));
+        assert!(!verify_password("x", "not a hash"));
     }
 }

@@ -679,3 +679,129 @@ fn roles_are_enforced_on_every_write_route() {
     );
     assert_eq!(status, 401, "a removed user's token stops working");
 }
+
+fn send_with(
+    method: &str,
+    url: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Option<String>, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut r = reqwest::Client::new()
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        if method != "GET" {
+            r = r.body(body.to_string());
+        }
+        let r = r.send().await.unwrap();
+        let set_cookie = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status().as_u16(), set_cookie, r.text().await.unwrap())
+    })
+}
+
+/// The web UI's log-in: a password (Argon2id) gives an HttpOnly, SameSite=Strict session
+/// cookie; reads work with the cookie alone, writes also need the session's CSRF token
+/// (a cross-site request carries the cookie but cannot know the token).
+#[test]
+fn password_login_sessions_need_the_csrf_token_to_write() {
+    let dir = deployment("");
+    let o = hark(
+        dir.path(),
+        &["user", "add", "pat", "--role", "editor", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hark(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "short",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        Some("tiny\n"),
+    );
+    assert_eq!(o.status.code(), Some(2), "a short password is refused");
+    let served = serve(dir.path(), &[], "127.0.0.1:0");
+    let url = |p: &str| format!("{}{p}", served.base);
+    let (status, _, _) = send_with(
+        "POST",
+        &url("/api/login"),
+        r#"{"name": "pat", "password": "wrong horse battery"}"#,
+        &[],
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = send_with(
+        "POST",
+        &url("/api/login"),
+        r#"{"name": "nobody", "password": "correct horse battery"}"#,
+        &[],
+    );
+    assert_eq!(status, 401);
+    let (status, cookie, body) = send_with(
+        "POST",
+        &url("/api/login"),
+        r#"{"name": "pat", "password": "correct horse battery"}"#,
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let cookie = cookie.expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let login: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(login["role"], "editor");
+    let csrf = login["csrf"].as_str().unwrap().to_string();
+    let with_cookie = [("cookie", pair.as_str())];
+    assert_eq!(
+        send_with("GET", &url("/api/search?q=acme"), "", &with_cookie).0,
+        200
+    );
+    let patch = url("/api/mentions/t%3A2");
+    let (status, _, body) = send_with("PATCH", &patch, r#"{"status": "handled"}"#, &with_cookie);
+    assert_eq!(status, 403, "a write without the CSRF token: {body}");
+    assert!(body.contains("CSRF"), "{body}");
+    let (status, _, _) = send_with(
+        "PATCH",
+        &patch,
+        r#"{"status": "handled"}"#,
+        &[("cookie", pair.as_str()), ("x-csrf-token", "hark_guess")],
+    );
+    assert_eq!(status, 403);
+    let (status, _, body) = send_with(
+        "POST",
+        &url("/api/mentions/bulk"),
+        r#"{"ids": ["t:2"], "add_tags": ["x"]}"#,
+        &with_cookie,
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, _, body) = send_with(
+        "PATCH",
+        &patch,
+        r#"{"status": "handled"}"#,
+        &[("cookie", pair.as_str()), ("x-csrf-token", csrf.as_str())],
+    );
+    assert_eq!(status, 200, "{body}");
+    let m: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m["triage"]["by"], "pat");
+    let (status, _, _) = send_with("POST", &url("/api/logout"), "{}", &with_cookie);
+    assert_eq!(status, 200);
+    assert_eq!(
+        send_with("GET", &url("/api/search?q=acme"), "", &with_cookie).0,
+        401
+    );
+}

@@ -79,6 +79,7 @@ pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<()> {
             metrics: Default::default(),
             writes: crate::serve::MentionWrites::Direct,
             users: Default::default(),
+            sessions: Default::default(),
         });
         out.flush()?;
         tokio.block_on(async move {

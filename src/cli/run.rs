@@ -74,6 +74,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
                 metrics: rt.metrics.clone(),
                 writes: crate::serve::MentionWrites::Pipeline(edit_tx),
                 users: Default::default(),
+                sessions: Default::default(),
             });
             let mut stop = rx.clone();
             tokio::spawn(crate::serve::serve(listener, app, async move {

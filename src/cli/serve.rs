@@ -68,6 +68,7 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::default()),
         writes: crate::serve::MentionWrites::Direct,
         users: Default::default(),
+        sessions: Default::default(),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

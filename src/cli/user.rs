@@ -22,6 +22,10 @@ pub enum UserCommand {
         name: String,
         #[arg(long, value_name = "ROLE")]
         role: String,
+        /// Also read a password for the web UI's log-in from stdin (first line, ≥ 10
+        /// characters); stored as an Argon2id hash.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// The users and their roles (JSON lines; tokens are never shown again).
     List,
@@ -38,7 +42,11 @@ pub fn run(cli: &Cli, a: &UserArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match &a.command {
-        UserCommand::Add { name, role } => {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
             if !users::valid_name(name) {
                 return Err(usage(format!(
                     "`{name}` is not a user name (letters, digits, . _ - @; at most 64)"
@@ -46,12 +54,26 @@ pub fn run(cli: &Cli, a: &UserArgs) -> anyhow::Result<()> {
             }
             let role = Role::parse(role)
                 .ok_or_else(|| usage(format!("--role: `{role}` is not viewer, editor or admin")))?;
+            let password = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let p = line.trim_end_matches(['\n', '\r']).to_string();
+                if p.chars().count() < 10 {
+                    return Err(usage(
+                        "the password must have at least 10 characters".to_string(),
+                    ));
+                }
+                Some(users::hash_password(&p))
+            } else {
+                None
+            };
             let token = users::new_token();
             let user = User {
                 name: name.clone(),
                 role,
                 token_sha256: users::token_digest(&token),
                 created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                password_argon2: password,
             };
             state.apply(&[
                 StateUpdate::UserPut(user),

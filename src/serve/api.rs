@@ -31,6 +31,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             axum::routing::post(bulk_mentions_handler),
         )
         .route("/api/audit", get(audit_handler))
+        .route("/api/login", axum::routing::post(login_handler))
+        .route("/api/logout", axum::routing::post(logout_handler))
         .route("/api/stats", get(stats_handler))
         .route("/api/queries", get(queries_handler))
         .route("/api/alerts", get(alerts_handler))
@@ -434,6 +436,74 @@ async fn triage_ids(
             body: json!({"error": e}),
         })?;
     Ok(mentions)
+}
+
+#[derive(serde::Deserialize)]
+struct Login {
+    name: String,
+    password: String,
+}
+
+/// `POST /api/login` with `{"name", "password"}`: a session cookie (HttpOnly,
+/// SameSite=Strict) and `{"name", "role", "csrf"}`; writes in the session need the `csrf`
+/// value in `X-CSRF-Token`.
+async fn login_handler(
+    State(app): State<Arc<AppState>>,
+    body: Result<axum::Json<Login>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let axum::Json(login) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let state = app.state.get().map_err(|e| ApiError {
+        status: StatusCode::CONFLICT,
+        body: json!({"error": e}),
+    })?;
+    let user = blocking(move || {
+        let users = state.users().map_err(ApiError::internal)?;
+        let found = users.into_iter().find(|u| u.name == login.name);
+        // Verified even for an unknown name, so that timing does not tell names apart.
+        let hash = found
+            .as_ref()
+            .and_then(|u| u.password_argon2.clone())
+            .unwrap_or_else(|| crate::users::hash_password("not the password"));
+        let ok = crate::users::verify_password(&login.password, &hash);
+        Ok(found.filter(|u| ok && u.password_argon2.is_some()))
+    })
+    .await?
+    .ok_or_else(|| ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        body: json!({"error": "wrong name or password"}),
+    })?;
+    let (sid, csrf) = app.sessions.open(&user.name, user.role);
+    let cookie = format!(
+        "{}={sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        super::SESSION_COOKIE,
+        super::SESSION_LIFETIME.as_secs()
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        axum::Json(json!({"name": user.name, "role": user.role.as_str(), "csrf": csrf})),
+    )
+        .into_response())
+}
+
+/// `POST /api/logout`: ends the browser's session.
+async fn logout_handler(
+    State(app): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(sid) = super::cookie(&headers, super::SESSION_COOKIE) {
+        app.sessions.close(&sid);
+    }
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+                super::SESSION_COOKIE
+            ),
+        )],
+        axum::Json(json!({"logged_out": true})),
+    )
+        .into_response()
 }
 
 /// `GET /api/audit?limit=N`: who changed what, when (newest first).

@@ -36,6 +36,73 @@ pub struct AppState {
     pub writes: MentionWrites,
     /// The users (from the state store), re-read every few seconds.
     pub users: UserCache,
+    /// Web UI log-in sessions (in memory: a restart logs everyone out).
+    pub sessions: Sessions,
+}
+
+/// A logged-in browser: who, and the CSRF token its writes must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub name: String,
+    pub role: crate::users::Role,
+    pub csrf: String,
+    pub expires: std::time::Instant,
+}
+
+/// Session id (the `hark_session` cookie) → session.
+#[derive(Default)]
+pub struct Sessions {
+    inner: std::sync::Mutex<std::collections::HashMap<String, Session>>,
+}
+
+/// How long a log-in lasts.
+pub const SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+pub const SESSION_COOKIE: &str = "hark_session";
+
+impl Sessions {
+    /// A new session for `name`: (session id, CSRF token).
+    pub fn open(&self, name: &str, role: crate::users::Role) -> (String, String) {
+        let (sid, csrf) = (crate::users::new_token(), crate::users::new_token());
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        g.retain(|_, s| s.expires > now);
+        g.insert(
+            sid.clone(),
+            Session {
+                name: name.to_string(),
+                role,
+                csrf: csrf.clone(),
+                expires: now + SESSION_LIFETIME,
+            },
+        );
+        (sid, csrf)
+    }
+
+    pub fn get(&self, sid: &str) -> Option<Session> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.get(sid)
+            .filter(|s| s.expires > std::time::Instant::now())
+            .cloned()
+    }
+
+    pub fn close(&self, sid: &str) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sid);
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }
 
 /// Who is calling: resolved by `auth` for every request and passed to the handlers.
@@ -233,6 +300,7 @@ async fn auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
             .map(|(_, v)| v.into_owned())
     });
     let given = bearer.or(from_query);
+    let bearer_given = given.is_some();
     let caller = given.and_then(|g| {
         if app
             .token
@@ -251,9 +319,26 @@ async fn auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
                 role: *role,
             })
     });
+    // A logged-in browser: its session cookie, and for a write its CSRF token (a cookie is
+    // sent by the browser whatever page asks; the CSRF token only by hark's own page).
+    let mut session = None;
+    let caller = match caller {
+        Some(c) => Some(c),
+        None if !bearer_given => cookie(req.headers(), SESSION_COOKIE)
+            .and_then(|sid| app.sessions.get(&sid))
+            .map(|s| {
+                let c = Caller {
+                    name: s.name.clone(),
+                    role: s.role,
+                };
+                session = Some(s);
+                c
+            }),
+        None => None,
+    };
     // The UI's page shell and assets carry no data; the page asks for the token itself.
     let path = req.uri().path().to_string();
-    let public = !path.starts_with("/api/") && path != "/metrics";
+    let public = (!path.starts_with("/api/") && path != "/metrics") || path == "/api/login";
     let caller = match caller {
         Some(c) => c,
         // No token and no users: a loopback-only deployment, open as before.
@@ -275,7 +360,27 @@ async fn auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD
     );
-    if writes && path.starts_with("/api/") && !caller.role.can_write() {
+    if writes
+        && let Some(s) = &session
+        && path != "/api/logout"
+    {
+        let sent = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), s.csrf.as_bytes()) {
+            return (
+                StatusCode::FORBIDDEN,
+                axum::Json(
+                    serde_json::json!({"error": "missing or wrong CSRF token (X-CSRF-Token)"}),
+                ),
+            )
+                .into_response();
+        }
+    }
+    let account = path == "/api/login" || path == "/api/logout";
+    if writes && path.starts_with("/api/") && !account && !caller.role.can_write() {
         return (
             StatusCode::FORBIDDEN,
             axum::Json(serde_json::json!({"error": format!(

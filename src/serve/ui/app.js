@@ -201,6 +201,14 @@
   async function apiSend(method, path, body) {
     const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
+    // A logged-in session's writes carry its CSRF token (kept for this tab only).
+    let csrf = '';
+    try {
+      csrf = sessionStorage.getItem('hark_csrf') || '';
+    } catch (_) {
+      csrf = '';
+    }
+    if (csrf) headers['X-CSRF-Token'] = csrf;
     let res;
     try {
       res = await fetch(path, { method, headers, body: JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
@@ -226,8 +234,8 @@
   function showAuth(msg) {
     $('auth').hidden = false;
     $('auth-msg').textContent = token
-      ? 'The saved access token was refused' + (msg ? ' (' + msg + ')' : '') + '. Enter a valid one.'
-      : 'This server needs an access token.';
+      ? 'The saved access token was refused' + (msg ? ' (' + msg + ')' : '') + '. Log in or enter a valid one.'
+      : 'This server needs you to log in.';
   }
 
   let queriesPromise = null;
@@ -1348,6 +1356,28 @@
   function init() {
     initSearch();
     initDashboard();
+    $('login-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const box = $('login-error');
+      try {
+        const r = await apiSend('POST', '/api/login', { name: $('login-name').value.trim(), password: $('login-password').value });
+        try {
+          sessionStorage.setItem('hark_csrf', r && r.csrf ? String(r.csrf) : '');
+          localStorage.removeItem('hark_token');
+        } catch (_) {
+          /* memory only */
+        }
+        token = '';
+        box.hidden = true;
+        $('login-password').value = '';
+        $('auth').hidden = true;
+        queriesPromise = null;
+        render();
+      } catch (e) {
+        box.hidden = false;
+        box.textContent = e.message;
+      }
+    });
     $('auth-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       token = $('auth-token').value.trim();
