@@ -617,6 +617,7 @@ fn roles_are_enforced_on_every_write_route() {
     };
     let editor = add("ann", "editor");
     let viewer = add("vic", "viewer");
+    let admin = add("root", "admin");
     let o = hark(
         dir.path(),
         &["user", "add", "x y", "--role", "editor"],
@@ -626,7 +627,7 @@ fn roles_are_enforced_on_every_write_route() {
     let o = hark(dir.path(), &["user", "add", "zed", "--role", "boss"], None);
     assert_eq!(o.status.code(), Some(2));
     let o = hark(dir.path(), &["user", "list"], None);
-    assert_eq!(stdout(&o).lines().count(), 2);
+    assert_eq!(stdout(&o).lines().count(), 3);
     assert!(!stdout(&o).contains(&editor), "tokens are never listed");
 
     let served = serve(dir.path(), &[], "127.0.0.1:0");
@@ -651,6 +652,11 @@ fn roles_are_enforced_on_every_write_route() {
             url("/api/mentions/bulk"),
             r#"{"ids": ["t:1"], "add_tags": ["x"]}"#,
         ),
+        (
+            "POST",
+            url("/api/delete"),
+            r#"{"author": "author1", "dry_run": true}"#,
+        ),
     ];
     for (method, u, body) in &writes {
         let (status, text) = send_as(method, u, body, Some(&viewer));
@@ -662,11 +668,39 @@ fn roles_are_enforced_on_every_write_route() {
     assert_eq!(status, 200, "{body}");
     let m: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(m["triage"]["by"], "ann");
+    // Deleting is for admins only.
+    let (status, _) = send_as("POST", &writes[2].1, writes[2].2, Some(&editor));
+    assert_eq!(status, 403);
+    let (status, body) = send_as("POST", &writes[2].1, writes[2].2, Some(&admin));
+    assert_eq!(status, 200, "{body}");
+    let d: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["matched"], 15, "{d}");
+    let (status, body) = send_as(
+        "POST",
+        &writes[2].1,
+        r#"{"author": "author1"}"#,
+        Some(&admin),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send_as(
+        "GET",
+        &url("/api/search?q=author:author1"),
+        "",
+        Some(&viewer),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["total"],
+        0,
+        "{body}"
+    );
     let (status, body) = send_as("GET", &url("/api/audit"), "", Some(&viewer));
     assert_eq!(status, 200);
     let audit: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(audit["entries"][0]["by"], "ann");
-    assert_eq!(audit["entries"][0]["action"], "triage");
+    assert_eq!(audit["entries"][0]["by"], "root");
+    assert_eq!(audit["entries"][0]["action"], "delete");
+    assert_eq!(audit["entries"][1]["by"], "ann");
+    assert_eq!(audit["entries"][1]["action"], "triage");
     drop(served);
     let o = hark(dir.path(), &["user", "remove", "ann"], None);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/api/audit", get(audit_handler))
         .route("/api/login", axum::routing::post(login_handler))
+        .route("/api/delete", axum::routing::post(delete_handler))
         .route("/api/logout", axum::routing::post(logout_handler))
         .route("/api/stats", get(stats_handler))
         .route("/api/queries", get(queries_handler))
@@ -436,6 +437,108 @@ async fn triage_ids(
             body: json!({"error": e}),
         })?;
     Ok(mentions)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteRequest {
+    #[serde(default)]
+    author: Option<String>,
+    /// The match language, as `q` of /api/search.
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/delete` (admins): the API of `hark delete`: `{"author"|"query"|"before",
+/// "dry_run"}` → `{"dry_run", "matched"|"deleted", "ids"}`. Erased mentions are never stored
+/// again.
+async fn delete_handler(
+    State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
+    body: Result<axum::Json<DeleteRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if caller
+        .as_ref()
+        .is_some_and(|c| c.role != crate::users::Role::Admin)
+    {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            body: json!({"error": "only an admin may delete mentions"}),
+        });
+    }
+    let axum::Json(d) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let expr = d
+        .query
+        .as_deref()
+        .map(|q| {
+            query::parse(
+                q,
+                &ParseOptions {
+                    allow_fields: SEARCH_FIELDS,
+                },
+            )
+            .map_err(|e| ApiError::bad("query", format!("column {}: {}", e.column, e.message)))
+        })
+        .transpose()?;
+    let before = d
+        .before
+        .as_deref()
+        .map(|w| parse_when(w, Utc::now()).map_err(|e| ApiError::bad("before", e.to_string())))
+        .transpose()?;
+    let sel = crate::index::erase::Selection {
+        author: d.author.filter(|a| !a.trim().is_empty()),
+        expr,
+        before,
+    };
+    if sel.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "give at least one of author, query, before",
+        ));
+    }
+    let app2 = app.clone();
+    let ids = blocking(move || {
+        crate::index::erase::select(&app2.index, &sel).map_err(ApiError::internal)
+    })
+    .await?;
+    if d.dry_run || ids.is_empty() {
+        return Ok(axum::Json(
+            json!({"dry_run": d.dry_run, "matched": ids.len(), "ids": ids}),
+        ));
+    }
+    let state = app.state.get().map_err(|e| ApiError {
+        status: StatusCode::CONFLICT,
+        body: json!({"error": e}),
+    })?;
+    let at = Utc::now();
+    let mut updates: Vec<crate::state::StateUpdate> = ids
+        .iter()
+        .map(|id| crate::state::StateUpdate::Erased {
+            id: id.clone(),
+            at: at.timestamp(),
+        })
+        .collect();
+    updates.push(crate::state::StateUpdate::Audit(json!({
+        "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "by": by(&caller),
+        "action": "delete",
+        "count": ids.len(),
+        "ids": ids.iter().take(1000).collect::<Vec<_>>(),
+    })));
+    app.writes
+        .write(&app.index, &state, Vec::new(), updates)
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::CONFLICT,
+            body: json!({"error": e}),
+        })?;
+    Ok(axum::Json(
+        json!({"dry_run": false, "deleted": ids.len(), "ids": ids}),
+    ))
 }
 
 #[derive(serde::Deserialize)]

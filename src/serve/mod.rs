@@ -170,10 +170,22 @@ impl MentionWrites {
         match self {
             MentionWrites::Pipeline(tx) => {
                 let (done, wait) = tokio::sync::oneshot::channel();
+                // A deletion (no mentions) retracts the ids its updates erase.
+                let retract = if mentions.is_empty() {
+                    updates
+                        .iter()
+                        .filter_map(|u| match u {
+                            crate::state::StateUpdate::Erased { id, .. } => Some(id.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 tx.send(crate::pipeline::Enriched {
                     mentions,
                     checkpoint: updates,
-                    retract: Vec::new(),
+                    retract,
                     ack: Some(done),
                 })
                 .await
@@ -183,6 +195,24 @@ impl MentionWrites {
             }
             MentionWrites::Direct => {
                 let (index, state) = (index.clone(), state.clone());
+                if mentions.is_empty() {
+                    // A deletion: `updates` carry the erased ids.
+                    let ids: Vec<String> = updates
+                        .iter()
+                        .filter_map(|u| match u {
+                            crate::state::StateUpdate::Erased { id, .. } => Some(id.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    return tokio::task::spawn_blocking(move || {
+                        crate::index::erase::delete(&index, &ids)
+                            .map_err(|e| e.to_string())
+                            .and_then(|()| state.apply(&updates).map_err(|e| e.to_string()))
+                            .map_err(|e| format!("{e} (a separate `hark run` holds the index: serve with `hark run --serve`)"))
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                }
                 tokio::task::spawn_blocking(move || {
                     crate::triage::write_direct(&index, &state, &mentions, &updates).map_err(|e| {
                         format!(
