@@ -1386,7 +1386,17 @@ fn load_query_file(path: &Path, sources: &[SourceConfig]) -> Result<QueryConfig,
 
 fn load_alert_file(path: &Path, queries: &[QueryConfig]) -> Result<AlertRule, ConfigError> {
     let text = read_file(path)?;
-    let file = SourceFile { path, text: &text };
+    load_alert_str(path, &text, queries)
+}
+
+/// An alert rule from TOML text (a rule file's contents, or one made from a saved search),
+/// validated as a rule file is; `path` names it in errors and gives the default name.
+pub fn load_alert_str(
+    path: &Path,
+    text: &str,
+    queries: &[QueryConfig],
+) -> Result<AlertRule, ConfigError> {
+    let file = SourceFile { path, text };
     let a: AlertFile = file.parse()?;
     let stem = path
         .file_stem()

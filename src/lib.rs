@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod query;
 pub mod report;
+pub mod saved;
 pub mod sentiment;
 pub mod serve;
 pub mod shutdown;

@@ -25,6 +25,8 @@ const TRIAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("triage");
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 /// Users of the web UI and API: name → `users::User` as JSON.
 const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
+/// Saved searches: name → `saved::SavedSearch` as JSON.
+const SAVED: TableDefinition<&str, &str> = TableDefinition::new("saved_searches");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -47,13 +49,25 @@ pub enum StateUpdate {
         value: String,
     },
     /// A mention id and the fingerprint of the content that was indexed for it.
-    Seen { id: String, fingerprint: u64 },
+    Seen {
+        id: String,
+        fingerprint: u64,
+    },
     /// The near-duplicate fingerprint of a stored text, its mention and publication time.
-    SimhashPut { fp: u64, id: String, published: i64 },
+    SimhashPut {
+        fp: u64,
+        id: String,
+        published: i64,
+    },
     /// A fingerprint whose mention was replaced by an earlier copy.
-    SimhashDel { fp: u64 },
+    SimhashDel {
+        fp: u64,
+    },
     /// A mention erased on request: sources never bring it back.
-    Erased { id: String, at: i64 },
+    Erased {
+        id: String,
+        at: i64,
+    },
     /// The team's decision about a mention.
     Triage {
         id: String,
@@ -65,6 +79,9 @@ pub enum StateUpdate {
     UserPut(crate::users::User),
     /// A user removed (their token stops working).
     UserRemove(String),
+    /// A saved search added or changed (its alert rule included).
+    SavedPut(crate::saved::SavedSearch),
+    SavedRemove(String),
 }
 
 pub struct StateStore {
@@ -135,6 +152,7 @@ impl StateStore {
             tx.open_table(TRIAGE).map_err(|e| err(&e))?;
             tx.open_table(AUDIT).map_err(|e| err(&e))?;
             tx.open_table(USERS).map_err(|e| err(&e))?;
+            tx.open_table(SAVED).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -222,6 +240,21 @@ impl StateStore {
         Ok(out)
     }
 
+    /// Every saved search, by name.
+    pub fn saved_searches(&self) -> Result<Vec<crate::saved::SavedSearch>, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(SAVED).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (_, v) = row.map_err(|e| self.err(e))?;
+            if let Ok(s) = serde_json::from_str(v.value()) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<crate::users::User>, StateError> {
         use redb::ReadableTable;
@@ -282,6 +315,7 @@ impl StateStore {
             let mut tr = tx.open_table(TRIAGE).map_err(|e| self.err(e))?;
             let mut au = tx.open_table(AUDIT).map_err(|e| self.err(e))?;
             let mut us = tx.open_table(USERS).map_err(|e| self.err(e))?;
+            let mut sv = tx.open_table(SAVED).map_err(|e| self.err(e))?;
             let mut next_audit = {
                 use redb::ReadableTable;
                 au.last()
@@ -334,6 +368,14 @@ impl StateStore {
                     }
                     StateUpdate::UserRemove(name) => {
                         us.remove(name.as_str()).map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::SavedPut(s) => {
+                        let v = serde_json::to_string(s).expect("saved search serialises");
+                        sv.insert(s.name.as_str(), v.as_str())
+                            .map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::SavedRemove(name) => {
+                        sv.remove(name.as_str()).map_err(|e| self.err(e))?;
                     }
                     StateUpdate::Audit(entry) => {
                         au.insert(next_audit, entry.to_string().as_str())

@@ -839,3 +839,82 @@ fn password_login_sessions_need_the_csrf_token_to_write() {
         401
     );
 }
+
+/// Saved searches and "alert me": a search saved through the API becomes a keyword rule
+/// without any file edited; `hark run --once` evaluates it with the rule files and
+/// delivers to its webhook.
+#[test]
+fn saved_search_alerts_without_editing_files() {
+    let dir = deployment("");
+    let hook = TestServer::start();
+    hook.route("/hook", Route::Script(vec![Reply::ok("ok", "text/plain")]));
+    {
+        let served = serve(dir.path(), &[], "127.0.0.1:0");
+        let url = |p: &str| format!("{}{p}", served.base);
+        let (status, body) = send(
+            "POST",
+            &url("/api/saved-searches"),
+            r#"{"name": "Outage talk", "search": {"q": "outage OR \"is down\"", "query": "acme"}}"#,
+            "application/json",
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = send(
+            "POST",
+            &url("/api/saved-searches"),
+            r#"{"name": "bad", "search": {"q": "AND ("}}"#,
+            "application/json",
+        );
+        assert_eq!(status, 400, "the search is checked: {body}");
+        let (status, body) = send(
+            "POST",
+            &url("/api/saved-searches/nope/alert"),
+            r#"{"kind": "keyword"}"#,
+            "application/json",
+        );
+        assert_eq!(status, 404, "{body}");
+        let (status, body) = send(
+            "POST",
+            &url("/api/saved-searches/Outage%20talk/alert"),
+            &format!(
+                r#"{{"kind": "keyword", "webhook": "{}"}}"#,
+                hook.url("/hook")
+            ),
+            "application/json",
+        );
+        assert_eq!(status, 200, "{body}");
+        let r: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(r["rule"], "saved-outage-talk");
+        let list = get_json(&url("/api/saved-searches"));
+        assert_eq!(list["saved"][0]["name"], "Outage talk");
+        assert_eq!(list["saved"][0]["params"]["query"], "acme");
+        assert_eq!(list["saved"][0]["alert"]["rule"], "saved-outage-talk");
+    }
+    // New mentions that the saved search finds; the daemon's evaluation raises the rule.
+    let now = chrono::Utc::now();
+    let lines: String = (0..3)
+        .map(|i| {
+            json!({"id": format!("o:{i}"), "source": "news", "text": format!("acme is down again, outage number {i}"),
+                   "published_at": (now - chrono::Duration::minutes(5 + i)).to_rfc3339()})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    write(dir.path(), "new.jsonl", &lines);
+    let o = hark(dir.path(), &["import", "new.jsonl"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hark(dir.path(), &["run", "--once", "--format", "json"], None);
+    let s: Value = serde_json::from_str(stdout(&o).trim()).unwrap_or(Value::Null);
+    assert!(
+        s["alerts_raised"].as_u64().unwrap_or(0) >= 1,
+        "{s} {}",
+        stderr(&o)
+    );
+    let o = hark(dir.path(), &["alerts", "list", "--format", "json"], None);
+    assert!(stdout(&o).contains("saved-outage-talk"), "{}", stdout(&o));
+    assert!(
+        hook.log()
+            .iter()
+            .any(|l| l.path == "/hook" && l.method == "POST"),
+        "the webhook got the alert"
+    );
+}

@@ -546,7 +546,9 @@ impl Engine<'_> {
     pub fn evaluate_all(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>> {
         let mut out = Vec::new();
         let outbox = Outbox::new(self.state);
-        for rule in &self.config.alerts {
+        // Rule files, and the rules made from saved searches ("alert me").
+        let saved = crate::saved::rules(&self.state.saved_searches()?, self.config);
+        for rule in self.config.alerts.iter().chain(&saved) {
             match self.evaluate(rule, now) {
                 Ok((st, alerts, covered)) => {
                     if alerts.is_empty() {

@@ -23,7 +23,12 @@ pub async fn evaluate_and_deliver<C: AlertContext>(
     ctx: &Arc<C>,
     client: &reqwest::Client,
 ) -> anyhow::Result<(usize, DeliveryReport)> {
-    let raised = if ctx.config().alerts.is_empty() {
+    let saved_alerts = ctx
+        .state()
+        .saved_searches()?
+        .iter()
+        .any(|s| s.alert.is_some());
+    let raised = if ctx.config().alerts.is_empty() && !saved_alerts {
         0
     } else {
         let ctx2 = ctx.clone();

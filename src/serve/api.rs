@@ -33,6 +33,18 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/audit", get(audit_handler))
         .route("/api/login", axum::routing::post(login_handler))
         .route("/api/delete", axum::routing::post(delete_handler))
+        .route(
+            "/api/saved-searches",
+            get(saved_list_handler).post(saved_put_handler),
+        )
+        .route(
+            "/api/saved-searches/{name}",
+            axum::routing::delete(saved_delete_handler),
+        )
+        .route(
+            "/api/saved-searches/{name}/alert",
+            axum::routing::post(saved_alert_handler),
+        )
         .route("/api/logout", axum::routing::post(logout_handler))
         .route("/api/stats", get(stats_handler))
         .route("/api/queries", get(queries_handler))
@@ -437,6 +449,218 @@ async fn triage_ids(
             body: json!({"error": e}),
         })?;
     Ok(mentions)
+}
+
+fn state_of(app: &AppState) -> Result<Arc<crate::state::StateStore>, ApiError> {
+    app.state.get().map_err(|e| ApiError {
+        status: StatusCode::CONFLICT,
+        body: json!({"error": e}),
+    })
+}
+
+/// `GET /api/saved-searches`: `{"saved": [{name, params, by, at, alert?}]}`.
+async fn saved_list_handler(
+    State(app): State<Arc<AppState>>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let state = state_of(&app)?;
+    let saved = blocking(move || state.saved_searches().map_err(ApiError::internal)).await?;
+    Ok(axum::Json(json!({"saved": saved})))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavePut {
+    name: String,
+    /// The parameters of /api/search.
+    search: HashMap<String, Value>,
+}
+
+fn string_params(p: HashMap<String, Value>) -> HashMap<String, String> {
+    p.into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+/// `POST /api/saved-searches` `{"name", "search": {…}}`: saves (or replaces) a search; its
+/// parameters are checked as `/api/search` checks them.
+async fn saved_put_handler(
+    State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
+    body: Result<axum::Json<SavePut>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let axum::Json(put) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    if !crate::saved::valid_name(&put.name) {
+        return Err(ApiError::bad(
+            "name",
+            "a name of letters, digits, spaces, - and _ (at most 64)",
+        ));
+    }
+    let params = string_params(put.search);
+    const KEYS: &[&str] = &[
+        "q",
+        "query",
+        "since",
+        "until",
+        "sentiment",
+        "source",
+        "lang",
+        "status",
+        "tag",
+        "irrelevant",
+        "sort",
+    ];
+    only(&params, KEYS)?;
+    search_request(&app, &params)?;
+    let state = state_of(&app)?;
+    let existing = {
+        let st = state.clone();
+        blocking(move || st.saved_searches().map_err(ApiError::internal)).await?
+    };
+    let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let saved = crate::saved::SavedSearch {
+        name: put.name.trim().to_string(),
+        params: params.into_iter().collect(),
+        by: by(&caller),
+        at: at.clone(),
+        // Re-saving keeps the alert made from it.
+        alert: existing
+            .into_iter()
+            .find(|s| s.name == put.name.trim())
+            .and_then(|s| s.alert),
+    };
+    let out = serde_json::to_value(&saved).map_err(ApiError::internal)?;
+    let updates = vec![
+        crate::state::StateUpdate::SavedPut(saved),
+        crate::state::StateUpdate::Audit(
+            json!({"at": at, "by": by(&caller), "action": "save_search", "name": put.name.trim()}),
+        ),
+    ];
+    blocking(move || state.apply(&updates).map_err(ApiError::internal)).await?;
+    Ok(axum::Json(out))
+}
+
+async fn saved_delete_handler(
+    State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let state = state_of(&app)?;
+    let by = by(&caller);
+    blocking(move || {
+        if !state
+            .saved_searches()
+            .map_err(ApiError::internal)?
+            .iter()
+            .any(|s| s.name == name)
+        {
+            return Err(ApiError {
+                status: StatusCode::NOT_FOUND,
+                body: json!({"error": format!("no saved search named `{name}`")}),
+            });
+        }
+        let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        state
+            .apply(&[
+                crate::state::StateUpdate::SavedRemove(name.clone()),
+                crate::state::StateUpdate::Audit(
+                    json!({"at": at, "by": by, "action": "delete_saved_search", "name": name}),
+                ),
+            ])
+            .map_err(ApiError::internal)?;
+        Ok(axum::Json(json!({"removed": name})))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertMe {
+    /// `keyword` (the search's text in its query) or `volume` (a volume spike of its query).
+    kind: String,
+    #[serde(default)]
+    webhook: Option<String>,
+    #[serde(default)]
+    email: Vec<String>,
+}
+
+/// `POST /api/saved-searches/{name}/alert` `{"kind": "keyword"|"volume", "webhook"?,
+/// "email"?}`: makes the saved search an alert rule, evaluated by `hark run` from its next
+/// evaluation on (no file to edit).
+async fn saved_alert_handler(
+    State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
+    Path(name): Path<String>,
+    body: Result<axum::Json<AlertMe>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let axum::Json(req) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    // Where alerts are sent is an admin's choice: a webhook is a request from this server
+    // to any address.
+    if (req.webhook.is_some() || !req.email.is_empty())
+        && caller
+            .as_ref()
+            .is_some_and(|c| c.role != crate::users::Role::Admin)
+    {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            body: json!({"error": "only an admin may send alerts to a webhook or e-mail; an editor may create the rule without channels"}),
+        });
+    }
+    if !req.email.is_empty() && app.config.smtp.is_none() {
+        return Err(ApiError::bad(
+            "email",
+            "e-mail alerts need an [smtp] section in hark.toml",
+        ));
+    }
+    let state = state_of(&app)?;
+    let by = by(&caller);
+    let app2 = app.clone();
+    blocking(move || {
+        let mut saved = state
+            .saved_searches()
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ApiError {
+                status: StatusCode::NOT_FOUND,
+                body: json!({"error": format!("no saved search named `{name}`")}),
+            })?;
+        let (rule, toml) = crate::saved::alert_rule(
+            &saved,
+            &req.kind,
+            req.webhook.as_deref(),
+            &req.email,
+            &app2.config.queries,
+        )
+        .map_err(|e| ApiError::bad("kind", e))?;
+        if app2.config.alerts.iter().any(|r| r.name == rule.name) {
+            return Err(ApiError::bad(
+                "name",
+                format!("a rule file already defines `{}`", rule.name),
+            ));
+        }
+        saved.alert = Some(crate::saved::SavedAlert {
+            rule: rule.name.clone(),
+            toml,
+        });
+        let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        state
+            .apply(&[
+                crate::state::StateUpdate::SavedPut(saved),
+                crate::state::StateUpdate::Audit(json!({"at": at, "by": by, "action": "alert_from_search", "name": name, "rule": rule.name})),
+            ])
+            .map_err(ApiError::internal)?;
+        Ok(axum::Json(
+            json!({"rule": rule.name, "kind": rule.kind, "query": rule.query}),
+        ))
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
