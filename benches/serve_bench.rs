@@ -4,7 +4,9 @@
 //! - `/api/search` with a text query and two filters (query name, sentiment): p50/p99;
 //! - `/api/stats` for 90 days by hour;
 //! - the dashboard's data: every request the dashboard page makes, sent concurrently as the
-//!   browser does, until the last answer.
+//!   browser does, until the last answer;
+//! - `/api/search` again while bulk triage actions (2,000 mentions each, one after another)
+//!   write to the index: p50/p99, and how many bulk actions ran meanwhile.
 //!
 //! Usage: `cargo bench --bench serve_bench -- BASE_URL [QUERY]`.
 
@@ -103,6 +105,67 @@ fn main() {
             lat.len(),
             pct(&mut lat, 0.5),
             pct(&mut lat, 1.0)
+        );
+
+        // Searches while bulk triage writes: 2,000 mentions tagged per action, back to back.
+        let found: serde_json::Value = serde_json::from_slice(
+            &c.get(format!("{base}/api/search?query={query}&limit=2000"))
+                .send()
+                .await
+                .expect("request")
+                .bytes()
+                .await
+                .expect("body"),
+        )
+        .expect("json");
+        let ids: Vec<String> = found["mentions"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (c, base, stop) = (c.clone(), base.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut done = 0u32;
+                let mut ms = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let body = serde_json::json!({"ids": ids, "add_tags": [format!("bench-{done}")]});
+                    let r = c
+                        .post(format!("{base}/api/mentions/bulk"))
+                        .header("content-type", "application/json")
+                        .body(body.to_string())
+                        .send()
+                        .await
+                        .expect("bulk request");
+                    assert!(r.status().is_success(), "bulk: {}", r.status());
+                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                    done += 1;
+                }
+                (done, ms)
+            })
+        };
+        let mut lat = Vec::new();
+        for i in 0..330 {
+            let url = format!(
+                "{base}/api/search?q={}&query={query}&sentiment={}&since=60d&limit=20",
+                url::form_urlencoded::byte_serialize(texts[i % texts.len()].as_bytes()).collect::<String>(),
+                sentiments[i % 3]
+            );
+            let ms = get(&c, &url).await;
+            if i >= 30 {
+                lat.push(ms);
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (bulks, mut bulk_ms) = writer.await.expect("bulk task");
+        println!(
+            "search while bulk triage runs: n={} p50={:.1} ms p99={:.1} ms max={:.1} ms (target p99 < 50); {bulks} bulk actions of 2,000 mentions meanwhile, each p50={:.0} ms",
+            lat.len(),
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99),
+            pct(&mut lat, 1.0),
+            if bulk_ms.is_empty() { 0.0 } else { pct(&mut bulk_ms, 0.5) }
         );
     });
 }
