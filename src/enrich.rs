@@ -28,6 +28,8 @@ pub struct Enricher {
     sentiment: Arc<Router>,
     /// Source name → the queries all its items belong to (a source's `queries` key).
     assigned: HashMap<String, Vec<String>>,
+    /// Query name → accepted exclusion words: a mention containing one does not match it.
+    exclusions: crate::exclusions::Accepted,
     /// Changes when the queries change, so that seen items are re-evaluated.
     salt: [u8; 32],
 }
@@ -58,6 +60,7 @@ impl Enricher {
             set,
             sentiment,
             assigned: HashMap::new(),
+            exclusions: Default::default(),
             salt: h.finalize().into(),
         }
     }
@@ -75,6 +78,28 @@ impl Enricher {
             self.assigned.insert(s.name.clone(), s.queries.clone());
         }
         self.salt = h.finalize().into();
+        self
+    }
+
+    /// Keeps mentions that contain a query's accepted exclusion words out of that query
+    /// (see `exclusions.rs`).
+    pub fn with_exclusions(mut self, exclusions: crate::exclusions::Accepted) -> Enricher {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        let mut names: Vec<&String> = exclusions.keys().collect();
+        names.sort();
+        for n in names {
+            let mut w: Vec<&String> = exclusions[n].iter().collect();
+            w.sort();
+            h.update(n.as_bytes());
+            for x in w {
+                h.update([0]);
+                h.update(x.as_bytes());
+            }
+            h.update([1]);
+        }
+        self.salt = h.finalize().into();
+        self.exclusions = exclusions;
         self
     }
 
@@ -255,6 +280,11 @@ impl Enricher {
                 .matching(&analyzed)
                 .into_iter()
                 .filter(|&i| self.applies(i, &m))
+                .filter(|&i| {
+                    self.exclusions
+                        .get(&self.queries[i].name)
+                        .is_none_or(|w| !crate::exclusions::excluded(&content, w))
+                })
                 .collect()
         } else {
             m.queries

@@ -10,6 +10,7 @@ pub mod crawl;
 pub mod demo;
 pub mod display;
 pub mod enrich;
+pub mod exclusions;
 pub mod export;
 pub mod feed;
 pub mod fuzzing;

@@ -407,8 +407,14 @@ impl Runtime {
             crate::sentiment::load_router(&config.sentiment.model, &config.sentiment, &config.root)
                 .map_err(anyhow::Error::msg)?,
         );
+        let exclusions = state.exclusions().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the accepted exclusion words: none applied");
+            Default::default()
+        });
         let enricher = Arc::new(
-            Enricher::new(&config.queries, sentiment).with_assigned_queries(&config.sources),
+            Enricher::new(&config.queries, sentiment)
+                .with_assigned_queries(&config.sources)
+                .with_exclusions(exclusions),
         );
         let policy = crate::http::OutboundPolicy::from_config(&config);
         let fetcher = Fetcher::new(&config.http, policy).context("cannot build the HTTP client")?;

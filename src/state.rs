@@ -27,6 +27,8 @@ const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 const USERS: TableDefinition<&str, &str> = TableDefinition::new("users");
 /// Saved searches: name → `saved::SavedSearch` as JSON.
 const SAVED: TableDefinition<&str, &str> = TableDefinition::new("saved_searches");
+/// Accepted exclusion words: query name → JSON list of words.
+const EXCLUSIONS: TableDefinition<&str, &str> = TableDefinition::new("exclusions");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -82,6 +84,11 @@ pub enum StateUpdate {
     /// A saved search added or changed (its alert rule included).
     SavedPut(crate::saved::SavedSearch),
     SavedRemove(String),
+    /// The accepted exclusion words of a query (replaces the earlier list).
+    Exclusions {
+        query: String,
+        words: Vec<String>,
+    },
 }
 
 pub struct StateStore {
@@ -153,6 +160,7 @@ impl StateStore {
             tx.open_table(AUDIT).map_err(|e| err(&e))?;
             tx.open_table(USERS).map_err(|e| err(&e))?;
             tx.open_table(SAVED).map_err(|e| err(&e))?;
+            tx.open_table(EXCLUSIONS).map_err(|e| err(&e))?;
         }
         tx.commit().map_err(|e| err(&e))?;
         Ok(StateStore { db, path: p })
@@ -240,6 +248,23 @@ impl StateStore {
         Ok(out)
     }
 
+    /// The accepted exclusion words, by query.
+    pub fn exclusions(&self) -> Result<crate::exclusions::Accepted, StateError> {
+        use redb::ReadableTable;
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(EXCLUSIONS).map_err(|e| self.err(e))?;
+        let mut out = crate::exclusions::Accepted::new();
+        for row in t.iter().map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            if let Ok(words) = serde_json::from_str::<Vec<String>>(v.value())
+                && !words.is_empty()
+            {
+                out.insert(k.value().to_string(), words.into_iter().collect());
+            }
+        }
+        Ok(out)
+    }
+
     /// Every saved search, by name.
     pub fn saved_searches(&self) -> Result<Vec<crate::saved::SavedSearch>, StateError> {
         use redb::ReadableTable;
@@ -316,6 +341,7 @@ impl StateStore {
             let mut au = tx.open_table(AUDIT).map_err(|e| self.err(e))?;
             let mut us = tx.open_table(USERS).map_err(|e| self.err(e))?;
             let mut sv = tx.open_table(SAVED).map_err(|e| self.err(e))?;
+            let mut ex = tx.open_table(EXCLUSIONS).map_err(|e| self.err(e))?;
             let mut next_audit = {
                 use redb::ReadableTable;
                 au.last()
@@ -376,6 +402,11 @@ impl StateStore {
                     }
                     StateUpdate::SavedRemove(name) => {
                         sv.remove(name.as_str()).map_err(|e| self.err(e))?;
+                    }
+                    StateUpdate::Exclusions { query, words } => {
+                        let v = serde_json::to_string(words).expect("words serialise");
+                        ex.insert(query.as_str(), v.as_str())
+                            .map_err(|e| self.err(e))?;
                     }
                     StateUpdate::Audit(entry) => {
                         au.insert(next_audit, entry.to_string().as_str())

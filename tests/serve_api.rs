@@ -581,6 +581,57 @@ fn triage_from_cli_and_api_survives_recollection() {
     let o = hark(dir.path(), &["mention", "audit", "--limit", "2"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 2);
+
+    // Exclusions: the irrelevant mention's words are proposed; once "cartoon" is accepted,
+    // a new cartoon mention is not collected into the query, other new mentions are.
+    let o = hark(dir.path(), &["mention", "exclusions", "acme"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let proposed: Vec<&str> = e["proposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["term"].as_str().unwrap())
+        .collect();
+    assert!(
+        proposed.contains(&"cartoon") && proposed.contains(&"looney"),
+        "{e}"
+    );
+    assert!(!proposed.contains(&"acme"), "{e}");
+    let o = hark(
+        dir.path(),
+        &["mention", "exclusions", "acme", "--accept", "Cartoon"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(e["accepted"], json!(["cartoon"]));
+    let newer = feed("Acme support is great, as always").replace(
+        "</channel>",
+        &format!(
+            "<item><guid>g4</guid><link>https://example.com/4</link><description>Acme cartoon reboot announced</description><pubDate>{0}</pubDate></item>\n<item><guid>g5</guid><link>https://example.com/5</link><description>Acme opened a new store</description><pubDate>{0}</pubDate></item></channel>",
+            now.to_rfc2822()
+        ),
+    );
+    server.route(
+        "/feed.xml",
+        Route::Script(vec![Reply::ok(newer, "application/rss+xml")]),
+    );
+    let o = hark(dir.path(), &["run", "--once", "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(s["unmatched"].as_u64().unwrap() >= 1, "{s}");
+    let texts: Vec<String> = search(&["--irrelevant"])["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(search(&[])["mentions"].as_array().unwrap())
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("new store")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("reboot")), "{texts:?}");
+    // Decisions made before stay: the handled mention is still handled.
+    assert_eq!(search(&["--status", "handled"])["total"], 2);
 }
 
 fn send_as(method: &str, url: &str, body: &str, token: Option<&str>) -> (u16, String) {

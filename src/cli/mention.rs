@@ -22,6 +22,21 @@ pub enum MentionCommand {
         after_help = "Examples:\n  hark mention set reddit:t3_abc --status handled --tag refund\n  hark mention set x:1 x:2 --irrelevant          # the other Acme: left out of counts and alerts\n  hark mention set vk:1_2 --sentiment negative   # correct the model\n  hark mention set vk:1_2 --sentiment model      # back to the model's answer\n\nDecisions are kept in the state store and survive re-collection and index rebuilds.\n`hark run` holds the index while it runs: use the web UI or API of `hark run --serve`."
     )]
     Set(SetArgs),
+    /// Words that set a query's irrelevant mentions apart; accept some to keep future
+    /// mentions containing them out of the query (from the next `hark run`).
+    #[command(
+        after_help = "Examples:\n  hark mention exclusions acme                       # proposals, and what is accepted\n  hark mention exclusions acme --accept cartoon --accept coyote"
+    )]
+    Exclusions {
+        /// The monitored query.
+        query: String,
+        /// Accept a word (repeatable).
+        #[arg(long, value_name = "WORD")]
+        accept: Vec<String>,
+        /// Remove an accepted word (repeatable).
+        #[arg(long, value_name = "WORD")]
+        remove: Vec<String>,
+    },
     /// Who changed what, when (newest first, JSON lines).
     Audit {
         /// At most this many entries.
@@ -69,6 +84,49 @@ pub fn run(cli: &Cli, a: &MentionArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match &a.command {
+        MentionCommand::Exclusions {
+            query,
+            accept,
+            remove,
+        } => {
+            let q = cfg.query(query).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cfg.queries.iter().map(|q| q.name.as_str()).collect();
+                usage(format!(
+                    "no query named `{query}`{}",
+                    crate::config::did_you_mean(query, &names)
+                ))
+            })?;
+            let index = MentionIndex::open_existing(&data.join("index"))?;
+            let state = StateStore::open(&data.join("state.redb"))?;
+            let current = state.exclusions()?.remove(&q.name);
+            let accepted = if accept.is_empty() && remove.is_empty() {
+                let mut v: Vec<String> = current.unwrap_or_default().into_iter().collect();
+                v.sort();
+                v
+            } else {
+                let words = crate::exclusions::apply_change(current, accept, remove)
+                    .map_err(|e| usage(e))?;
+                state.apply(&[
+                    crate::state::StateUpdate::Exclusions {
+                        query: q.name.clone(),
+                        words: words.clone(),
+                    },
+                    crate::state::StateUpdate::Audit(serde_json::json!({
+                        "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "by": who(), "action": "exclusions", "query": q.name,
+                        "accept": accept, "remove": remove,
+                    })),
+                ])?;
+                words
+            };
+            let proposed = crate::exclusions::propose(&index, &q, 20)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"query": q.name, "proposed": proposed, "accepted": accepted})
+            )?;
+            Ok(())
+        }
         MentionCommand::Audit { limit } => {
             let state = StateStore::open(&data.join("state.redb"))?;
             for e in state.audit(*limit)? {

@@ -34,6 +34,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/login", axum::routing::post(login_handler))
         .route("/api/delete", axum::routing::post(delete_handler))
         .route(
+            "/api/queries/{name}/exclusions",
+            get(exclusions_get_handler).post(exclusions_post_handler),
+        )
+        .route(
             "/api/saved-searches",
             get(saved_list_handler).post(saved_put_handler),
         )
@@ -449,6 +453,83 @@ async fn triage_ids(
             body: json!({"error": e}),
         })?;
     Ok(mentions)
+}
+
+fn query_config(app: &AppState, name: &str) -> Result<crate::config::QueryConfig, ApiError> {
+    app.config.query(name).cloned().ok_or_else(|| ApiError {
+        status: StatusCode::NOT_FOUND,
+        body: json!({"error": format!("no query named `{name}`")}),
+    })
+}
+
+/// `GET /api/queries/{name}/exclusions`: words that set the mentions marked irrelevant
+/// apart (`proposed`, with how many irrelevant and relevant mentions contain each), and the
+/// `accepted` ones.
+async fn exclusions_get_handler(
+    State(app): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let q = query_config(&app, &name)?;
+    let state = state_of(&app)?;
+    let app2 = app.clone();
+    blocking(move || {
+        let proposed =
+            crate::exclusions::propose(&app2.index, &q, 20).map_err(ApiError::internal)?;
+        let mut accepted: Vec<String> = state
+            .exclusions()
+            .map_err(ApiError::internal)?
+            .remove(&q.name)
+            .map(|w| w.into_iter().collect())
+            .unwrap_or_default();
+        accepted.sort();
+        Ok(axum::Json(
+            json!({"query": q.name, "proposed": proposed, "accepted": accepted}),
+        ))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExclusionChange {
+    #[serde(default)]
+    accept: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+/// `POST /api/queries/{name}/exclusions` `{"accept": [...], "remove": [...]}`: the accepted
+/// words after the change; they apply to mentions collected from the next `hark run` on.
+async fn exclusions_post_handler(
+    State(app): State<Arc<AppState>>,
+    caller: Option<axum::Extension<super::Caller>>,
+    Path(name): Path<String>,
+    body: Result<axum::Json<ExclusionChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let axum::Json(change) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let q = query_config(&app, &name)?;
+    let state = state_of(&app)?;
+    let by = by(&caller);
+    blocking(move || {
+        let words = crate::exclusions::apply_change(
+            state.exclusions().map_err(ApiError::internal)?.remove(&q.name),
+            &change.accept,
+            &change.remove,
+        )
+        .map_err(|e| ApiError::bad("accept", e))?;
+        let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        state
+            .apply(&[
+                crate::state::StateUpdate::Exclusions {
+                    query: q.name.clone(),
+                    words: words.clone(),
+                },
+                crate::state::StateUpdate::Audit(json!({"at": at, "by": by, "action": "exclusions", "query": q.name, "accept": change.accept, "remove": change.remove})),
+            ])
+            .map_err(ApiError::internal)?;
+        Ok(axum::Json(json!({"query": q.name, "accepted": words})))
+    })
+    .await
 }
 
 fn state_of(app: &AppState) -> Result<Arc<crate::state::StateStore>, ApiError> {

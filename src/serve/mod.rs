@@ -194,6 +194,9 @@ impl MentionWrites {
                     .map_err(|_| "the edit was not committed (the pipeline stopped)".to_string())
             }
             MentionWrites::Direct => {
+                // One edit at a time in this process: the index has one writer.
+                static WRITING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+                let _one_at_a_time = WRITING.lock().await;
                 let (index, state) = (index.clone(), state.clone());
                 if mentions.is_empty() {
                     // A deletion: `updates` carry the erased ids.
