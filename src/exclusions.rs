@@ -151,7 +151,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = MentionIndex::open_or_create(dir.path()).unwrap();
         let mut w = index.writer(1, 50).unwrap();
-        let mut add = |i: usize, text: &str, irrelevant: bool| {
+        let add = |i: usize, text: &str, irrelevant: bool| {
             let mut m = Mention::new(format!("t:{i}"), chrono::Utc::now());
             m.text = text.into();
             m.queries = vec!["acme".into()];

@@ -104,8 +104,8 @@ pub fn run(cli: &Cli, a: &MentionArgs) -> anyhow::Result<()> {
                 v.sort();
                 v
             } else {
-                let words = crate::exclusions::apply_change(current, accept, remove)
-                    .map_err(|e| usage(e))?;
+                let words =
+                    crate::exclusions::apply_change(current, accept, remove).map_err(usage)?;
                 state.apply(&[
                     crate::state::StateUpdate::Exclusions {
                         query: q.name.clone(),
