@@ -38,6 +38,7 @@ pub enum MentionCommand {
         remove: Vec<String>,
     },
     /// Who changed what, when (newest first, JSON lines).
+    #[command(after_help = "Example:\n  hark mention audit --limit 20")]
     Audit {
         /// At most this many entries.
         #[arg(long, default_value_t = 50)]

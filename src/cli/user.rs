@@ -19,7 +19,9 @@ pub enum UserCommand {
         after_help = "Examples:\n  hark user add ann --role editor     # prints {\"name\",\"role\",\"token\"}: hand the token to Ann\n  hark user add board --role viewer\n\nViewers read; editors also triage mentions; admins may do everything. Once a user\nexists, the API needs a token (Authorization: Bearer TOKEN); the UI asks for it once."
     )]
     Add {
+        /// The user's name (letters, digits, . _ - @).
         name: String,
+        /// viewer (reads), editor (also triages) or admin (everything).
         #[arg(long, value_name = "ROLE")]
         role: String,
         /// Also read a password for the web UI's log-in from stdin (first line, ≥ 10
@@ -28,9 +30,14 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// The users and their roles (JSON lines; tokens are never shown again).
+    #[command(after_help = "Example:\n  hark user list")]
     List,
     /// Remove a user: their token stops working (within 5 s on a running server).
-    Remove { name: String },
+    #[command(after_help = "Example:\n  hark user remove ann")]
+    Remove {
+        /// The user's name.
+        name: String,
+    },
 }
 
 pub fn run(cli: &Cli, a: &UserArgs) -> anyhow::Result<()> {
