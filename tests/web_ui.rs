@@ -426,8 +426,38 @@ fn search_and_dashboard_in_headless_chromium() {
     assert_eq!(d.result_ids(), ["appstore:ui1"]);
     d.screenshot("ui-triage.png");
 
+    // Saved searches and "alert me": the current search saved under a name, then made an
+    // alert rule, without leaving the page.
+    let wait_for = |js: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while d.script(&format!("return !!({js})")) != true {
+            assert!(Instant::now() < deadline, "never true: {js}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    d.goto(&format!("{base}/search?q=breach&query=globex"));
+    d.script("document.querySelector('#save-name').value = 'Breach watch'; document.querySelector('#save-search').click()");
+    wait_for("document.querySelector('#saved-msg').textContent.startsWith('Saved as')");
+    wait_for("document.querySelector('#saved-select').value === 'Breach watch'");
+    d.script("document.querySelector('#alert-me').click()");
+    wait_for("document.querySelector('#saved-msg').textContent.includes('saved-breach-watch')");
+    wait_for(
+        "[...document.querySelectorAll('#saved-select option')].some(o => o.textContent === 'Breach watch (alert)')",
+    );
+
     // Dashboard: charts drawn, share of voice for both queries, latest negatives listed.
     d.goto(&format!("{base}/dashboard?query=acme"));
+    // The team's activity: the triage and the saved search above.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let acts = d.script("return document.querySelector('#activity').textContent");
+        let t = acts.as_str().unwrap_or("");
+        if t.contains("triage") && t.contains("alert from search") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "activity: {acts}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let bars = d.script("return document.querySelectorAll('#chart-volume rect.bar').length");
     assert!(bars.as_u64().unwrap() > 0, "{bars}");
     let sov = d
@@ -455,6 +485,8 @@ fn search_and_dashboard_in_headless_chromium() {
         .iter()
         .map(|t| t.as_str().unwrap())
         .collect();
+    let alerts_text = d.script("return document.querySelector('#alerts').textContent");
+    assert!(!about.is_empty(), "alerts panel: {alerts_text}");
     assert_eq!(about[0], "data breach", "{about:?}");
     assert!(about.contains(&"passwords leaked"), "{about:?}");
     assert!(about.iter().all(|t| !t.contains("globex")), "{about:?}");

@@ -266,11 +266,24 @@ impl StateHandle {
                 if let Some(s) = current.upgrade() {
                     return Ok(s);
                 }
-                let s = StateStore::open(path).map(Arc::new).map_err(|e| {
-                    format!(
-                        "alert history is unavailable: {e} (while `hark run` holds the state store, serve it with `hark run --serve`)"
-                    )
-                })?;
+                // The store another request of this process just released may still be
+                // closing (redb frees its lock when the last handle is dropped): a few short
+                // retries tell that apart from another process holding it.
+                let mut attempt = 0;
+                let s = loop {
+                    match StateStore::open(path) {
+                        Ok(s) => break Arc::new(s),
+                        Err(_) if attempt < 20 => {
+                            attempt += 1;
+                            std::thread::sleep(std::time::Duration::from_millis(25));
+                        }
+                        Err(e) => {
+                            return Err(format!(
+                                "the state store is unavailable: {e} (while `hark run` holds it, serve with `hark run --serve`)"
+                            ));
+                        }
+                    }
+                };
                 *current = Arc::downgrade(&s);
                 Ok(s)
             }

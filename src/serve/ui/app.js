@@ -567,6 +567,96 @@
     return row;
   }
 
+  // Saved searches: the list (to open one), "Save search" (the current filters under a
+  // name), "Alert me" (the selected saved search becomes a keyword rule, or a volume rule
+  // when it has no text).
+  let savedList = [];
+  async function loadSaved() {
+    const sel = $('saved-select');
+    try {
+      const r = await api('/api/saved-searches');
+      savedList = r && Array.isArray(r.saved) ? r.saved : [];
+    } catch (_) {
+      savedList = [];
+    }
+    const keep = sel.value;
+    clear(sel);
+    const first = el('option', null, 'Open…');
+    first.value = '';
+    sel.appendChild(first);
+    for (const s of savedList) {
+      const o = el('option', null, str(s.name) + (s.alert ? ' (alert)' : ''));
+      o.value = str(s.name);
+      sel.appendChild(o);
+    }
+    sel.value = savedList.some((s) => s.name === keep) ? keep : '';
+    $('alert-me').disabled = !sel.value;
+  }
+
+  function savedMessage(text) {
+    $('saved-msg').textContent = text;
+  }
+
+  function initSaved() {
+    $('saved-select').addEventListener('change', () => {
+      const s = savedList.find((x) => x.name === $('saved-select').value);
+      $('alert-me').disabled = !s;
+      if (s && s.params && typeof s.params === 'object') {
+        const p = {};
+        for (const k of SEARCH_KEYS) if (s.params[k]) p[k] = String(s.params[k]);
+        navigate(pageLink('/search', p));
+      }
+    });
+    $('save-search').addEventListener('click', async () => {
+      const name = $('save-name').value.trim();
+      if (!name) {
+        savedMessage('Give the search a name first.');
+        return;
+      }
+      const st = searchState();
+      const search = {};
+      for (const k of SEARCH_KEYS) if (st[k]) search[k] = st[k];
+      try {
+        await apiSend('POST', '/api/saved-searches', { name, search });
+        $('save-name').value = '';
+        savedMessage('Saved as “' + name + '”.');
+        await loadSaved();
+        $('saved-select').value = name;
+        $('alert-me').disabled = false;
+      } catch (e) {
+        savedMessage('Could not save: ' + e.message);
+      }
+    });
+    $('alert-me').addEventListener('click', async () => {
+      const s = savedList.find((x) => x.name === $('saved-select').value);
+      if (!s) return;
+      const kind = s.params && s.params.q ? 'keyword' : 'volume';
+      try {
+        const r = await apiSend('POST', '/api/saved-searches/' + encodeURIComponent(s.name) + '/alert', { kind });
+        savedMessage('Alert rule “' + str(r && r.rule) + '” created: hark run evaluates it from now on.');
+        await loadSaved();
+      } catch (e) {
+        savedMessage('Could not create the alert: ' + e.message);
+      }
+    });
+  }
+
+  function drawActivity(list, entries) {
+    clear(list);
+    if (!entries.length) {
+      list.appendChild(el('li', 'nodata', 'No changes yet.'));
+      return;
+    }
+    for (const e of entries) {
+      const li = el('li', null);
+      li.appendChild(el('bdi', 'who', str(e.by) || 'someone'));
+      const what = str(e.action).replace(/_/g, ' ') + (e.count ? ' ×' + fmtInt(e.count) : '') + (e.name ? ' “' + str(e.name) + '”' : '');
+      li.appendChild(document.createTextNode(' ' + what + ' '));
+      if (e.at) li.appendChild(timeEl(str(e.at)));
+      list.appendChild(li);
+    }
+  }
+
   function selectedIds() {
     return [...document.querySelectorAll('#results input.select:checked')].map((c) => c.dataset.id);
   }
@@ -846,6 +936,8 @@
       navigate(pageLink('/search', p));
       $('total').scrollIntoView({ block: 'nearest' });
     };
+    initSaved();
+    loadSaved();
     $('bulk-status').addEventListener('change', () => {
       const v = $('bulk-status').value;
       $('bulk-status').value = '';
@@ -1263,6 +1355,10 @@
 
     const range = { since: apiSince(st.since), until: apiUntil(st.until) };
     const qp = Object.assign({ query: st.query }, range);
+    // Team activity (who triaged what): shown when the server keeps an audit log.
+    api('/api/audit', { limit: 10 })
+      .then((r) => drawActivity($('activity'), r && Array.isArray(r.entries) ? r.entries : []))
+      .catch(() => drawActivity($('activity'), []));
     const [stats, sov, tops, topa, alerts, neg] = await Promise.allSettled([
       api('/api/stats', Object.assign({ interval: st.interval }, qp)),
       api('/api/share-of-voice', range),
