@@ -453,7 +453,9 @@ fn enrich_batch(
     // What the deployment must not keep: mentions erased on request (`hark delete`), and
     // mentions older than `[storage].retention`.
     if let Some(keep) = retention.and_then(|r| chrono::Duration::from_std(r).ok()) {
-        let horizon = chrono::Utc::now() - keep;
+        let horizon = chrono::Utc::now()
+            .checked_sub_signed(keep)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
         let before = batch.mentions.len();
         batch.mentions.retain(|m| m.published_at >= horizon);
         counts.skipped_expired += (before - batch.mentions.len()) as u64;
@@ -656,8 +658,10 @@ pub async fn run_with_edits(
         tokio::spawn(async move {
             let mut deleted = 0u64;
             loop {
-                let horizon = chrono::Utc::now()
-                    - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+                let horizon = chrono::Duration::from_std(keep)
+                    .ok()
+                    .and_then(|k| chrono::Utc::now().checked_sub_signed(k))
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
                 let idx = index.clone();
                 let sel = crate::index::erase::Selection {
                     before: Some(horizon),

@@ -98,6 +98,21 @@ pub fn alert_rule(
     Ok((rule, text))
 }
 
+/// A saved search as the API shows it: its alert rule by name and channel descriptions
+/// (`webhook slack https://hooks.slack.com/…`), never the rule's TOML, whose webhook URL is
+/// a credential.
+pub fn public_view(s: &SavedSearch, queries: &[QueryConfig]) -> serde_json::Value {
+    let alert = s.alert.as_ref().map(|a| {
+        let label = format!("saved search `{}`", s.name);
+        let channels: Vec<String> =
+            crate::config::load_alert_str(Path::new(&label), &a.toml, queries)
+                .map(|r| r.channels.iter().map(|c| c.describe()).collect())
+                .unwrap_or_default();
+        serde_json::json!({"rule": a.rule, "channels": channels})
+    });
+    serde_json::json!({"name": s.name, "params": s.params, "by": s.by, "at": s.at, "alert": alert})
+}
+
 /// The alert rules of the saved searches (a rule that no longer validates, its query
 /// removed say, is skipped with a warning).
 pub fn rules(saved: &[SavedSearch], config: &Config) -> Vec<AlertRule> {
@@ -170,5 +185,25 @@ mod tests {
         let unknown = saved(&[("q", "x"), ("query", "globex")]);
         assert!(alert_rule(&unknown, "keyword", None, &[], &queries).is_err());
         assert!(valid_name("Outage talk") && !valid_name("a/b") && !valid_name(" "));
+        // The API view never shows a webhook URL (its path is the credential).
+        let mut with_hook = s.clone();
+        let (rule, toml) = alert_rule(
+            &s,
+            "keyword",
+            Some("https://hooks.slack.com/services/T0/B0/SECRETPATH"),
+            &[],
+            &queries,
+        )
+        .unwrap();
+        with_hook.alert = Some(SavedAlert {
+            rule: rule.name,
+            toml,
+        });
+        let shown = public_view(&with_hook, &queries).to_string();
+        assert!(!shown.contains("SECRETPATH"), "{shown}");
+        assert!(
+            shown.contains("saved-outage-talk") && shown.contains("hooks.slack.com"),
+            "{shown}"
+        );
     }
 }

@@ -133,6 +133,18 @@ fn open_guarded(path: &Path) -> Result<Database, String> {
     }
 }
 
+/// A stored JSON record, or None with a warning naming the table (a record written by a
+/// newer or damaged version is skipped, said so, and the rest is read).
+fn decode<T: serde::de::DeserializeOwned>(table: &str, bytes: &[u8]) -> Option<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(table, error = %e, "unreadable state record skipped");
+            None
+        }
+    }
+}
+
 fn key2(a: &str, b: &str) -> String {
     format!("{a}\u{1f}{b}")
 }
@@ -228,7 +240,7 @@ impl StateStore {
         ids.iter()
             .map(|id| {
                 let v = t.get(*id).map_err(|e| self.err(e))?;
-                Ok(v.and_then(|v| serde_json::from_slice(v.value()).ok()))
+                Ok(v.and_then(|v| decode("triage", v.value())))
             })
             .collect()
     }
@@ -241,7 +253,7 @@ impl StateStore {
         let mut out = Vec::new();
         for row in t.iter().map_err(|e| self.err(e))? {
             let (k, v) = row.map_err(|e| self.err(e))?;
-            if let Ok(tr) = serde_json::from_slice(v.value()) {
+            if let Some(tr) = decode("triage", v.value()) {
                 out.push((k.value().to_string(), tr));
             }
         }
@@ -256,7 +268,7 @@ impl StateStore {
         let mut out = crate::exclusions::Accepted::new();
         for row in t.iter().map_err(|e| self.err(e))? {
             let (k, v) = row.map_err(|e| self.err(e))?;
-            if let Ok(words) = serde_json::from_str::<Vec<String>>(v.value())
+            if let Some(words) = decode::<Vec<String>>("exclusions", v.value().as_bytes())
                 && !words.is_empty()
             {
                 out.insert(k.value().to_string(), words.into_iter().collect());
@@ -273,7 +285,7 @@ impl StateStore {
         let mut out = Vec::new();
         for row in t.iter().map_err(|e| self.err(e))? {
             let (_, v) = row.map_err(|e| self.err(e))?;
-            if let Ok(s) = serde_json::from_str(v.value()) {
+            if let Some(s) = decode("saved_searches", v.value().as_bytes()) {
                 out.push(s);
             }
         }
@@ -288,7 +300,7 @@ impl StateStore {
         let mut out = Vec::new();
         for row in t.iter().map_err(|e| self.err(e))? {
             let (_, v) = row.map_err(|e| self.err(e))?;
-            if let Ok(u) = serde_json::from_str(v.value()) {
+            if let Some(u) = decode("users", v.value().as_bytes()) {
                 out.push(u);
             }
         }
@@ -303,7 +315,7 @@ impl StateStore {
         let mut out = Vec::new();
         for row in t.iter().map_err(|e| self.err(e))?.rev().take(limit) {
             let (_, v) = row.map_err(|e| self.err(e))?;
-            if let Ok(j) = serde_json::from_str(v.value()) {
+            if let Some(j) = decode("audit", v.value().as_bytes()) {
                 out.push(j);
             }
         }

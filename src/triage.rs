@@ -177,15 +177,19 @@ pub fn corrections(
     Ok(out)
 }
 
-/// Writes prepared triage with a writer of its own (the CLI, a standalone `hark serve`):
+/// Writes prepared edits (deletions `retract`, then `mentions`) with a writer of its own (the CLI, a standalone `hark serve`):
 /// fails while another process (`hark run`) holds the index.
 pub fn write_direct(
     index: &crate::index::MentionIndex,
     state: &crate::state::StateStore,
+    retract: &[String],
     mentions: &[Mention],
     updates: &[crate::state::StateUpdate],
 ) -> Result<(), TriageError> {
     let mut writer = index.writer(1, 50)?;
+    for id in retract {
+        index.delete(&writer, id);
+    }
     for m in mentions {
         index.upsert(&writer, m)?;
     }

@@ -939,6 +939,14 @@ fn saved_search_alerts_without_editing_files() {
         assert_eq!(list["saved"][0]["name"], "Outage talk");
         assert_eq!(list["saved"][0]["params"]["query"], "acme");
         assert_eq!(list["saved"][0]["alert"]["rule"], "saved-outage-talk");
+        // The webhook URL (a credential) is never shown, only described.
+        assert!(!list.to_string().contains("/hook"), "{list}");
+        assert!(
+            list["saved"][0]["alert"]["channels"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("webhook")
+        );
     }
     // New mentions that the saved search finds; the daemon's evaluation raises the rule.
     let now = chrono::Utc::now();

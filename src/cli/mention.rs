@@ -194,7 +194,7 @@ pub fn run(cli: &Cli, a: &MentionArgs) -> anyhow::Result<()> {
                         }
                         other => anyhow::Error::new(other),
                     })?;
-            triage::write_direct(&index, &state, &mentions, &updates).map_err(|e| busy(&e))?;
+            triage::write_direct(&index, &state, &[], &mentions, &updates).map_err(|e| busy(&e))?;
             for m in &mentions {
                 writeln!(out, "{}", serde_json::to_string(m)?)?;
             }

@@ -446,7 +446,7 @@ async fn triage_ids(
     })
     .await?;
     app.writes
-        .write(&app.index, &state, mentions.clone(), updates)
+        .write(&app.index, &state, mentions.clone(), Vec::new(), updates)
         .await
         .map_err(|e| ApiError {
             status: StatusCode::CONFLICT,
@@ -545,7 +545,11 @@ async fn saved_list_handler(
 ) -> Result<axum::Json<Value>, ApiError> {
     let state = state_of(&app)?;
     let saved = blocking(move || state.saved_searches().map_err(ApiError::internal)).await?;
-    Ok(axum::Json(json!({"saved": saved})))
+    let shown: Vec<Value> = saved
+        .iter()
+        .map(|s| crate::saved::public_view(s, &app.config.queries))
+        .collect();
+    Ok(axum::Json(json!({"saved": shown})))
 }
 
 #[derive(serde::Deserialize)]
@@ -616,7 +620,7 @@ async fn saved_put_handler(
             .find(|s| s.name == put.name.trim())
             .and_then(|s| s.alert),
     };
-    let out = serde_json::to_value(&saved).map_err(ApiError::internal)?;
+    let out = crate::saved::public_view(&saved, &app.config.queries);
     let updates = vec![
         crate::state::StateUpdate::SavedPut(saved),
         crate::state::StateUpdate::Audit(
@@ -835,7 +839,7 @@ async fn delete_handler(
         "ids": ids.iter().take(1000).collect::<Vec<_>>(),
     })));
     app.writes
-        .write(&app.index, &state, Vec::new(), updates)
+        .write(&app.index, &state, Vec::new(), ids.clone(), updates)
         .await
         .map_err(|e| ApiError {
             status: StatusCode::CONFLICT,

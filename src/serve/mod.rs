@@ -130,7 +130,12 @@ impl UserCache {
         {
             return map.clone();
         }
-        let fresh = state.get().ok().and_then(|s| s.users().ok()).map(|users| {
+        let fresh = state
+            .get()
+            .and_then(|s| s.users().map_err(|e| e.to_string()))
+            .inspect_err(|e| tracing::warn!(error = %e, "cannot re-read the users: the last known ones stay in force"))
+            .ok()
+            .map(|users| {
             Arc::new(
                 users
                     .into_iter()
@@ -165,23 +170,12 @@ impl MentionWrites {
         index: &Arc<MentionIndex>,
         state: &Arc<StateStore>,
         mentions: Vec<crate::mention::Mention>,
+        retract: Vec<String>,
         updates: Vec<crate::state::StateUpdate>,
     ) -> Result<(), String> {
         match self {
             MentionWrites::Pipeline(tx) => {
                 let (done, wait) = tokio::sync::oneshot::channel();
-                // A deletion (no mentions) retracts the ids its updates erase.
-                let retract = if mentions.is_empty() {
-                    updates
-                        .iter()
-                        .filter_map(|u| match u {
-                            crate::state::StateUpdate::Erased { id, .. } => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
                 tx.send(crate::pipeline::Enriched {
                     mentions,
                     checkpoint: updates,
@@ -198,30 +192,13 @@ impl MentionWrites {
                 static WRITING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
                 let _one_at_a_time = WRITING.lock().await;
                 let (index, state) = (index.clone(), state.clone());
-                if mentions.is_empty() {
-                    // A deletion: `updates` carry the erased ids.
-                    let ids: Vec<String> = updates
-                        .iter()
-                        .filter_map(|u| match u {
-                            crate::state::StateUpdate::Erased { id, .. } => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    return tokio::task::spawn_blocking(move || {
-                        crate::index::erase::delete(&index, &ids)
-                            .map_err(|e| e.to_string())
-                            .and_then(|()| state.apply(&updates).map_err(|e| e.to_string()))
-                            .map_err(|e| format!("{e} (a separate `hark run` holds the index: serve with `hark run --serve`)"))
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                }
                 tokio::task::spawn_blocking(move || {
-                    crate::triage::write_direct(&index, &state, &mentions, &updates).map_err(|e| {
-                        format!(
-                            "{e} (a separate `hark run` holds the index: serve with `hark run --serve` to edit mentions)"
-                        )
-                    })
+                    crate::triage::write_direct(&index, &state, &retract, &mentions, &updates)
+                        .map_err(|e| {
+                            format!(
+                                "{e} (a separate `hark run` holds the index: serve with `hark run --serve` to edit mentions)"
+                            )
+                        })
                 })
                 .await
                 .map_err(|e| e.to_string())?

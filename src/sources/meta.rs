@@ -34,7 +34,7 @@ pub fn usage_wait(headers: &HeaderMap) -> Option<Duration> {
             .filter_map(|k| usage.get(*k).and_then(Value::as_f64))
             .fold(0.0_f64, f64::max);
         let w = if announced > 0 {
-            Some(Duration::from_secs(announced * 60))
+            Some(Duration::from_secs(announced.saturating_mul(60)))
         } else if used >= PAUSE_AT_PERCENT {
             Some(PAUSE)
         } else {
@@ -102,6 +102,9 @@ mod tests {
             usage_wait(&headers(&[("x-business-use-case-usage", buc)])),
             Some(Duration::from_secs(17 * 60))
         );
+        // An absurd announced time does not overflow (the poll then ends: longer than a poll waits).
+        let huge = r#"{"1": [{"call_count": 100, "estimated_time_to_regain_access": 18446744073709551615}]}"#;
+        assert!(usage_wait(&headers(&[("x-business-use-case-usage", huge)])).is_some());
         // Unreadable headers are ignored, not fatal.
         assert_eq!(usage_wait(&headers(&[("x-app-usage", "n/a")])), None);
     }
