@@ -81,8 +81,14 @@ fn improve_message(msg: &str) -> String {
     };
     let unknown = &rest[..end];
     let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+    unknown_key_message(unknown, &expected)
+}
+
+/// "unknown key `x`" with the closest known key, or the list of them, and a reminder that
+/// secrets go in environment variables named by a `*_env` key.
+fn unknown_key_message(unknown: &str, expected: &[&str]) -> String {
     let mut out = format!("unknown key `{unknown}`");
-    if let Some(best) = suggest(unknown, &expected) {
+    if let Some(best) = suggest(unknown, expected) {
         out.push_str(&format!(", did you mean `{best}`?"));
     } else if !expected.is_empty() {
         out.push_str(&format!(" (known keys: {})", expected.join(", ")));
@@ -101,22 +107,7 @@ fn improve_message(msg: &str) -> String {
     out
 }
 
-/// The closest candidate by edit distance, if close enough to be a likely typo.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4) || c.starts_with(word) && word.len() >= 3)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// ", did you mean `x`?" when a candidate is close to `word`, else nothing.
-pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    suggest(word, candidates)
-        .map(|b| format!(", did you mean `{b}`?"))
-        .unwrap_or_default()
-}
+pub use crate::fields::{did_you_mean, suggest};
 
 fn parse_duration_at(
     file: &SourceFile,
@@ -146,7 +137,7 @@ struct MainFile {
     #[serde(default)]
     server: ServerConfig,
     #[serde(default)]
-    sources: Vec<Spanned<SourceFileEntry>>,
+    sources: Vec<Spanned<crate::fields::Table>>,
     /// `[[reports]]`: scheduled reports (see [`crate::report::schedule`]).
     #[serde(default)]
     reports: Vec<Spanned<crate::report::schedule::ReportScheduleFile>>,
@@ -217,28 +208,7 @@ struct HttpFile {
 
 pub use crate::http::settings::HttpConfig;
 
-/// Parses `512KB`, `10MB`, `1GB`, or a plain number of bytes.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid size `{s}` (e.g. `10MB`)"))?;
-    let mult = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "KB" | "KIB" | "K" => 1024,
-        "MB" | "MIB" | "M" => 1024 * 1024,
-        "GB" | "GIB" | "G" => 1024 * 1024 * 1024,
-        _ => {
-            return Err(format!(
-                "invalid size `{s}`: unknown unit (use B, KB, MB or GB)"
-            ));
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("invalid size `{s}`: too large"))
-}
+pub use crate::fields::parse_size;
 
 pub use crate::sentiment::settings::{DEFAULT_BERT_MODEL, SentimentConfig};
 
@@ -307,158 +277,32 @@ pub fn source_kinds() -> Vec<&'static str> {
     crate::sources::KINDS.iter().map(|k| k.name).collect()
 }
 
-/// Whether the kind-specific setting `field` applies to `kind`.
-fn field_applies(field: &str, kind: &str) -> bool {
-    crate::sources::kind(kind).is_some_and(|k| k.keys.contains(&field))
-}
-
-#[derive(Debug, Clone, Deserialize)]
+/// The keys every `[[sources]]` entry takes; the others belong to its kind.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SourceFileEntry {
-    name: Spanned<String>,
-    kind: Spanned<String>,
-    #[serde(default)]
-    interval: Option<Spanned<String>>,
-    #[serde(default)]
-    base_url: Option<Spanned<String>>,
+struct CommonSourceKeys {
+    name: String,
+    #[allow(dead_code)] // read from the table before, to pick the kind
+    kind: String,
+    interval: Option<Period>,
+    base_url: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
-    /// `feed`: the feed URLs.
-    #[serde(default)]
-    urls: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    max_pages: Option<Spanned<usize>>,
-    #[serde(default)]
-    page_size: Option<Spanned<usize>>,
-    #[serde(default)]
-    backfill: Option<Spanned<String>>,
-    #[serde(default)]
-    token_env: Option<Spanned<String>>,
-    #[serde(default)]
-    key_env: Option<Spanned<String>>,
-    #[serde(default)]
-    client_id_env: Option<Spanned<String>>,
-    #[serde(default)]
-    client_secret_env: Option<Spanned<String>>,
-    #[serde(default)]
-    password_env: Option<Spanned<String>>,
-    #[serde(default)]
-    identifier: Option<Spanned<String>>,
-    #[serde(default)]
-    subreddits: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    tags: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    channels: Option<Spanned<Vec<String>>>,
-    /// `appstore`: app ids; `googleplay`: package names.
-    #[serde(default)]
-    apps: Option<Spanned<Vec<String>>>,
-    /// `appstore`, `googleplay`: storefront countries (ISO 3166 alpha-2).
-    #[serde(default)]
-    countries: Option<Spanned<Vec<String>>>,
-    /// `googleplay`: the language reviews are asked in.
-    #[serde(default)]
-    language: Option<Spanned<String>>,
-    /// `trustpilot`: business unit ids.
-    #[serde(default)]
-    businesses: Option<Spanned<Vec<String>>>,
-    /// `facebook`: page ids or names.
-    #[serde(default)]
-    pages: Option<Spanned<Vec<String>>>,
-    /// `ok`: group ids.
-    #[serde(default)]
-    groups: Option<Spanned<Vec<String>>>,
-    /// `instagram`: business or creator accounts to follow (business discovery).
-    #[serde(default)]
-    accounts: Option<Spanned<Vec<String>>>,
-    /// `instagram`: the Instagram business account id the requests are made as.
-    #[serde(default)]
-    account_id: Option<Spanned<String>>,
     /// Queries every item of this source belongs to (any kind).
     #[serde(default)]
-    queries: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    site: Option<Spanned<String>>,
-    #[serde(default)]
-    latest: Option<Spanned<bool>>,
-    #[serde(default)]
-    comments: Option<Spanned<bool>>,
-    #[serde(default)]
-    seeds: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    allow: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    max_depth: Option<Spanned<usize>>,
-    #[serde(default)]
-    recrawl: Option<Spanned<String>>,
-    #[serde(default)]
-    delay: Option<Spanned<String>>,
-    #[serde(default)]
-    concurrency: Option<Spanned<usize>>,
-    #[serde(default)]
-    max_page_size: Option<Spanned<String>>,
-    #[serde(default)]
-    forum: Option<Spanned<String>>,
-    #[serde(default)]
-    selectors: Option<Spanned<Selectors>>,
+    queries: Vec<String>,
 }
 
 /// CSS selectors that cut a forum thread page into posts (`[sources.selectors]`): the
 /// crawler's own rule spec, so that the crawler does not depend on the config loader.
 pub use crate::crawl::forum::RuleSpec as Selectors;
 
-impl SourceFileEntry {
-    /// The kind-specific keys present, with where they start.
-    fn kind_fields(&self) -> Vec<(&'static str, usize)> {
-        fn at<T>(name: &'static str, v: &Option<Spanned<T>>) -> Option<(&'static str, usize)> {
-            v.as_ref().map(|v| (name, v.span().start))
-        }
-        [
-            at("urls", &self.urls),
-            at("max_pages", &self.max_pages),
-            at("page_size", &self.page_size),
-            at("backfill", &self.backfill),
-            at("token_env", &self.token_env),
-            at("key_env", &self.key_env),
-            at("client_id_env", &self.client_id_env),
-            at("client_secret_env", &self.client_secret_env),
-            at("password_env", &self.password_env),
-            at("identifier", &self.identifier),
-            at("subreddits", &self.subreddits),
-            at("tags", &self.tags),
-            at("channels", &self.channels),
-            at("apps", &self.apps),
-            at("countries", &self.countries),
-            at("language", &self.language),
-            at("businesses", &self.businesses),
-            at("pages", &self.pages),
-            at("groups", &self.groups),
-            at("accounts", &self.accounts),
-            at("account_id", &self.account_id),
-            at("site", &self.site),
-            at("latest", &self.latest),
-            at("comments", &self.comments),
-            at("seeds", &self.seeds),
-            at("allow", &self.allow),
-            at("max_depth", &self.max_depth),
-            at("recrawl", &self.recrawl),
-            at("delay", &self.delay),
-            at("concurrency", &self.concurrency),
-            at("max_page_size", &self.max_page_size),
-            at("forum", &self.forum),
-            at("selectors", &self.selectors),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
-    }
-}
-
 fn yes() -> bool {
     true
 }
 
-pub use crate::sources::settings::{ApiOptions, SourceConfig, WebOptions};
+use crate::fields::{FieldError, Fields, Period};
+pub use crate::sources::settings::{CheckContext, Paging, SourceConfig};
 
 // ---------------------------------------------------------------------------------------------
 // queries/*.toml
@@ -825,11 +669,15 @@ impl Config {
         }
         let mut sources: Vec<SourceConfig> = Vec::new();
         for entry in &main.sources {
-            let s = entry.get_ref();
-            let src = build_source(&file, s, default_interval)?;
+            let src = build_source(&file, entry, default_interval)?;
             if sources.iter().any(|p| p.name == src.name) {
+                let at = entry
+                    .get_ref()
+                    .iter()
+                    .find(|(k, _)| k.get_ref() == "name")
+                    .map_or(entry.span().start, |(_, v)| v.span().start);
                 return Err(file.error_at(
-                    Some(s.name.span().start),
+                    Some(at),
                     format!("source name `{}` is used twice", src.name),
                 ));
             }
@@ -932,329 +780,127 @@ fn build_http(file: &SourceFile, h: HttpFile) -> Result<HttpConfig, ConfigError>
     Ok(c)
 }
 
+/// Reads one `[[sources]]` entry: the common keys here, the paging keys into
+/// [`Paging`], the rest into the kind's settings struct (see `sources::KINDS`). Every
+/// error points at the key it is about.
 fn build_source(
     file: &SourceFile,
-    s: &SourceFileEntry,
+    entry: &Spanned<crate::fields::Table>,
     default_interval: Duration,
 ) -> Result<SourceConfig, ConfigError> {
-    let kind = s.kind.get_ref().as_str();
+    let table = entry.get_ref();
+    let key_at = |key: &str| {
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(k, v)| (k.span().start, v.span().start))
+    };
+    let locate = |e: FieldError| -> ConfigError {
+        let at = match &e {
+            FieldError::Value { key, .. } => key_at(key).map(|(_, v)| v),
+            _ => e.key().and_then(key_at).map(|(k, _)| k),
+        };
+        file.error_at(Some(at.unwrap_or(entry.span().start)), e.to_string())
+    };
+    let Some(kind_value) = table
+        .iter()
+        .find(|(k, _)| k.get_ref() == "kind")
+        .map(|(_, v)| v)
+    else {
+        return Err(locate(FieldError::Missing("kind")));
+    };
+    let Some(kind_name) = kind_value.get_ref().as_str() else {
+        return Err(locate(FieldError::invalid(
+            "kind",
+            "`kind` must be a string",
+        )));
+    };
     let kinds = source_kinds();
-    if !kinds.contains(&kind) {
-        let mut msg = format!("unknown source kind `{kind}`");
-        if let Some(best) = suggest(kind, &kinds) {
+    let Some(kind) = crate::sources::kind(kind_name) else {
+        let mut msg = format!("unknown source kind `{kind_name}`");
+        if let Some(best) = suggest(kind_name, &kinds) {
             msg.push_str(&format!(", did you mean `{best}`?"));
         } else {
             msg.push_str(&format!(" (known kinds: {})", kinds.join(", ")));
         }
-        return Err(file.error_at(Some(s.kind.span().start), msg));
-    }
-    let name = s.name.get_ref().trim().to_string();
-    if name.is_empty() {
-        return Err(file.error_at(Some(s.name.span().start), "source `name` is empty"));
-    }
-    for (field, at) in s.kind_fields() {
-        if !field_applies(field, kind) {
-            let users: Vec<&str> = kinds
-                .iter()
-                .copied()
-                .filter(|k| field_applies(field, k))
-                .collect();
-            return Err(file.error_at(
-                Some(at),
-                format!(
-                    "`{field}` is not a setting of `{kind}` sources (it is used by: {})",
-                    users.join(", ")
-                ),
-            ));
-        }
-    }
-    let api = build_api_options(file, s)?;
-    let web = if kind == "web" {
-        build_web_options(file, s, &name)?
-    } else {
-        WebOptions::default()
+        return Err(file.error_at(Some(kind_value.span().start), msg));
     };
-    if kind == "discourse" && s.base_url.is_none() {
-        return Err(file.error_at(
-            Some(s.kind.span().start),
-            format!(
-                "discourse source `{name}` needs `base_url` = the forum's address (e.g. \"https://forum.example.com\")"
-            ),
-        ));
-    }
-    let interval = match &s.interval {
-        Some(v) => {
-            let d = parse_duration_at(file, v, "interval")?;
-            if d < Duration::from_secs(1) {
-                return Err(file.error_at(
-                    Some(v.span().start),
-                    "`interval` must be at least 1s (a source polled without pause would hammer its server)",
-                ));
-            }
-            d
+
+    let common_keys = crate::fields::struct_fields::<CommonSourceKeys>();
+    let own_keys = (kind.fields)();
+    let (mut common, mut paging, mut own) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, v) in table {
+        let key = k.get_ref().as_str();
+        if common_keys.contains(&key) {
+            common.push((k, v));
+        } else if kind.paging.contains(&key) {
+            paging.push((k, v));
+        } else if own_keys.contains(&key) {
+            own.push((k, v));
+        } else {
+            let users: Vec<&str> = crate::sources::KINDS
+                .iter()
+                .filter(|other| other.keys().contains(&key))
+                .map(|other| other.name)
+                .collect();
+            let msg = if users.is_empty() {
+                let mut known = common_keys.to_vec();
+                known.extend(kind.keys());
+                unknown_key_message(key, &known)
+            } else {
+                format!(
+                    "`{key}` is not a setting of `{kind_name}` sources (it is used by: {})",
+                    users.join(", ")
+                )
+            };
+            return Err(file.error_at(Some(k.span().start), msg));
         }
+    }
+
+    let common: CommonSourceKeys = Fields::new(common).read().map_err(locate)?;
+    let name = common.name.trim().to_string();
+    if name.is_empty() {
+        return Err(locate(FieldError::invalid(
+            "name",
+            "source `name` is empty",
+        )));
+    }
+    let interval = match common.interval {
+        Some(Period(d)) if d < Duration::from_secs(1) => {
+            return Err(locate(FieldError::invalid(
+                "interval",
+                "`interval` must be at least 1s (a source polled without pause would hammer its server)",
+            )));
+        }
+        Some(Period(d)) => d,
         None => default_interval,
     };
-    let base_url = match &s.base_url {
-        Some(v) => Some(
-            parse_http_url(v.get_ref())
-                .map_err(|e| file.error_at(Some(v.span().start), format!("`base_url`: {e}")))?,
+    let base_url = match &common.base_url {
+        Some(u) => Some(
+            crate::fields::parse_http_url(u)
+                .map_err(|e| locate(FieldError::invalid("base_url", format!("`base_url`: {e}"))))?,
         ),
         None => None,
     };
-    let urls = s
-        .urls
-        .as_ref()
-        .map(|u| u.get_ref().clone())
-        .unwrap_or_default();
-    if kind == "feed" {
-        if urls.is_empty() {
-            let at = s
-                .urls
-                .as_ref()
-                .map(|u| u.span().start)
-                .unwrap_or(s.kind.span().start);
-            return Err(file.error_at(
-                Some(at),
-                format!("feed source `{name}` needs `urls = [\"https://...\"]`"),
-            ));
-        }
-        for u in &urls {
-            // With a base_url, relative feed paths are allowed (they resolve against it).
-            if base_url.is_none() {
-                parse_http_url(u).map_err(|e| {
-                    file.error_at(
-                        s.urls.as_ref().map(|x| x.span().start),
-                        format!("`urls`: {e}"),
-                    )
-                })?;
-            }
-        }
-    }
+    let paging: Paging = Fields::new(paging).read().map_err(locate)?;
+    paging.check().map_err(locate)?;
+    let settings = (kind.read)(
+        Fields::new(own),
+        &CheckContext {
+            name: &name,
+            base_url: base_url.as_ref(),
+        },
+    )
+    .map_err(locate)?;
     Ok(SourceConfig {
         name,
-        kind: kind.to_string(),
         interval,
         base_url,
-        enabled: s.enabled,
-        urls,
-        api,
-        web,
-        queries: s
-            .queries
-            .as_ref()
-            .map(|v| v.get_ref().clone())
-            .unwrap_or_default(),
+        enabled: common.enabled,
+        queries: common.queries,
+        paging,
+        settings,
     })
-}
-
-fn build_web_options(
-    file: &SourceFile,
-    s: &SourceFileEntry,
-    name: &str,
-) -> Result<WebOptions, ConfigError> {
-    let mut o = WebOptions::default();
-    let seeds = s.seeds.as_ref().ok_or_else(|| {
-        file.error_at(
-            Some(s.kind.span().start),
-            format!(
-                "web source `{name}` needs `seeds = [\"https://...\"]` (start pages or sitemaps)"
-            ),
-        )
-    })?;
-    if seeds.get_ref().is_empty() {
-        return Err(file.error_at(Some(seeds.span().start), "`seeds` is empty"));
-    }
-    for u in seeds.get_ref() {
-        if s.base_url.is_none() {
-            parse_http_url(u)
-                .map_err(|e| file.error_at(Some(seeds.span().start), format!("`seeds`: {e}")))?;
-        }
-    }
-    o.seeds = seeds.get_ref().clone();
-    if let Some(a) = &s.allow {
-        for rule in a.get_ref() {
-            crate::crawl::canon::Allow::parse(rule)
-                .map_err(|e| file.error_at(Some(a.span().start), format!("`allow`: {e}")))?;
-        }
-        o.allow = a.get_ref().clone();
-    }
-    if let Some(v) = &s.max_depth {
-        o.max_depth = *v.get_ref();
-    }
-    if let Some(v) = &s.max_pages {
-        if *v.get_ref() == 0 {
-            return Err(file.error_at(Some(v.span().start), "`max_pages` must be at least 1"));
-        }
-        o.max_pages = *v.get_ref();
-    }
-    if let Some(v) = &s.recrawl {
-        o.recrawl = parse_duration_at(file, v, "recrawl")?;
-    }
-    if let Some(v) = &s.delay {
-        o.delay = if v.get_ref().trim() == "0" {
-            Duration::ZERO
-        } else {
-            parse_duration_at(file, v, "delay")?
-        };
-    }
-    if let Some(v) = &s.concurrency {
-        o.concurrency = (*v.get_ref()).max(1);
-    }
-    if let Some(v) = &s.max_page_size {
-        o.max_page_bytes = parse_size(v.get_ref())
-            .map_err(|e| file.error_at(Some(v.span().start), format!("`max_page_size`: {e}")))?;
-    }
-    if let Some(v) = &s.forum {
-        let f = v.get_ref().trim().to_ascii_lowercase();
-        let known = ["auto", "phpbb", "vbulletin", "xenforo", "discourse"];
-        if !known.contains(&f.as_str()) {
-            let mut msg = format!(
-                "`forum`: unknown preset `{f}` (known: {})",
-                known.join(", ")
-            );
-            msg.push_str(&did_you_mean(&f, &known));
-            return Err(file.error_at(Some(v.span().start), msg));
-        }
-        o.forum = Some(f);
-    }
-    if let Some(v) = &s.selectors {
-        crate::crawl::forum::Rules::compile(v.get_ref())
-            .map_err(|e| file.error_at(Some(v.span().start), format!("`selectors`: {e}")))?;
-        o.selectors = Some(v.get_ref().clone());
-    }
-    Ok(o)
-}
-
-fn build_api_options(file: &SourceFile, s: &SourceFileEntry) -> Result<ApiOptions, ConfigError> {
-    let mut o = ApiOptions::default();
-    let env_name = |v: &Option<Spanned<String>>,
-                    field: &str|
-     -> Result<Option<String>, ConfigError> {
-        match v {
-            None => Ok(None),
-            Some(v) => {
-                let name = v.get_ref().trim();
-                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(file.error_at(
-                        Some(v.span().start),
-                        format!(
-                            "`{field}` names an environment variable (e.g. \"HARK_TOKEN\"), not the secret itself"
-                        ),
-                    ));
-                }
-                Ok(Some(name.to_string()))
-            }
-        }
-    };
-    o.token_env = env_name(&s.token_env, "token_env")?;
-    o.key_env = env_name(&s.key_env, "key_env")?;
-    o.client_id_env = env_name(&s.client_id_env, "client_id_env")?;
-    o.client_secret_env = env_name(&s.client_secret_env, "client_secret_env")?;
-    o.password_env = env_name(&s.password_env, "password_env")?;
-    if let Some(v) = &s.max_pages {
-        if *v.get_ref() == 0 {
-            return Err(file.error_at(Some(v.span().start), "`max_pages` must be at least 1"));
-        }
-        o.max_pages = *v.get_ref();
-    }
-    if let Some(v) = &s.page_size {
-        if *v.get_ref() == 0 {
-            return Err(file.error_at(Some(v.span().start), "`page_size` must be at least 1"));
-        }
-        o.page_size = *v.get_ref();
-    }
-    if let Some(v) = &s.backfill {
-        o.backfill = parse_duration_at(file, v, "backfill")?;
-    }
-    o.identifier = s
-        .identifier
-        .as_ref()
-        .map(|v| v.get_ref().trim().to_string());
-    o.subreddits = s
-        .subreddits
-        .as_ref()
-        .map(|v| {
-            v.get_ref()
-                .iter()
-                .map(|r| r.trim().trim_start_matches("r/").to_string())
-                .filter(|r| !r.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    o.tags = s
-        .tags
-        .as_ref()
-        .map(|v| {
-            v.get_ref()
-                .iter()
-                .map(|t| t.trim().trim_start_matches('#').to_string())
-                .filter(|t| !t.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    o.channels = s
-        .channels
-        .as_ref()
-        .map(|v| v.get_ref().clone())
-        .unwrap_or_default();
-    let list = |v: &Option<Spanned<Vec<String>>>| -> Vec<String> {
-        v.as_ref()
-            .map(|v| {
-                v.get_ref()
-                    .iter()
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    o.apps = list(&s.apps);
-    o.countries = list(&s.countries)
-        .into_iter()
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if let Some(v) = &s.countries
-        && let Some(bad) = o
-            .countries
-            .iter()
-            .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
-    {
-        return Err(file.error_at(
-            Some(v.span().start),
-            format!("`countries`: `{bad}` is not a two-letter country code (e.g. \"us\", \"de\")"),
-        ));
-    }
-    o.language = s.language.as_ref().map(|v| v.get_ref().trim().to_string());
-    o.businesses = list(&s.businesses);
-    o.pages = list(&s.pages);
-    o.groups = list(&s.groups);
-    o.accounts = list(&s.accounts)
-        .into_iter()
-        .map(|a| a.trim_start_matches('@').to_string())
-        .collect();
-    o.account_id = s
-        .account_id
-        .as_ref()
-        .map(|v| v.get_ref().trim().to_string());
-    o.site = s.site.as_ref().map(|v| v.get_ref().trim().to_string());
-    if let Some(v) = &s.latest {
-        o.latest = *v.get_ref();
-    }
-    if let Some(v) = &s.comments {
-        o.comments = *v.get_ref();
-    }
-    Ok(o)
-}
-
-fn parse_http_url(s: &str) -> Result<url::Url, String> {
-    let u = url::Url::parse(s).map_err(|e| format!("invalid URL `{s}`: {e}"))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(format!(
-            "invalid URL `{s}`: only http and https are supported"
-        ));
-    }
-    Ok(u)
 }
 
 fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
@@ -1514,7 +1160,8 @@ pub fn load_alert_str(
                     .url
                     .clone()
                     .ok_or_else(|| file.error_at(at, "webhook channel needs `url`"))?;
-                parse_http_url(&url).map_err(|e| file.error_at(at, format!("`url`: {e}")))?;
+                crate::fields::parse_http_url(&url)
+                    .map_err(|e| file.error_at(at, format!("`url`: {e}")))?;
                 let format = c
                     .format
                     .as_ref()
@@ -1572,7 +1219,7 @@ pub fn search_terms(source: &SourceConfig, queries: &[QueryConfig]) -> Vec<Strin
             q.sources.is_empty()
                 || q.sources
                     .iter()
-                    .any(|s| *s == source.name || *s == source.kind)
+                    .any(|s| *s == source.name || *s == source.kind())
         })
         .flat_map(|q| q.search_terms.iter())
         .map(|t| t.trim().to_string())
@@ -1589,6 +1236,43 @@ mod tests {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn kind_settings_errors_point_at_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |entry: &str| {
+            let p = write(
+                dir.path(),
+                "hark.toml",
+                &format!("[[sources]]\nname = \"r\"\nkind = \"reddit\"\n{entry}"),
+            );
+            Config::load(&p)
+        };
+        // A typo of the kind's own key: the suggestion comes from its settings struct.
+        let e = load("subredits = [\"rust\"]\n").unwrap_err();
+        assert_eq!(e.position, Some((4, 1)), "{e}");
+        assert!(e.message.contains("did you mean `subreddits`"), "{e}");
+        // A value of the wrong type: at the value, naming the key.
+        let e = load("comments = true\nmax_pages = \"many\"\n").unwrap_err();
+        assert_eq!(e.position, Some((5, 13)), "{e}");
+        assert!(e.message.starts_with("`max_pages`: invalid type"), "{e}");
+        // A secret written where its variable's name belongs.
+        let e = load("client_id_env = \"abc def\"\n").unwrap_err();
+        assert_eq!(e.position, Some((4, 17)), "{e}");
+        assert!(e.message.contains("not the secret itself"), "{e}");
+        // Another kind's key names that kind.
+        let e = load("channels = [\"durov\"]\n").unwrap_err();
+        assert!(e.message.contains("used by: telegram"), "{e}");
+        // A check of the kind's settings (normalisation included).
+        let c = load("subreddits = [\" r/rust \", \"\"]\nbackfill = \"2d\"\n").unwrap();
+        let crate::sources::KindSettings::Reddit(r) = &c.sources[0].settings else {
+            panic!("{:?}", c.sources[0].settings)
+        };
+        assert_eq!(r.subreddits, ["rust"]);
+        assert!(r.comments);
+        assert_eq!(c.sources[0].paging.backfill.0, Duration::from_secs(2 * 86400));
+        assert_eq!(c.sources[0].kind(), "reddit");
     }
 
     #[test]
@@ -1633,7 +1317,10 @@ mod tests {
         );
         let c = Config::load(&p).unwrap();
         assert_eq!(c.sources[0].queries, ["acme"]);
-        assert_eq!(c.sources[0].api.countries, ["us", "de"]);
+        let crate::sources::KindSettings::AppStore(a) = &c.sources[0].settings else {
+            panic!("{:?}", c.sources[0].settings)
+        };
+        assert_eq!(a.countries, ["us", "de"]);
     }
 
     #[test]
@@ -1752,10 +1439,13 @@ mod tests {
 
     #[test]
     fn kind_specific_settings_are_checked_per_kind() {
+        let field_applies =
+            |field: &str, kind: &str| crate::sources::kind(kind).unwrap().keys().contains(&field);
         assert!(field_applies("max_pages", "web") && field_applies("max_pages", "discourse"));
         assert!(!field_applies("max_pages", "feed"));
         assert!(field_applies("page_size", "reddit") && !field_applies("page_size", "discourse"));
         assert!(field_applies("urls", "feed") && !field_applies("urls", "web"));
         assert!(field_applies("backfill", "x") && !field_applies("backfill", "web"));
+        assert!(field_applies("subreddits", "reddit") && field_applies("token_env", "vk"));
     }
 }

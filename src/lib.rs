@@ -13,6 +13,7 @@ pub mod enrich;
 pub mod exclusions;
 pub mod export;
 pub mod feed;
+pub mod fields;
 pub mod fuzzing;
 pub mod html;
 pub mod http;

@@ -61,17 +61,17 @@ impl OutboundPolicy {
     /// The policy of a deployment: every host its configuration names (see the module
     /// docs) is allowed.
     pub fn from_config(config: &crate::config::Config) -> OutboundPolicy {
+        use crate::sources::KindSettings;
         let mut p = OutboundPolicy::default();
         p.set_allow_private(config.http.allow_private_networks);
         for s in &config.sources {
             if let Some(b) = &s.base_url {
                 p.name_url(b);
             }
-            for u in s.urls.iter().chain(&s.web.seeds) {
-                p.name(u);
-            }
-            for a in &s.web.allow {
-                p.name(a);
+            match &s.settings {
+                KindSettings::Feed(f) => f.urls.iter().for_each(|u| p.name(u)),
+                KindSettings::Web(w) => w.seeds.iter().chain(&w.allow).for_each(|u| p.name(u)),
+                _ => {}
             }
         }
         for rule in &config.alerts {

@@ -135,14 +135,13 @@ impl ApiRequest {
 
     /// Adds a header; values that are not valid header text (a token with a newline) are an
     /// error naming the header.
-    pub fn header(mut self, name: &'static str, value: &str) -> Result<ApiRequest, String> {
-        let v = HeaderValue::from_str(value)
-            .map_err(|_| format!("the value for the `{name}` header is not valid header text"))?;
+    pub fn header(mut self, name: &'static str, value: &str) -> Result<ApiRequest, ShapeError> {
+        let v = HeaderValue::from_str(value).map_err(|_| ShapeError::Header(name))?;
         self.headers.push((HeaderName::from_static(name), v));
         Ok(self)
     }
 
-    pub fn bearer(self, token: &str) -> Result<ApiRequest, String> {
+    pub fn bearer(self, token: &str) -> Result<ApiRequest, ShapeError> {
         self.header("authorization", &format!("Bearer {token}"))
     }
 }
@@ -168,7 +167,7 @@ impl Page {
         &mut self,
         what: &str,
         items: &[Value],
-        map: impl Fn(&Value) -> Result<Mention, String>,
+        map: impl Fn(&Value) -> Result<Mention, ShapeError>,
         follow: impl Fn(&Value, &Mention) -> Option<Stream>,
     ) {
         for (i, item) in items.iter().enumerate() {
@@ -214,11 +213,11 @@ pub trait Api: Send + Sync + 'static {
     /// source.
     fn streams(&self, terms: &[String]) -> Vec<Stream>;
     /// The request for one page of `q.stream`.
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String>;
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError>;
     /// Maps the response to the request `q` described. `Err` means the whole response is
     /// unusable (e.g. not the expected shape at all); a single bad item goes to
     /// `Page::skipped` instead.
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String>;
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError>;
     /// Rate-limit or error signals inside a 2xx body.
     fn inspect(&self, _body: &Value) -> BodySignal {
         BodySignal::Ok
@@ -236,15 +235,15 @@ pub trait Api: Send + Sync + 'static {
     }
     /// Turns a 2xx body into JSON. Most APIs answer JSON; a kind whose API wraps it (Google
     /// Play's `)]}'`-prefixed envelope) unwraps it here.
-    fn decode(&self, body: &[u8]) -> Result<Value, String> {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
+    fn decode(&self, body: &[u8]) -> Result<Value, ShapeError> {
+        Ok(serde_json::from_slice(body)?)
     }
     /// A log-in to perform before the first request of a poll, when credentials are set.
     fn session(&self) -> Option<SessionRequest> {
         None
     }
     /// The token in the log-in response.
-    fn session_token(&self, _body: &Value) -> Result<String, String> {
+    fn session_token(&self, _body: &Value) -> Result<String, ShapeError> {
         Err("this source does not log in".into())
     }
 }
@@ -273,9 +272,9 @@ impl ApiSettings {
             interval: config.interval,
             base_url: config.base_url.clone(),
             terms,
-            max_pages: config.api.max_pages.max(1),
-            page_size: config.api.page_size.max(1),
-            backfill: config.api.backfill,
+            max_pages: config.paging.max_pages.max(1),
+            page_size: config.paging.page_size.max(1),
+            backfill: config.paging.backfill.0,
             max_wait: Duration::from_secs(15 * 60),
             concurrency: 4,
         }
@@ -312,14 +311,49 @@ pub enum ApiError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(
-        "{}: the response is not valid JSON (truncated?): {message}",
+        "{}: the response is not valid JSON (truncated?): {source}",
         crate::http::redact::url_str(url)
     )]
-    Json { url: String, message: String },
+    Json {
+        url: String,
+        #[source]
+        source: ShapeError,
+    },
     #[error("{}: {message}", crate::http::redact::url_str(url))]
     Api { url: String, message: String },
     #[error("{0}")]
     Other(String),
+    #[error("cannot build the request: {0}")]
+    Request(#[from] ShapeError),
+}
+
+/// Why a response (or one item of it) cannot be used, or a request cannot be built: the
+/// shape of the data is not what the kind expects (schema drift, an unknown stream).
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    /// A required field is absent or of the wrong type.
+    #[error("missing or invalid `{0}`")]
+    Missing(String),
+    #[error("`{0}` is not a list")]
+    NotAList(String),
+    #[error("`{kind}` has no `{endpoint}` endpoint")]
+    Endpoint {
+        kind: &'static str,
+        endpoint: String,
+    },
+    #[error("the value for the `{0}` header is not valid header text")]
+    Header(&'static str),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// What the data is instead of what was expected, in the kind's words.
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl From<&'static str> for ShapeError {
+    fn from(what: &'static str) -> ShapeError {
+        ShapeError::Unexpected(what.to_string())
+    }
 }
 
 /// The outcome of walking one stream.
@@ -371,7 +405,7 @@ impl<A: Api> ApiSource<A> {
 
     #[allow(clippy::result_large_err)] // ApiError carries the failed fetch; errors are rare
     fn url(&self, url: &str) -> Result<url::Url, ApiError> {
-        rebase(url, self.settings.base_url.as_ref()).map_err(ApiError::Other)
+        rebase(url, self.settings.base_url.as_ref()).map_err(|e| ApiError::Other(e.to_string()))
     }
 
     /// GET (or POST, for a log-in) and parse JSON, with the rate-limit gate and body
@@ -435,9 +469,9 @@ impl<A: Api> ApiSource<A> {
             let body: Value = self
                 .api
                 .decode(&fetched.body)
-                .map_err(|message| ApiError::Json {
+                .map_err(|source| ApiError::Json {
                     url: url.to_string(),
-                    message,
+                    source,
                 })?;
             match self.api.inspect(&body) {
                 BodySignal::Ok => return Ok(body),
@@ -568,7 +602,7 @@ impl<A: Api> ApiSource<A> {
                 token,
             };
             let result = async {
-                let req = self.api.request(&q).map_err(ApiError::Other)?;
+                let req = self.api.request(&q)?;
                 let body = self.fetch_json(ctx, &req, req.body.clone()).await?;
                 self.api.parse(&q, &body).map_err(|e| ApiError::Api {
                     url: req.url.clone(),
@@ -764,6 +798,7 @@ fn parse_reset(v: &str, now: DateTime<Utc>) -> Option<Duration> {
 
 /// Helpers for mapping JSON responses, tolerant of numbers sent as strings and vice versa.
 pub mod pick {
+    use super::ShapeError;
     use chrono::{DateTime, TimeZone, Utc};
     use serde_json::Value;
 
@@ -810,17 +845,17 @@ pub mod pick {
 
     /// A list that an API may leave out (or send as `null`) when it is empty; anything else
     /// than a list is an error naming `what`.
-    pub fn optional_list<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], String> {
+    pub fn optional_list<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], ShapeError> {
         match v {
             None | Some(Value::Null) => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
-            Some(_) => Err(format!("`{what}` is not a list")),
+            Some(_) => Err(ShapeError::NotAList(what.to_string())),
         }
     }
 
     /// A required field, or an error naming it (for `Page::skipped`).
-    pub fn need<T>(x: Option<T>, what: &str) -> Result<T, String> {
-        x.ok_or_else(|| format!("missing or invalid `{what}`"))
+    pub fn need<T>(x: Option<T>, what: &str) -> Result<T, ShapeError> {
+        x.ok_or_else(|| ShapeError::Missing(what.to_string()))
     }
 }
 
@@ -865,11 +900,10 @@ pub fn storefront_streams(countries: &[String], apps: &[String]) -> Vec<Stream> 
 }
 
 /// The country and app of a [`storefront_streams`] stream.
-pub fn storefront(stream: &Stream) -> Result<(&str, &str), String> {
-    stream
-        .arg
-        .split_once('/')
-        .ok_or_else(|| format!("`{}` is not a country/app stream", stream.arg))
+pub fn storefront(stream: &Stream) -> Result<(&str, &str), ShapeError> {
+    stream.arg.split_once('/').ok_or_else(|| {
+        ShapeError::Unexpected(format!("`{}` is not a country/app stream", stream.arg))
+    })
 }
 
 /// Percent-encodes a query-string value.

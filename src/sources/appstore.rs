@@ -12,17 +12,44 @@
 //! The feed's first entry used to be the app itself (no rating): such entries are not
 //! reviews and are left out.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, pick};
+use super::settings::{CheckContext, KindConfig, PAGES_AND_BACKFILL, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::{FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `appstore` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "appstore",
-    keys: &["apps", "countries", "max_pages", "backfill"],
-    build: |c, terms| Ok(super::api_source(AppStore::new(c)?, c, terms)),
-};
+/// `kind = "appstore"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppStoreConfig {
+    /// App ids (the digits after `id` in the app's URL).
+    #[serde(default)]
+    pub apps: Vec<String>,
+    /// Storefront countries (default `us`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+impl KindConfig for AppStoreConfig {
+    const NAME: &'static str = "appstore";
+    const PAGING: &'static [&'static str] = PAGES_AND_BACKFILL;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.apps, "");
+        self.apps = self
+            .apps
+            .iter()
+            .map(|a| app_id(a))
+            .collect::<Result<_, _>>()?;
+        super::settings::check_countries(&mut self.countries)
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(AppStore::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://itunes.apple.com";
 /// Apple serves pages 1 to 10.
@@ -36,27 +63,22 @@ pub struct AppStore {
 }
 
 impl AppStore {
-    pub fn new(config: &SourceConfig) -> Result<AppStore, String> {
-        let apps: Vec<String> = config
-            .api
-            .apps
-            .iter()
-            .map(|a| app_id(a))
-            .collect::<Result<_, _>>()?;
+    pub fn new(_config: &SourceConfig, s: &AppStoreConfig) -> Result<AppStore, BuildError> {
+        let apps: Vec<String> = s.apps.iter().map(|a| app_id(a)).collect::<Result<_, _>>()?;
         if apps.is_empty() {
-            return Err("`apps` is empty: list the App Store app ids to follow (the digits after `id` in the app's URL, e.g. apps = [\"284815942\"])".into());
+            return Err(BuildError::Settings("`apps` is empty: list the App Store app ids to follow (the digits after `id` in the app's URL, e.g. apps = [\"284815942\"])".into()));
         }
-        let countries = if config.api.countries.is_empty() {
+        let countries = if s.countries.is_empty() {
             vec!["us".to_string()]
         } else {
-            config.api.countries.clone()
+            s.countries.clone()
         };
         Ok(AppStore { apps, countries })
     }
 }
 
 /// An app id from `284815942`, `id284815942` or the app's URL.
-fn app_id(s: &str) -> Result<String, String> {
+fn app_id(s: &str) -> Result<String, FieldError> {
     let tail = s.trim().trim_end_matches('/');
     let tail = tail
         .rsplit('/')
@@ -69,8 +91,11 @@ fn app_id(s: &str) -> Result<String, String> {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(digits.to_string())
     } else {
-        Err(format!(
-            "`apps`: `{s}` is not an App Store app id (the digits after `id` in the app's URL, e.g. \"284815942\")"
+        Err(FieldError::invalid(
+            "apps",
+            format!(
+                "`apps`: `{s}` is not an App Store app id (the digits after `id` in the app's URL, e.g. \"284815942\")"
+            ),
         ))
     }
 }
@@ -84,7 +109,7 @@ impl Api for AppStore {
         super::api::storefront_streams(&self.countries, &self.apps)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let (cc, app) = super::api::storefront(q.stream)?;
         let page = q.page.unwrap_or("1");
         Ok(ApiRequest::get(format!(
@@ -92,7 +117,7 @@ impl Api for AppStore {
         )))
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let feed = body.get("feed").ok_or("no `feed` object")?;
         let (cc, app) = super::api::storefront(q.stream)?;
         // One entry comes as an object, several as an array, none as no `entry` at all.
@@ -117,7 +142,7 @@ impl Api for AppStore {
     }
 }
 
-fn map_review(e: &Value, country: &str, app: &str) -> Result<Mention, String> {
+fn map_review(e: &Value, country: &str, app: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(e, "/id/label"), "id")?;
     let published_at = pick::need(pick::time_at(e, "/updated/label"), "updated")?;
     let rating = pick::u64_at(e, "/im:rating/label")

@@ -23,25 +23,35 @@
 //! replied to (`record.reply.parent`), `followers` = None (post views carry no counts for
 //! the author).
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, SessionRequest, Stream, enc, pick};
+use super::api::{
+    Api, ApiRequest, BodySignal, Page, PageQuery, SessionRequest, ShapeError, Stream, enc, pick,
+};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::EnvVar;
 use crate::mention::{Engagement, Mention};
 use bytes::Bytes;
 use chrono::SecondsFormat;
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `bluesky` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "bluesky",
-    keys: &[
-        "identifier",
-        "password_env",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Bluesky::new(c)?, c, terms)),
-};
+/// `kind = "bluesky"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyConfig {
+    /// Your handle or e-mail, to log in (with `password_env`).
+    pub identifier: Option<String>,
+    pub password_env: Option<EnvVar>,
+}
+
+impl KindConfig for BlueskyConfig {
+    const NAME: &'static str = "bluesky";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Bluesky::new(c, self)?, c, terms))
+    }
+}
 
 const PUBLIC: &str = "https://public.api.bsky.app";
 const PDS: &str = "https://bsky.social";
@@ -53,29 +63,24 @@ pub struct Bluesky {
 }
 
 impl Bluesky {
-    pub fn new(config: &SourceConfig) -> Result<Bluesky, String> {
-        let identifier = config.api.identifier.as_deref().map(str::trim);
+    pub fn new(config: &SourceConfig, s: &BlueskyConfig) -> Result<Bluesky, BuildError> {
+        let identifier = s.identifier.as_deref().map(str::trim);
         let identifier = identifier.filter(|i| !i.is_empty());
-        let password = super::credential(
-            config,
-            "password_env",
-            config.api.password_env.as_deref(),
-            None,
-        )?;
+        let password = super::credential(config, "password_env", s.password_env.as_ref())?;
         let login = match (identifier, password) {
             (Some(i), Some(p)) => Some((i.to_string(), p)),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(format!(
+                return Err(BuildError::Settings(format!(
                     "bluesky source `{}`: `identifier` is set but `password_env` is not; set both (an app password in that variable) or neither",
                     config.name
-                ));
+                )));
             }
             (None, Some(_)) => {
-                return Err(format!(
+                return Err(BuildError::Settings(format!(
                     "bluesky source `{}`: `password_env` is set but `identifier` (your handle) is not; set both or neither",
                     config.name
-                ));
+                )));
             }
         };
         Ok(Bluesky { login })
@@ -91,7 +96,7 @@ impl Api for Bluesky {
         super::api::search_streams(terms)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let term = &q.stream.arg;
         let query = super::api::phrase(term);
         let base = if self.login.is_some() { PDS } else { PUBLIC };
@@ -111,7 +116,7 @@ impl Api for Bluesky {
         }
     }
 
-    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let posts = body
             .get("posts")
             .and_then(Value::as_array)
@@ -153,10 +158,10 @@ impl Api for Bluesky {
         })
     }
 
-    fn session_token(&self, body: &Value) -> Result<String, String> {
+    fn session_token(&self, body: &Value) -> Result<String, ShapeError> {
         pick::str_at(body, "/accessJwt").ok_or_else(|| {
             match pick::str_at(body, "/message").or_else(|| pick::str_at(body, "/error")) {
-                Some(m) => format!("Bluesky login failed: {m}"),
+                Some(m) => ShapeError::Unexpected(format!("Bluesky login failed: {m}")),
                 None => "Bluesky login failed: no `accessJwt` in the createSession response".into(),
             }
         })
@@ -164,7 +169,7 @@ impl Api for Bluesky {
 }
 
 /// Maps an `app.bsky.feed.defs#postView` (searchPosts, getPosts, feeds and threads).
-fn map_post(post: &Value) -> Result<Mention, String> {
+fn map_post(post: &Value) -> Result<Mention, ShapeError> {
     let uri = pick::need(pick::str_at(post, "/uri"), "uri")?;
     let rkey = pick::need(
         uri.strip_prefix("at://")
@@ -212,8 +217,8 @@ fn map_post(post: &Value) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
+    use crate::fields::EnvVar;
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Option<Value> {
@@ -226,22 +231,12 @@ mod tests {
         }
     }
 
-    fn config(identifier: Option<&str>, password_env: Option<&str>) -> SourceConfig {
-        SourceConfig {
-            name: "bsky".into(),
-            kind: "bluesky".into(),
-            interval: std::time::Duration::from_secs(300),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions {
-                identifier: identifier.map(str::to_string),
-                password_env: password_env.map(str::to_string),
-                ..Default::default()
-            },
-            web: Default::default(),
-            queries: vec![],
-        }
+    fn new(identifier: Option<&str>, password_env: Option<&str>) -> Result<Bluesky, String> {
+        let s = BlueskyConfig {
+            identifier: identifier.map(str::to_string),
+            password_env: password_env.map(|v| EnvVar(v.into())),
+        };
+        Bluesky::new(&SourceConfig::new("bsky", s.clone()), &s).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -433,25 +428,23 @@ mod tests {
             "accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh"});
         assert_eq!(b.session_token(&ok).unwrap(), "eyJ.access");
         let bad = serde_json::json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"});
-        let err = b.session_token(&bad).unwrap_err();
+        let err = b.session_token(&bad).unwrap_err().to_string();
         assert!(err.contains("Invalid identifier or password"), "{err}");
         assert!(Bluesky { login: None }.session().is_none());
     }
 
     #[test]
     fn login_settings_come_in_pairs() {
-        assert!(Bluesky::new(&config(None, None)).unwrap().login.is_none());
-        let e = Bluesky::new(&config(Some("me.bsky.social"), None))
-            .err()
-            .unwrap();
+        assert!(new(None, None).unwrap().login.is_none());
+        let e = new(Some("me.bsky.social"), None).err().unwrap();
         assert!(e.contains("password_env"), "{e}");
-        let e = Bluesky::new(&config(None, Some("PATH"))).err().unwrap();
+        let e = new(None, Some("PATH")).err().unwrap();
         assert!(e.contains("identifier"), "{e}");
-        let e = Bluesky::new(&config(Some("me"), Some("HARK_TEST_BSKY_UNSET_VAR")))
+        let e = new(Some("me"), Some("HARK_TEST_BSKY_UNSET_VAR"))
             .err()
             .unwrap();
         assert!(e.contains("HARK_TEST_BSKY_UNSET_VAR"), "{e}");
-        let b = Bluesky::new(&config(Some("me"), Some("PATH"))).unwrap();
+        let b = new(Some("me"), Some("PATH")).unwrap();
         assert_eq!(b.login.as_ref().unwrap().0, "me");
     }
 

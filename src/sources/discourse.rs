@@ -36,18 +36,58 @@
 //! IP, 60 per minute per API key, and anonymous search is throttled further. A 429 carries
 //! `Retry-After` (and `extras.wait_seconds`), which the shared fetcher honours.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGES_AND_BACKFILL, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError};
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// The `discourse` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "discourse",
-    keys: &["identifier", "token_env", "latest", "max_pages", "backfill"],
-    build: |c, terms| Ok(super::api_source(Discourse::new(c)?, c, terms)),
-};
+/// `kind = "discourse"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscourseConfig {
+    /// `Api-Username` for the API key (default `system`).
+    pub identifier: Option<String>,
+    pub token_env: Option<EnvVar>,
+    /// Also poll the forum's latest posts, `/posts.json` (default true).
+    #[serde(default = "yes")]
+    pub latest: bool,
+}
+
+impl Default for DiscourseConfig {
+    fn default() -> Self {
+        DiscourseConfig {
+            identifier: None,
+            token_env: None,
+            latest: true,
+        }
+    }
+}
+
+impl KindConfig for DiscourseConfig {
+    const NAME: &'static str = "discourse";
+    const PAGING: &'static [&'static str] = PAGES_AND_BACKFILL;
+
+    fn check(&mut self, at: &CheckContext<'_>) -> Result<(), FieldError> {
+        if at.base_url.is_none() {
+            return Err(FieldError::invalid(
+                "kind",
+                format!(
+                    "discourse source `{}` needs `base_url` = the forum's address (e.g. \"https://forum.example.com\")",
+                    at.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Discourse::new(c, self)?, c, terms))
+    }
+}
 
 /// The request host: the framework swaps it for the source's `base_url`.
 const BASE: &str = "https://discourse.invalid";
@@ -74,16 +114,15 @@ struct Topic {
 }
 
 impl Discourse {
-    pub fn new(config: &SourceConfig) -> Result<Discourse, String> {
+    pub fn new(config: &SourceConfig, s: &DiscourseConfig) -> Result<Discourse, BuildError> {
         let base = config.base_url.as_ref().ok_or_else(|| {
-            format!(
+            BuildError::Settings(format!(
                 "discourse source `{}` needs `base_url`, the forum's address",
                 config.name
-            )
+            ))
         })?;
-        let token = super::credential(config, "token_env", config.api.token_env.as_deref(), None)?;
-        let user = config
-            .api
+        let token = super::credential(config, "token_env", s.token_env.as_ref())?;
+        let user = s
             .identifier
             .clone()
             .filter(|u| !u.trim().is_empty())
@@ -91,7 +130,7 @@ impl Discourse {
         Ok(Discourse::for_forum(
             base,
             token.map(|t| (t, user)),
-            config.api.latest,
+            s.latest,
         ))
     }
 
@@ -114,9 +153,9 @@ impl Discourse {
 }
 
 /// `TOPIC_ID:ID,ID[:TITLE]` → (topic id, post ids, title).
-fn topic_arg(arg: &str) -> Result<(u64, Vec<u64>, Option<&str>), String> {
+fn topic_arg(arg: &str) -> Result<(u64, Vec<u64>, Option<&str>), ShapeError> {
     let mut parts = arg.splitn(3, ':');
-    let bad = || format!("invalid topic_posts argument `{arg}`");
+    let bad = || ShapeError::Unexpected(format!("invalid topic_posts argument `{arg}`"));
     let topic = parts.next().and_then(|t| t.parse().ok()).ok_or_else(bad)?;
     let ids = parts
         .next()
@@ -156,10 +195,10 @@ impl Api for Discourse {
         out
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let number = |p: &str| {
             p.parse::<u64>()
-                .map_err(|_| format!("invalid page token `{p}`"))
+                .map_err(|_| ShapeError::Unexpected(format!("invalid page token `{p}`")))
         };
         let url = match q.stream.endpoint {
             "search" => {
@@ -183,7 +222,12 @@ impl Api for Discourse {
                 let ids: Vec<String> = ids.iter().map(|i| format!("post_ids[]={i}")).collect();
                 format!("{BASE}/t/{topic}/posts.json?{}", ids.join("&"))
             }
-            other => return Err(format!("unknown discourse endpoint `{other}`")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "discourse",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         let req = ApiRequest::get(url);
         match &self.auth {
@@ -194,7 +238,7 @@ impl Api for Discourse {
         }
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let stream = q.stream;
         match stream.endpoint {
             "search" => self.parse_search(q, body),
@@ -236,13 +280,15 @@ impl Api for Discourse {
                     .sort_by_key(|m| std::cmp::Reverse(m.published_at));
                 Ok(page)
             }
-            other => Err(format!("unknown discourse endpoint `{other}`")),
+            other => Err(ShapeError::Unexpected(format!(
+                "unknown discourse endpoint `{other}`"
+            ))),
         }
     }
 }
 
 impl Discourse {
-    fn parse_search(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse_search(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let posts = match body.get("posts").and_then(Value::as_array) {
             Some(p) => p.as_slice(),
             // No hits: some versions leave the key out but always send the summary.
@@ -338,7 +384,7 @@ impl Discourse {
         p: &Value,
         topic: &Topic,
         numbers: &HashMap<(u64, u64), u64>,
-    ) -> Result<Mention, String> {
+    ) -> Result<Mention, ShapeError> {
         let id = pick::need(pick::u64_at(p, "/id"), "id")?;
         let published_at = pick::need(pick::time_at(p, "/created_at"), "created_at")?;
         let topic_id = pick::u64_at(p, "/topic_id");
@@ -393,10 +439,9 @@ impl Discourse {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
+    use crate::fields::EnvVar;
     use chrono::{TimeZone, Utc};
-    use std::time::Duration;
 
     fn fixture(name: &str) -> Option<Value> {
         crate::sources::api::fixture("discourse", name)
@@ -761,25 +806,16 @@ mod tests {
 
     #[test]
     fn new_needs_base_url_and_defaults_username() {
-        let mut config = SourceConfig {
-            name: "forum".into(),
-            kind: "discourse".into(),
-            interval: Duration::from_secs(600),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions::default(),
-            web: Default::default(),
-            queries: vec![],
-        };
-        assert!(Discourse::new(&config).is_err());
+        let mut s = DiscourseConfig::default();
+        let mut config = SourceConfig::new("forum", s.clone());
+        assert!(Discourse::new(&config, &s).is_err());
         config.base_url = Some(url::Url::parse("https://Forum.Example.org/sub/").unwrap());
-        let d = Discourse::new(&config).unwrap();
+        let d = Discourse::new(&config, &s).unwrap();
         assert_eq!(d.base, "https://forum.example.org/sub");
         assert_eq!(d.host, "forum.example.org");
         assert!(d.auth.is_none());
-        config.api.token_env = Some("HARK_TEST_DISCOURSE_TOKEN_THAT_IS_NOT_SET".into());
-        assert!(Discourse::new(&config).is_err());
+        s.token_env = Some(EnvVar("HARK_TEST_DISCOURSE_TOKEN_THAT_IS_NOT_SET".into()));
+        assert!(Discourse::new(&config, &s).is_err());
     }
 
     #[test]

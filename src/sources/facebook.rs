@@ -16,27 +16,54 @@
 //! come from their summaries. Usage headers throttle the source (see `meta.rs`). Ids:
 //! `facebook:<post id>` (`PAGEID_POSTID`) and `facebook:<comment id>`.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
 use super::meta::{self, GRAPH};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The `facebook` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "facebook",
-    keys: &[
-        "pages",
-        "token_env",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Facebook::new(c)?, c, terms)),
-};
+/// `kind = "facebook"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacebookConfig {
+    /// Page ids or names.
+    #[serde(default)]
+    pub pages: Vec<String>,
+    /// The environment variable holding the Graph API token (required).
+    pub token_env: Option<EnvVar>,
+    /// Also read the comments of recent posts (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for FacebookConfig {
+    fn default() -> Self {
+        FacebookConfig {
+            pages: Vec::new(),
+            token_env: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for FacebookConfig {
+    const NAME: &'static str = "facebook";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.pages, "");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Facebook::new(c, self)?, c, terms))
+    }
+}
 
 const MAX_PAGE: usize = 100;
 const POST_FIELDS: &str = "id,message,story,created_time,permalink_url,from{id,name},shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)";
@@ -50,22 +77,21 @@ pub struct Facebook {
 }
 
 impl Facebook {
-    pub fn new(config: &SourceConfig) -> Result<Facebook, String> {
-        let token = super::credential(
+    pub fn new(config: &SourceConfig, s: &FacebookConfig) -> Result<Facebook, BuildError> {
+        let token = super::required_credential(
             config,
             "token_env",
-            config.api.token_env.as_deref(),
-            Some("a Graph API access token (a Page access token of your page, or an app token with Page Public Content Access)"),
-        )?
-        .ok_or("the Graph API token is not set")?;
-        let pages: Vec<String> = config.api.pages.iter().map(|p| page_name(p)).collect();
+            s.token_env.as_ref(),
+            "a Graph API access token (a Page access token of your page, or an app token with Page Public Content Access)",
+        )?;
+        let pages: Vec<String> = s.pages.iter().map(|p| page_name(p)).collect();
         if pages.is_empty() {
-            return Err("`pages` is empty: list the Facebook pages to follow (ids or names, e.g. pages = [\"acme\"])".into());
+            return Err(BuildError::Settings("`pages` is empty: list the Facebook pages to follow (ids or names, e.g. pages = [\"acme\"])".into()));
         }
         Ok(Facebook {
             pages,
             token,
-            comments: config.api.comments,
+            comments: s.comments,
         })
     }
 }
@@ -94,7 +120,7 @@ impl Api for Facebook {
             .collect()
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let after = q
             .page
             .map(|p| format!("&after={}", enc(p)))
@@ -111,12 +137,17 @@ impl Api for Facebook {
                 enc(&q.stream.arg),
                 enc(COMMENT_FIELDS)
             ),
-            other => return Err(format!("facebook has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "facebook",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         ApiRequest::get(url).bearer(self.token.expose())
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let data = body
             .get("data")
             .and_then(Value::as_array)
@@ -149,7 +180,7 @@ impl Api for Facebook {
     }
 }
 
-fn map_post(p: &Value, page: &str) -> Result<Mention, String> {
+fn map_post(p: &Value, page: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(p, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(p, "/created_time"), "created_time")?;
     let text = pick::str_at(p, "/message")
@@ -172,7 +203,7 @@ fn map_post(p: &Value, page: &str) -> Result<Mention, String> {
     })
 }
 
-fn map_comment(c: &Value, post: &str) -> Result<Mention, String> {
+fn map_comment(c: &Value, post: &str) -> Result<Mention, ShapeError> {
     // Without `id` among the fields asked (older recordings), the permalink names the
     // comment: `?comment_id=C` for a comment, `?comment_id=C&reply_comment_id=R` for a reply
     // to comment C (`filter=stream` lists replies too).

@@ -8,25 +8,55 @@
 //! a document that is not a feed at all is reported with what it is and does not stop the
 //! other feeds.
 
-use super::SourceConfig;
-use super::{Batch, PollReport, Source, SourceContext, rebase};
+use super::settings::{CheckContext, KindConfig};
+use super::{
+    Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext, rebase,
+};
 use crate::feed::{Entry, Feed, Text};
+use crate::fields::FieldError;
 use crate::http::{Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
 use chrono::Utc;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use url::Url;
 
-/// The `feed` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "feed",
-    keys: &["urls"],
-    build: |c, _| Ok(Box::new(FeedSource::new(c)?)),
-};
+/// `kind = "feed"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// The feeds' URLs (relative ones resolve against the source's `base_url`).
+    pub urls: Vec<String>,
+}
+
+impl KindConfig for FeedConfig {
+    const NAME: &'static str = "feed";
+
+    fn check(&mut self, at: &CheckContext<'_>) -> Result<(), FieldError> {
+        if self.urls.is_empty() {
+            return Err(FieldError::invalid(
+                "urls",
+                format!("feed source `{}` needs `urls = [\"https://...\"]`", at.name),
+            ));
+        }
+        // With a base_url, relative feed paths are allowed (they resolve against it).
+        if at.base_url.is_none() {
+            for u in &self.urls {
+                crate::fields::parse_http_url(u)
+                    .map_err(|e| FieldError::invalid("urls", format!("`urls`: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, _: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(Box::new(FeedSource::new(c, self)?))
+    }
+}
 
 pub struct FeedSource {
     name: String,
@@ -35,8 +65,8 @@ pub struct FeedSource {
 }
 
 impl FeedSource {
-    pub fn new(config: &SourceConfig) -> Result<FeedSource, String> {
-        let urls = config
+    pub fn new(config: &SourceConfig, s: &FeedConfig) -> Result<FeedSource, BuildError> {
+        let urls = s
             .urls
             .iter()
             .map(|u| rebase(u, config.base_url.as_ref()))
@@ -54,12 +84,9 @@ impl FeedSource {
         url: &Url,
         out: &mpsc::Sender<Batch>,
         report: &mut PollReport,
-    ) -> Result<(), String> {
+    ) -> Result<(), PollError> {
         let key = url.as_str();
-        let validators = ctx
-            .state
-            .validators(&self.name, key)
-            .map_err(|e| e.to_string())?;
+        let validators = ctx.state.validators(&self.name, key)?;
         let opts = RequestOptions {
             headers: vec![(
                 reqwest::header::ACCEPT,
@@ -72,12 +99,7 @@ impl FeedSource {
             scope: None,
         };
         report.requests += 1;
-        let fetched = match ctx
-            .fetcher
-            .get(url, &opts)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        let fetched = match ctx.fetcher.get(url, &opts).await? {
             Outcome::NotModified => {
                 report.not_modified += 1;
                 tracing::debug!(source = %self.name, url = %redact::url(url), "not modified");
@@ -110,12 +132,14 @@ impl FeedSource {
                 .iter()
                 .map(|e| entry_to_mention(e, &source, &scope, fetched_at))
                 .collect();
-            Ok::<_, String>((mentions, feed.language, feed.skipped))
+            Ok::<_, FeedReadError>((mentions, feed.language, feed.skipped))
         })
         .await
-        .map_err(|e| format!("{}: feed parser failed: {e}", redact::url(url)))?;
-        let (mentions, language, skipped) =
-            parsed.map_err(|e| format!("{}: {e}", redact::url(url)))?;
+        .map_err(|e| PollError::Answer(format!("{}: feed parser failed: {e}", redact::url(url))))?;
+        let (mentions, language, skipped) = parsed.map_err(|source| PollError::Feed {
+            url: redact::url(url).to_string(),
+            source,
+        })?;
         for reason in &skipped {
             tracing::warn!(source = %self.name, url = %redact::url(url), %reason, "feed entry skipped");
         }
@@ -132,9 +156,7 @@ impl FeedSource {
             }],
             retract: Vec::new(),
         };
-        out.send(batch)
-            .await
-            .map_err(|_| "pipeline closed".to_string())
+        out.send(batch).await.map_err(|_| PollError::PipelineClosed)
     }
 }
 
@@ -176,7 +198,7 @@ impl Source for FeedSource {
                 report.skipped_items += r.skipped_items;
                 if let Err(e) = res {
                     tracing::error!(source = %self.name, error = %e, "feed failed");
-                    report.errors.push(e);
+                    report.errors.push(e.to_string());
                 }
             }
             report
@@ -184,13 +206,25 @@ impl Source for FeedSource {
     }
 }
 
+/// Why a fetched document yields no feed.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedReadError {
+    #[error(transparent)]
+    Feed(#[from] crate::feed::FeedError),
+    #[error("the feed parser crashed on this document")]
+    Crashed,
+}
+
 /// Parses a feed document (see [`crate::feed`]), logging what had to be repaired.
-pub fn parse_feed(body: &[u8], base: &str, http_charset: Option<&str>) -> Result<Feed, String> {
+pub fn parse_feed(
+    body: &[u8],
+    base: &str,
+    http_charset: Option<&str>,
+) -> Result<Feed, FeedReadError> {
     // The reader is linear and panic-free by design; a panic would still be this feed's
     // error, not the daemon's.
     let feed = std::panic::catch_unwind(|| crate::feed::parse(body, base, http_charset))
-        .map_err(|_| "the feed parser crashed on this document".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| FeedReadError::Crashed)??;
     if !feed.repairs.is_empty() {
         tracing::warn!(url = %redact::url_str(base), repairs = %feed.repairs.join(", "), "malformed feed repaired");
     }

@@ -16,26 +16,51 @@
 //! `googleplay:<review id>` (`gp:…`); the link opens the review on the app's page.
 //! Developer replies are not collected (they are the brand's own words).
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::{FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
 use chrono::{TimeZone, Utc};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The `googleplay` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "googleplay",
-    keys: &[
-        "apps",
-        "countries",
-        "language",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(GooglePlay::new(c)?, c, terms)),
-};
+/// `kind = "googleplay"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GooglePlayConfig {
+    /// Package names (the `id=` of the app's URL).
+    #[serde(default)]
+    pub apps: Vec<String>,
+    /// Storefront countries (default `us`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// The language reviews are asked in (default `en`).
+    pub language: Option<String>,
+}
+
+impl KindConfig for GooglePlayConfig {
+    const NAME: &'static str = "googleplay";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.apps, "");
+        self.apps = self
+            .apps
+            .iter()
+            .map(|a| package_name(a))
+            .collect::<Result<_, _>>()?;
+        if let Some(l) = &mut self.language {
+            *l = l.trim().to_string();
+        }
+        super::settings::check_countries(&mut self.countries)
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(GooglePlay::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://play.google.com";
 /// The reviews call of the Play Store web app.
@@ -52,23 +77,21 @@ pub struct GooglePlay {
 }
 
 impl GooglePlay {
-    pub fn new(config: &SourceConfig) -> Result<GooglePlay, String> {
-        let apps: Vec<String> = config
-            .api
+    pub fn new(_config: &SourceConfig, s: &GooglePlayConfig) -> Result<GooglePlay, BuildError> {
+        let apps: Vec<String> = s
             .apps
             .iter()
             .map(|a| package_name(a))
             .collect::<Result<_, _>>()?;
         if apps.is_empty() {
-            return Err("`apps` is empty: list the Google Play package names to follow (the `id=` of the app's URL, e.g. apps = [\"com.twitter.android\"])".into());
+            return Err(BuildError::Settings("`apps` is empty: list the Google Play package names to follow (the `id=` of the app's URL, e.g. apps = [\"com.twitter.android\"])".into()));
         }
-        let countries = if config.api.countries.is_empty() {
+        let countries = if s.countries.is_empty() {
             vec!["us".to_string()]
         } else {
-            config.api.countries.clone()
+            s.countries.clone()
         };
-        let language = config
-            .api
+        let language = s
             .language
             .clone()
             .filter(|l| !l.is_empty())
@@ -82,7 +105,7 @@ impl GooglePlay {
 }
 
 /// A package name from `com.example.app` or the app's Play Store URL (`…?id=com.example.app`).
-fn package_name(s: &str) -> Result<String, String> {
+fn package_name(s: &str) -> Result<String, FieldError> {
     let s = s.trim();
     let name = match url::Url::parse(s) {
         Ok(u) => u
@@ -99,8 +122,11 @@ fn package_name(s: &str) -> Result<String, String> {
     if ok {
         Ok(name)
     } else {
-        Err(format!(
-            "`apps`: `{s}` is not a Google Play package name (the `id=` of the app's URL, e.g. \"com.twitter.android\")"
+        Err(FieldError::invalid(
+            "apps",
+            format!(
+                "`apps`: `{s}` is not a Google Play package name (the `id=` of the app's URL, e.g. \"com.twitter.android\")"
+            ),
         ))
     }
 }
@@ -120,12 +146,13 @@ fn request_body(app: &str, count: usize, token: Option<&str>) -> String {
 /// The reviews call's payload from a `batchexecute` answer: `)]}'`, then one JSON envelope
 /// (or, in the chunked variant, lengths and envelopes in turn) holding
 /// `["wrb.fr", "UsvDTd", "<payload as JSON text>", …]`.
-pub fn unwrap_batchexecute(body: &[u8], rpc: &str) -> Result<Value, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
+pub fn unwrap_batchexecute(body: &[u8], rpc: &str) -> Result<Value, ShapeError> {
+    let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8")?;
     let text = text.trim_start().strip_prefix(")]}'").unwrap_or(text);
     let mut error = None;
     for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        let value = value.map_err(|e| format!("the envelope is not JSON: {e}"))?;
+        let value =
+            value.map_err(|e| ShapeError::Unexpected(format!("the envelope is not JSON: {e}")))?;
         for entry in value.as_array().into_iter().flatten() {
             let Some(e) = entry.as_array() else { continue };
             match (
@@ -134,19 +161,30 @@ pub fn unwrap_batchexecute(body: &[u8], rpc: &str) -> Result<Value, String> {
             ) {
                 (Some("wrb.fr"), Some(id)) if id == rpc => {
                     return match e.get(2) {
-                        Some(Value::String(payload)) => serde_json::from_str(payload)
-                            .map_err(|e| format!("the reviews payload is not JSON: {e}")),
-                        _ => Err(format!(
+                        Some(Value::String(payload)) => {
+                            serde_json::from_str(payload).map_err(|e| {
+                                ShapeError::Unexpected(format!(
+                                    "the reviews payload is not JSON: {e}"
+                                ))
+                            })
+                        }
+                        _ => Err(ShapeError::Unexpected(format!(
                             "Google Play answered the `{rpc}` call without data (unknown app, or the request format changed)"
-                        )),
+                        ))),
                     };
                 }
-                (Some("er"), _) => error = Some(format!("Google Play error: {entry}")),
+                (Some("er"), _) => {
+                    error = Some(ShapeError::Unexpected(format!(
+                        "Google Play error: {entry}"
+                    )))
+                }
                 _ => {}
             }
         }
     }
-    Err(error.unwrap_or_else(|| format!("no `{rpc}` (reviews) payload in the answer")))
+    Err(error.unwrap_or_else(|| {
+        ShapeError::Unexpected(format!("no `{rpc}` (reviews) payload in the answer"))
+    }))
 }
 
 impl Api for GooglePlay {
@@ -158,7 +196,7 @@ impl Api for GooglePlay {
         super::api::storefront_streams(&self.countries, &self.apps)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let (cc, app) = super::api::storefront(q.stream)?;
         Ok(ApiRequest::post(
             format!(
@@ -171,7 +209,7 @@ impl Api for GooglePlay {
         ))
     }
 
-    fn decode(&self, body: &[u8]) -> Result<Value, String> {
+    fn decode(&self, body: &[u8]) -> Result<Value, ShapeError> {
         unwrap_batchexecute(body, RPC)
     }
 
@@ -179,7 +217,7 @@ impl Api for GooglePlay {
         Some(Duration::from_secs(1))
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let (_, app) = super::api::storefront(q.stream)?;
         let mut page = Page::default();
         // An app without reviews answers `[null, …]` or `[]`.
@@ -211,7 +249,7 @@ fn next_token(payload: &Value) -> Option<String> {
         })
 }
 
-fn map_review(r: &Value, app: &str) -> Result<Mention, String> {
+fn map_review(r: &Value, app: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(r, "/0"), "review id")?;
     let secs = pick::need(r.pointer("/5/0").and_then(Value::as_i64), "time")?;
     let published_at = pick::need(Utc.timestamp_opt(secs, 0).single(), "time")?;
@@ -338,7 +376,8 @@ mod tests {
 
 [["wrb.fr","UsvDTd",null,null,null,[3],"generic"],["di",20]]"#,
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("without data"), "{e}");
         assert!(api.decode(b"<html>sorry</html>").is_err());
         // The chunked variant: lengths between envelopes.

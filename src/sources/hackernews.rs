@@ -6,17 +6,36 @@
 //! `numericFilters=created_at_i>=T`, so a poll only transfers what is new. Multi-word terms
 //! are sent quoted (`advancedSyntax`), so they search as phrases.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `hackernews` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "hackernews",
-    keys: &["comments", "max_pages", "page_size", "backfill"],
-    build: |c, terms| Ok(super::api_source(HackerNews::new(c)?, c, terms)),
-};
+/// `kind = "hackernews"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HackerNewsConfig {
+    /// Also search comments (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for HackerNewsConfig {
+    fn default() -> Self {
+        HackerNewsConfig { comments: true }
+    }
+}
+
+impl KindConfig for HackerNewsConfig {
+    const NAME: &'static str = "hackernews";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(HackerNews::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://hn.algolia.com";
 
@@ -25,9 +44,9 @@ pub struct HackerNews {
 }
 
 impl HackerNews {
-    pub fn new(config: &SourceConfig) -> Result<HackerNews, String> {
+    pub fn new(_config: &SourceConfig, s: &HackerNewsConfig) -> Result<HackerNews, BuildError> {
         Ok(HackerNews {
-            comments: config.api.comments,
+            comments: s.comments,
         })
     }
 }
@@ -41,7 +60,7 @@ impl Api for HackerNews {
         super::api::search_streams(terms)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let term = &q.stream.arg;
         let query = super::api::phrase(term);
         let tags = if self.comments {
@@ -59,7 +78,7 @@ impl Api for HackerNews {
         )))
     }
 
-    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let hits = body
             .get("hits")
             .and_then(Value::as_array)
@@ -80,7 +99,7 @@ impl Api for HackerNews {
     }
 }
 
-fn map_hit(hit: &Value) -> Result<Mention, String> {
+fn map_hit(hit: &Value) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(hit, "/objectID"), "objectID")?;
     let published_at = pick::need(
         pick::time_at(hit, "/created_at_i").or_else(|| pick::time_at(hit, "/created_at")),

@@ -23,29 +23,66 @@
 //! Usage headers throttle the source (see `meta.rs`). Ids are `instagram:<media or comment
 //! id>`.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
 use super::meta::{self, GRAPH};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The `instagram` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "instagram",
-    keys: &[
-        "account_id",
-        "tags",
-        "accounts",
-        "token_env",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Instagram::new(c)?, c, terms)),
-};
+/// `kind = "instagram"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstagramConfig {
+    /// The id (digits) of the Instagram professional account the calls are made as
+    /// (required).
+    pub account_id: Option<String>,
+    /// Hashtags whose recent media are read, `#` optional.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Business or creator accounts followed through business discovery, `@` optional.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// The environment variable holding the Graph API token (required).
+    pub token_env: Option<EnvVar>,
+    /// Also read the comments of the account's own media (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for InstagramConfig {
+    fn default() -> Self {
+        InstagramConfig {
+            account_id: None,
+            tags: Vec::new(),
+            accounts: Vec::new(),
+            token_env: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for InstagramConfig {
+    const NAME: &'static str = "instagram";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.tags, "#");
+        clean_names(&mut self.accounts, "@");
+        if let Some(a) = &mut self.account_id {
+            *a = a.trim().to_string();
+        }
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Instagram::new(c, self)?, c, terms))
+    }
+}
 
 const MAX_PAGE: usize = 50;
 const MEDIA_FIELDS: &str =
@@ -60,26 +97,24 @@ pub struct Instagram {
 }
 
 impl Instagram {
-    pub fn new(config: &SourceConfig) -> Result<Instagram, String> {
-        let token = super::credential(
+    pub fn new(config: &SourceConfig, s: &InstagramConfig) -> Result<Instagram, BuildError> {
+        let token = super::required_credential(
             config,
             "token_env",
-            config.api.token_env.as_deref(),
-            Some("a Graph API user access token of the Instagram professional account's manager"),
-        )?
-        .ok_or("the Graph API token is not set")?;
-        let account_id = config
-            .api
+            s.token_env.as_ref(),
+            "a Graph API user access token of the Instagram professional account's manager",
+        )?;
+        let account_id = s
             .account_id
             .clone()
             .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or("instagram needs `account_id`: the id (digits) of the Instagram professional account the calls are made as (Graph API Explorer: me/accounts?fields=instagram_business_account)")?;
+            .ok_or_else(|| BuildError::Settings("instagram needs `account_id`: the id (digits) of the Instagram professional account the calls are made as (Graph API Explorer: me/accounts?fields=instagram_business_account)".into()))?;
         Ok(Instagram {
             account_id,
             token,
-            tags: config.api.tags.clone(),
-            accounts: config.api.accounts.clone(),
-            comments: config.api.comments,
+            tags: s.tags.clone(),
+            accounts: s.accounts.clone(),
+            comments: s.comments,
         })
     }
 }
@@ -106,7 +141,7 @@ impl Api for Instagram {
         s
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let limit = q.page_size.clamp(1, MAX_PAGE);
         let after = q
             .page
@@ -137,17 +172,23 @@ impl Api for Instagram {
                 "{GRAPH}/{arg}/comments?fields={}&limit={limit}{after}",
                 enc("id,text,timestamp,username,like_count,parent_id")
             ),
-            other => return Err(format!("instagram has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "instagram",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         ApiRequest::get(url).bearer(self.token.expose())
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let mut page = Page::default();
         match q.stream.endpoint {
             "hashtag" => {
-                let id = pick::str_at(body, "/data/0/id")
-                    .ok_or_else(|| format!("Instagram knows no hashtag #{}", q.stream.arg))?;
+                let id = pick::str_at(body, "/data/0/id").ok_or_else(|| {
+                    ShapeError::Unexpected(format!("Instagram knows no hashtag #{}", q.stream.arg))
+                })?;
                 page.follow.push(Stream::new("recent_media", id));
                 return Ok(page);
             }
@@ -212,7 +253,7 @@ impl Api for Instagram {
     }
 }
 
-fn map_media(m: &Value, followers: Option<u64>) -> Result<Mention, String> {
+fn map_media(m: &Value, followers: Option<u64>) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(m, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(m, "/timestamp"), "timestamp")?;
     Ok(Mention {
@@ -229,7 +270,7 @@ fn map_media(m: &Value, followers: Option<u64>) -> Result<Mention, String> {
     })
 }
 
-fn map_comment(c: &Value, media: &str) -> Result<Mention, String> {
+fn map_comment(c: &Value, media: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(c, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(c, "/timestamp"), "timestamp")?;
     let parent = pick::str_at(c, "/parent_id").unwrap_or_else(|| media.to_string());
@@ -278,7 +319,8 @@ mod tests {
         // An unknown hashtag is an error of that stream, not "no posts".
         let e = api()
             .parse(&PageQuery::first_page(&s), &serde_json::json!({"data": []}))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("#developers"), "{e}");
     }
 

@@ -27,18 +27,38 @@
 //! response. `author` is `account.acct` (`user` for the instance's own accounts,
 //! `user@domain` for remote ones). A content warning (`spoiler_text`) is put before the text.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `mastodon` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "mastodon",
-    keys: &["tags", "token_env", "max_pages", "page_size", "backfill"],
-    build: |c, terms| Ok(super::api_source(Mastodon::new(c)?, c, terms)),
-};
+/// `kind = "mastodon"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonConfig {
+    /// Hashtags whose timelines are read, `#` optional.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub token_env: Option<EnvVar>,
+}
+
+impl KindConfig for MastodonConfig {
+    const NAME: &'static str = "mastodon";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.tags, "#");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Mastodon::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://mastodon.social";
 const MAX_LIMIT: usize = 40;
@@ -49,11 +69,11 @@ pub struct Mastodon {
 }
 
 impl Mastodon {
-    pub fn new(config: &SourceConfig) -> Result<Mastodon, String> {
-        let token = super::credential(config, "token_env", config.api.token_env.as_deref(), None)?;
+    pub fn new(config: &SourceConfig, s: &MastodonConfig) -> Result<Mastodon, BuildError> {
+        let token = super::credential(config, "token_env", s.token_env.as_ref())?;
         Ok(Mastodon {
             token,
-            tags: config.api.tags.clone(),
+            tags: s.tags.clone(),
         })
     }
 }
@@ -96,7 +116,7 @@ impl Api for Mastodon {
         out
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let limit = q.page_size.clamp(1, MAX_LIMIT);
         let since_id = snowflake_at(q.since);
         let page = q
@@ -116,7 +136,12 @@ impl Api for Mastodon {
                 "{BASE}/api/v1/timelines/tag/{}?limit={limit}&since_id={since_id}{page}",
                 enc(&q.stream.arg)
             ),
-            other => return Err(format!("unknown mastodon endpoint `{other}`")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "mastodon",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         let req = ApiRequest::get(url);
         match &self.token {
@@ -125,7 +150,7 @@ impl Api for Mastodon {
         }
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let stream = q.stream;
         let statuses = match stream.endpoint {
             "search" => body.get("statuses").and_then(Value::as_array),
@@ -159,7 +184,7 @@ impl Api for Mastodon {
     }
 }
 
-fn map_status(wrapper: &Value) -> Result<Mention, String> {
+fn map_status(wrapper: &Value) -> Result<Mention, ShapeError> {
     let s = match wrapper.get("reblog") {
         Some(r) if r.is_object() => r,
         _ => wrapper,
@@ -198,8 +223,8 @@ fn map_status(wrapper: &Value) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
+    use crate::fields::EnvVar;
     use crate::sources::api::Cursor;
     use chrono::TimeZone;
 
@@ -214,21 +239,12 @@ mod tests {
         }
     }
 
-    fn config(token_env: Option<&str>) -> SourceConfig {
-        SourceConfig {
-            name: "masto".into(),
-            kind: "mastodon".into(),
-            interval: std::time::Duration::from_secs(300),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions {
-                token_env: token_env.map(str::to_string),
-                ..Default::default()
-            },
-            web: Default::default(),
-            queries: vec![],
-        }
+    fn new(token_env: Option<&str>) -> Result<Mastodon, String> {
+        let s = MastodonConfig {
+            token_env: token_env.map(|v| EnvVar(v.into())),
+            ..Default::default()
+        };
+        Mastodon::new(&SourceConfig::new("masto", s.clone()), &s).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -468,10 +484,8 @@ mod tests {
 
     #[test]
     fn token_is_optional_but_must_be_set_when_named() {
-        assert!(Mastodon::new(&config(None)).unwrap().token.is_none());
-        let err = Mastodon::new(&config(Some("HARK_TEST_MASTODON_UNSET_VAR")))
-            .err()
-            .unwrap();
+        assert!(new(None).unwrap().token.is_none());
+        let err = new(Some("HARK_TEST_MASTODON_UNSET_VAR")).err().unwrap();
         assert!(err.contains("HARK_TEST_MASTODON_UNSET_VAR"), "{err}");
     }
 

@@ -26,11 +26,13 @@ pub mod web;
 pub mod x;
 pub mod youtube;
 
+use crate::fields::{EnvVar, FieldError, Fields};
 use crate::http::Fetcher;
+use crate::http::redact::Secret;
 use crate::mention::Mention;
 use crate::state::{StateStore, StateUpdate};
 use futures::future::BoxFuture;
-pub use settings::{ApiOptions, SourceConfig, WebOptions};
+pub use settings::{CheckContext, KindConfig, Paging, SourceConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -94,64 +96,184 @@ pub trait Source: Send + Sync {
     ) -> BoxFuture<'a, PollReport>;
 }
 
-/// A source kind: its name in `kind = "..."`, the keys of a `[[sources]]` entry that only
-/// it (and other kinds listing them) accepts, and how to build it from a validated entry and
-/// the search terms of the queries that use it.
-pub struct Kind {
-    pub name: &'static str,
-    /// Kind-specific keys (the loader refuses them on other kinds, naming those that take
-    /// them).
-    pub keys: &'static [&'static str],
-    pub build: BuildFn,
+/// Declares the source kinds: the [`KindSettings`] enum (one variant per kind, holding the
+/// kind's settings struct) and the [`KINDS`] registry the config loader reads.
+macro_rules! source_kinds {
+    ($($variant:ident($settings:ty)),* $(,)?) => {
+        /// The kind-specific settings of a `[[sources]]` entry, tagged by its `kind` key. The
+        /// loader picks the variant from `kind` (see [`Kind`]) rather than through serde's
+        /// `#[serde(tag = "kind")]`, which would buffer the entry and lose the file
+        /// positions of its errors.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum KindSettings {
+            $($variant($settings)),*
+        }
+
+        $(impl From<$settings> for KindSettings {
+            fn from(s: $settings) -> KindSettings {
+                KindSettings::$variant(s)
+            }
+        })*
+
+        impl KindSettings {
+            /// The kind's name, as in `kind = "..."`.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(KindSettings::$variant(_) => <$settings as KindConfig>::NAME),*
+                }
+            }
+
+            fn build(
+                &self,
+                source: &SourceConfig,
+                terms: Vec<String>,
+            ) -> Result<Box<dyn Source>, BuildError> {
+                match self {
+                    $(KindSettings::$variant(s) => s.build(source, terms)),*
+                }
+            }
+        }
+
+        /// Every source kind this build collects, in the order of the README's reference.
+        pub const KINDS: &[Kind] = &[$(Kind::of::<$settings>()),*];
+    };
 }
 
-/// Builds a source from its validated entry and its search terms; an error (a missing
-/// credential, say) disables this source only.
-pub type BuildFn = fn(&SourceConfig, Vec<String>) -> Result<Box<dyn Source>, String>;
+// A new kind is a file in this folder with its settings struct (implementing
+// `KindConfig`), plus one line here.
+source_kinds! {
+    Feed(feed::FeedConfig),
+    Web(web::WebConfig),
+    Reddit(reddit::RedditConfig),
+    HackerNews(hackernews::HackerNewsConfig),
+    Mastodon(mastodon::MastodonConfig),
+    Bluesky(bluesky::BlueskyConfig),
+    X(x::XConfig),
+    YouTube(youtube::YouTubeConfig),
+    Vk(vk::VkConfig),
+    StackExchange(stackexchange::StackExchangeConfig),
+    Discourse(discourse::DiscourseConfig),
+    Telegram(telegram::TelegramConfig),
+    AppStore(appstore::AppStoreConfig),
+    GooglePlay(googleplay::GooglePlayConfig),
+    Trustpilot(trustpilot::TrustpilotConfig),
+    Facebook(facebook::FacebookConfig),
+    Instagram(instagram::InstagramConfig),
+    Ok(ok::OkConfig),
+    TikTok(tiktok::TikTokConfig),
+}
 
-/// The keys every API poller takes (paging and backfill, see `api.rs`).
-pub const API_KEYS: &[&str] = &["max_pages", "page_size", "backfill"];
+/// A source kind as the config loader sees it: its name, the keys it takes, and how to read
+/// its settings from an entry.
+pub struct Kind {
+    pub name: &'static str,
+    /// The [`settings::Paging`] keys it takes.
+    pub paging: &'static [&'static str],
+    /// Its own keys (those of its settings struct).
+    pub fields: fn() -> &'static [&'static str],
+    /// Reads and checks its own keys.
+    pub read: fn(Fields<'_>, &CheckContext<'_>) -> Result<KindSettings, FieldError>,
+}
 
-/// Every source kind this build collects. A new kind is a file in this folder defining its
-/// `KIND`, plus one line here: the config loader and [`build`] read this list.
-pub const KINDS: &[&Kind] = &[
-    &feed::KIND,
-    &web::KIND,
-    &reddit::KIND,
-    &hackernews::KIND,
-    &mastodon::KIND,
-    &bluesky::KIND,
-    &x::KIND,
-    &youtube::KIND,
-    &vk::KIND,
-    &stackexchange::KIND,
-    &discourse::KIND,
-    &telegram::KIND,
-    &appstore::KIND,
-    &googleplay::KIND,
-    &trustpilot::KIND,
-    &facebook::KIND,
-    &instagram::KIND,
-    &ok::KIND,
-    &tiktok::KIND,
-];
+impl Kind {
+    const fn of<T: KindConfig>() -> Kind {
+        Kind {
+            name: T::NAME,
+            paging: T::PAGING,
+            fields: crate::fields::struct_fields::<T>,
+            read: read_settings::<T>,
+        }
+    }
+
+    /// Every kind-specific key it takes (its own and its paging keys).
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut k = (self.fields)().to_vec();
+        k.extend(self.paging);
+        k
+    }
+}
+
+fn read_settings<T: KindConfig>(
+    fields: Fields<'_>,
+    at: &CheckContext<'_>,
+) -> Result<KindSettings, FieldError> {
+    let mut settings: T = fields.read()?;
+    settings.check(at)?;
+    Ok(settings.into())
+}
 
 /// The kind called `name`.
 pub fn kind(name: &str) -> Option<&'static Kind> {
-    KINDS.iter().copied().find(|k| k.name == name)
+    KINDS.iter().find(|k| k.name == name)
 }
 
 /// Builds the source a config entry describes; API pollers search for `terms` (the search
 /// terms of the queries that use the source, see `config::search_terms`). An error (e.g. a
 /// credential missing from the environment) disables this source only.
-pub fn build(config: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, String> {
-    match kind(&config.kind) {
-        Some(k) => (k.build)(config, terms),
-        None => Err(format!(
-            "source kind `{}` is not available in this version",
-            config.kind
-        )),
-    }
+pub fn build(config: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+    config.settings.build(config, terms)
+}
+
+/// Why one endpoint of a poll failed. It goes into the poll's report and the log; the
+/// source's other endpoints and the other sources go on.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Fetch(#[from] crate::http::FetchError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error("{url}: {source}")]
+    Feed {
+        url: String,
+        #[source]
+        source: feed::FeedReadError,
+    },
+    #[error("pipeline closed")]
+    PipelineClosed,
+    /// The endpoint answered something unusable (said in the kind's words).
+    #[error("{0}")]
+    Answer(String),
+}
+
+/// Why a configured source could not be started (it stays disabled; the others run).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(
+        "{kind} source `{name}` needs {what}: set `{setting} = \"VAR\"` in its [[sources]] entry and put the secret in that environment variable"
+    )]
+    NoCredential {
+        kind: &'static str,
+        name: String,
+        setting: &'static str,
+        what: String,
+    },
+    #[error(
+        "{kind} source `{name}`: environment variable {var} (named by `{setting}`) is not set; the source is disabled"
+    )]
+    CredentialUnset {
+        kind: &'static str,
+        name: String,
+        setting: &'static str,
+        var: String,
+    },
+    #[error("invalid URL `{url}`: {source}")]
+    Url {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// Settings that cannot work together (said in the kind's words).
+    #[error("{0}")]
+    Settings(String),
+    /// A setting the load-time checks let through but the source cannot use.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("`{key}`: {source}")]
+    Setting {
+        key: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// An API poller of `api`'s kind with the entry's paging settings: what the API kinds' `KIND`
@@ -176,24 +298,15 @@ pub fn fuzz_api_mappers(data: &[u8]) -> usize {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {
         return 0;
     };
-    let config = |kind: &str| {
-        let mut c = SourceConfig {
-            name: kind.into(),
-            kind: kind.into(),
-            interval: std::time::Duration::from_secs(60),
-            base_url: url::Url::parse("https://forum.example.org").ok(),
-            enabled: true,
-            urls: vec![],
-            api: Default::default(),
-            web: Default::default(),
-            queries: vec![],
-        };
-        c.api.token_env = Some("PATH".into());
-        c.api.key_env = Some("PATH".into());
-        c.api.subreddits = vec!["rust".into()];
-        c.api.tags = vec!["acme".into()];
-        c
-    };
+    let token = || Some(EnvVar("PATH".into()));
+    let mut forum = SourceConfig::new(
+        "discourse",
+        discourse::DiscourseConfig {
+            token_env: token(),
+            ..Default::default()
+        },
+    );
+    forum.base_url = url::Url::parse("https://forum.example.org").ok();
     let mut apis: Vec<Box<dyn Api>> = Vec::new();
     macro_rules! add {
         ($e:expr) => {
@@ -202,15 +315,53 @@ pub fn fuzz_api_mappers(data: &[u8]) -> usize {
             }
         };
     }
-    add!(reddit::Reddit::new(&config("reddit")));
-    add!(hackernews::HackerNews::new(&config("hackernews")));
-    add!(mastodon::Mastodon::new(&config("mastodon")));
-    add!(bluesky::Bluesky::new(&config("bluesky")));
-    add!(x::X::new(&config("x")));
-    add!(youtube::YouTube::new(&config("youtube")));
-    add!(vk::Vk::new(&config("vk")));
-    add!(stackexchange::StackExchange::new(&config("stackexchange")));
-    add!(discourse::Discourse::new(&config("discourse")));
+    macro_rules! api {
+        ($api:ty, $settings:expr) => {
+            add!(<$api>::new(
+                &SourceConfig::new("fuzz", $settings.clone()),
+                &$settings
+            ));
+        };
+    }
+    api!(
+        reddit::Reddit,
+        reddit::RedditConfig {
+            subreddits: vec!["rust".into()],
+            ..Default::default()
+        }
+    );
+    api!(
+        hackernews::HackerNews,
+        hackernews::HackerNewsConfig::default()
+    );
+    api!(
+        mastodon::Mastodon,
+        mastodon::MastodonConfig {
+            tags: vec!["acme".into()],
+            token_env: token(),
+        }
+    );
+    api!(bluesky::Bluesky, bluesky::BlueskyConfig::default());
+    api!(x::X, x::XConfig { token_env: token() });
+    api!(
+        youtube::YouTube,
+        youtube::YouTubeConfig {
+            key_env: token(),
+            ..Default::default()
+        }
+    );
+    api!(vk::Vk, vk::VkConfig { token_env: token() });
+    api!(
+        stackexchange::StackExchange,
+        stackexchange::StackExchangeConfig {
+            tags: vec!["acme".into()],
+            key_env: token(),
+            ..Default::default()
+        }
+    );
+    if let KindSettings::Discourse(d) = &forum.settings {
+        add!(discourse::Discourse::new(&forum, d));
+    }
     let mut n = 0;
     for a in &apis {
         let _ = a.inspect(&body);
@@ -228,38 +379,60 @@ pub fn fuzz_api_mappers(data: &[u8]) -> usize {
     n
 }
 
-/// Reads a credential from the environment variable a source's `*_env` setting names.
-/// `required` credentials must be configured; optional ones, once configured, must be set.
+/// Reads an optional credential from the environment variable a source's `*_env` setting
+/// names: none when the setting is absent; once configured, the variable must be set.
 pub fn credential(
     config: &SourceConfig,
-    setting: &str,
-    var: Option<&str>,
-    required: Option<&str>,
-) -> Result<Option<crate::http::redact::Secret>, String> {
+    setting: &'static str,
+    var: Option<&EnvVar>,
+) -> Result<Option<Secret>, BuildError> {
+    var.map(|v| read_secret(config, setting, v)).transpose()
+}
+
+/// Reads a credential the source cannot work without; `what` says what it is and where to
+/// get one.
+pub fn required_credential(
+    config: &SourceConfig,
+    setting: &'static str,
+    var: Option<&EnvVar>,
+    what: &str,
+) -> Result<Secret, BuildError> {
     match var {
-        None => match required {
-            Some(what) => Err(format!(
-                "{} source `{}` needs {what}: set `{setting} = \"VAR\"` in its [[sources]] entry and put the secret in that environment variable",
-                config.kind, config.name
-            )),
-            None => Ok(None),
-        },
-        Some(var) => match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(crate::http::redact::Secret::new(v.trim()))),
-            _ => Err(format!(
-                "{} source `{}`: environment variable {var} (named by `{setting}`) is not set; the source is disabled",
-                config.kind, config.name
-            )),
-        },
+        Some(v) => read_secret(config, setting, v),
+        None => Err(BuildError::NoCredential {
+            kind: config.kind(),
+            name: config.name.clone(),
+            setting,
+            what: what.to_string(),
+        }),
+    }
+}
+
+fn read_secret(
+    config: &SourceConfig,
+    setting: &'static str,
+    var: &EnvVar,
+) -> Result<Secret, BuildError> {
+    match std::env::var(var.as_str()) {
+        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+        _ => Err(BuildError::CredentialUnset {
+            kind: config.kind(),
+            name: config.name.clone(),
+            setting,
+            var: var.as_str().to_string(),
+        }),
     }
 }
 
 /// Replaces the scheme and host (and prepends the path prefix) of `url` with `base`:
 /// `https://example.com/feed.xml` on `http://127.0.0.1:8080/mirror` becomes
 /// `http://127.0.0.1:8080/mirror/feed.xml`. A relative `url` resolves against `base`.
-pub fn rebase(url: &str, base: Option<&url::Url>) -> Result<url::Url, String> {
+pub fn rebase(url: &str, base: Option<&url::Url>) -> Result<url::Url, BuildError> {
     let Some(base) = base else {
-        return url::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"));
+        return url::Url::parse(url).map_err(|source| BuildError::Url {
+            url: url.to_string(),
+            source,
+        });
     };
     let (path, query) = match url::Url::parse(url) {
         Ok(u) => (u.path().to_string(), u.query().map(str::to_string)),

@@ -21,30 +21,61 @@
 //! (expired or invalid session) and 104 (bad signature) name the credentials; any other
 //! code fails the request with OK's message. Ids: `ok:<topic id>`, `ok:<comment id>`.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::http::redact::Secret;
 use crate::mention::{Engagement, Mention};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use md5::{Digest, Md5};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The `ok` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "ok",
-    keys: &[
-        "groups",
-        "key_env",
-        "client_secret_env",
-        "token_env",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Odnoklassniki::new(c)?, c, terms)),
-};
+/// `kind = "ok"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OkConfig {
+    /// Group ids (the number in `https://ok.ru/group/<id>`).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// The environment variable holding the application's public key (required).
+    pub key_env: Option<EnvVar>,
+    /// The environment variable holding the application's secret key (required).
+    pub client_secret_env: Option<EnvVar>,
+    /// The environment variable holding the access token (required).
+    pub token_env: Option<EnvVar>,
+    /// Also read the comments of recent posts (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for OkConfig {
+    fn default() -> Self {
+        OkConfig {
+            groups: Vec::new(),
+            key_env: None,
+            client_secret_env: None,
+            token_env: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for OkConfig {
+    const NAME: &'static str = "ok";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.groups, "");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Odnoklassniki::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://api.ok.ru";
 const MAX_PAGE: usize = 100;
@@ -59,44 +90,39 @@ pub struct Odnoklassniki {
 }
 
 impl Odnoklassniki {
-    pub fn new(config: &SourceConfig) -> Result<Odnoklassniki, String> {
-        let need = |setting: &str, var: Option<&str>, what: &str| -> Result<Secret, String> {
-            super::credential(config, setting, var, Some(what))?
-                .ok_or_else(|| format!("{what} is not set"))
-        };
+    pub fn new(config: &SourceConfig, s: &OkConfig) -> Result<Odnoklassniki, BuildError> {
+        let need = |setting, var, what| super::required_credential(config, setting, var, what);
         let app_key = need(
             "key_env",
-            config.api.key_env.as_deref(),
+            s.key_env.as_ref(),
             "the OK application's public key",
         )?;
         let secret = need(
             "client_secret_env",
-            config.api.client_secret_env.as_deref(),
+            s.client_secret_env.as_ref(),
             "the OK application's secret key",
         )?;
-        let token = need(
-            "token_env",
-            config.api.token_env.as_deref(),
-            "an OK access token",
-        )?;
-        let groups: Vec<String> = config.api.groups.clone();
+        let token = need("token_env", s.token_env.as_ref(), "an OK access token")?;
+        let groups: Vec<String> = s.groups.clone();
         if let Some(bad) = groups
             .iter()
             .find(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(format!(
+            return Err(BuildError::Settings(format!(
                 "`groups`: `{bad}` is not an OK group id (digits: the number in https://ok.ru/group/<id>)"
-            ));
+            )));
         }
         if groups.is_empty() {
-            return Err("`groups` is empty: list the OK group ids to follow".into());
+            return Err(BuildError::Settings(
+                "`groups` is empty: list the OK group ids to follow".into(),
+            ));
         }
         Ok(Odnoklassniki {
             groups,
             app_key,
             secret,
             token,
-            comments: config.api.comments,
+            comments: s.comments,
         })
     }
 
@@ -225,7 +251,7 @@ impl Api for Odnoklassniki {
             .collect()
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let mut p: BTreeMap<&str, String> = BTreeMap::new();
         p.insert("count", q.page_size.clamp(1, MAX_PAGE).to_string());
         if let Some(anchor) = q.page {
@@ -248,7 +274,12 @@ impl Api for Odnoklassniki {
                 p.insert("discussionId", topic.to_string());
                 p.insert("discussionType", "GROUP_TOPIC".into());
             }
-            other => return Err(format!("ok has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "ok",
+                    endpoint: other.to_string(),
+                });
+            }
         }
         Ok(ApiRequest::get(format!(
             "{BASE}/fb.do?{}",
@@ -256,7 +287,7 @@ impl Api for Odnoklassniki {
         )))
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let names = names(body);
         let mut page = Page::default();
         let list_key = if q.stream.endpoint == "comments" {
@@ -306,7 +337,11 @@ impl Api for Odnoklassniki {
     }
 }
 
-fn map_topic(t: &Value, group: &str, names: &BTreeMap<String, String>) -> Result<Mention, String> {
+fn map_topic(
+    t: &Value,
+    group: &str,
+    names: &BTreeMap<String, String>,
+) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(t, "/id"), "id")?;
     let ms = pick::need(pick::u64_at(t, "/created_ms"), "created_ms")?;
     let published_at = pick::need(Utc.timestamp_millis_opt(ms as i64).single(), "created_ms")?;
@@ -340,7 +375,7 @@ fn map_comment(
     c: &Value,
     stream_arg: &str,
     names: &BTreeMap<String, String>,
-) -> Result<Mention, String> {
+) -> Result<Mention, ShapeError> {
     let (group, topic) = stream_arg.split_once('/').unwrap_or(("", stream_arg));
     let id = pick::need(pick::str_at(c, "/id"), "id")?;
     let published_at = pick::need(

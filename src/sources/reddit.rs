@@ -21,27 +21,54 @@
 //! `reddit:t1_…` for a reply). Subreddit subscribers are not used as followers: a post in a
 //! 30-million-member subreddit does not reach 30 million people.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, SessionRequest, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, SessionRequest, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
 use base64::Engine;
 use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `reddit` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "reddit",
-    keys: &[
-        "subreddits",
-        "client_id_env",
-        "client_secret_env",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Reddit::new(c)?, c, terms)),
-};
+/// `kind = "reddit"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedditConfig {
+    /// Subreddits whose new posts (and comments) are read, `r/` optional.
+    #[serde(default)]
+    pub subreddits: Vec<String>,
+    pub client_id_env: Option<EnvVar>,
+    pub client_secret_env: Option<EnvVar>,
+    /// Also read each subreddit's new comments (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for RedditConfig {
+    fn default() -> Self {
+        RedditConfig {
+            subreddits: Vec::new(),
+            client_id_env: None,
+            client_secret_env: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for RedditConfig {
+    const NAME: &'static str = "reddit";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.subreddits, "r/");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Reddit::new(c, self)?, c, terms))
+    }
+}
 
 const PUBLIC: &str = "https://www.reddit.com";
 const OAUTH: &str = "https://oauth.reddit.com";
@@ -54,32 +81,22 @@ pub struct Reddit {
 }
 
 impl Reddit {
-    pub fn new(config: &SourceConfig) -> Result<Reddit, String> {
-        let id = super::credential(
-            config,
-            "client_id_env",
-            config.api.client_id_env.as_deref(),
-            None,
-        )?;
-        let secret = super::credential(
-            config,
-            "client_secret_env",
-            config.api.client_secret_env.as_deref(),
-            None,
-        )?;
+    pub fn new(config: &SourceConfig, s: &RedditConfig) -> Result<Reddit, BuildError> {
+        let id = super::credential(config, "client_id_env", s.client_id_env.as_ref())?;
+        let secret = super::credential(config, "client_secret_env", s.client_secret_env.as_ref())?;
         let app = match (id, secret) {
             (Some(i), Some(s)) => Some((i, s)),
             (None, None) => None,
             _ => {
-                return Err(format!(
+                return Err(BuildError::Settings(format!(
                     "reddit source `{}`: OAuth needs both `client_id_env` and `client_secret_env`",
                     config.name
-                ));
+                )));
             }
         };
         Ok(Reddit {
-            subreddits: config.api.subreddits.clone(),
-            comments: config.api.comments,
+            subreddits: s.subreddits.clone(),
+            comments: s.comments,
             app,
         })
     }
@@ -118,7 +135,7 @@ impl Api for Reddit {
         s
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let limit = q.page_size.min(100);
         let after = q
             .page
@@ -143,7 +160,12 @@ impl Api for Reddit {
                 "{host}/r/{}/comments.json?limit={limit}&raw_json=1{after}",
                 enc(arg)
             ),
-            other => return Err(format!("unknown reddit endpoint `{other}`")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "reddit",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         let req = ApiRequest::get(url);
         match q.token {
@@ -152,7 +174,7 @@ impl Api for Reddit {
         }
     }
 
-    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let children = body
             .pointer("/data/children")
             .and_then(Value::as_array)
@@ -192,9 +214,11 @@ impl Api for Reddit {
         })
     }
 
-    fn session_token(&self, body: &Value) -> Result<String, String> {
+    fn session_token(&self, body: &Value) -> Result<String, ShapeError> {
         if let Some(e) = pick::str_at(body, "/error") {
-            return Err(format!("Reddit refused the app credentials: {e}"));
+            return Err(ShapeError::Unexpected(format!(
+                "Reddit refused the app credentials: {e}"
+            )));
         }
         pick::str_at(body, "/access_token").ok_or_else(|| "no `access_token` in the answer".into())
     }
@@ -222,13 +246,13 @@ fn permalink(data: &Value) -> Option<String> {
     })
 }
 
-fn base(data: &Value, prefix: &str) -> Result<(String, chrono::DateTime<chrono::Utc>), String> {
+fn base(data: &Value, prefix: &str) -> Result<(String, chrono::DateTime<chrono::Utc>), ShapeError> {
     let id = pick::need(pick::str_at(data, "/id"), "id")?;
     let at = pick::need(pick::time_at(data, "/created_utc"), "created_utc")?;
     Ok((format!("reddit:{prefix}_{id}"), at))
 }
 
-fn map_post(data: &Value) -> Result<Mention, String> {
+fn map_post(data: &Value) -> Result<Mention, ShapeError> {
     let (id, published_at) = base(data, "t3")?;
     let title = pick::need(pick::str_at(data, "/title"), "title")?;
     Ok(Mention {
@@ -245,7 +269,7 @@ fn map_post(data: &Value) -> Result<Mention, String> {
     })
 }
 
-fn map_comment(data: &Value) -> Result<Mention, String> {
+fn map_comment(data: &Value) -> Result<Mention, ShapeError> {
     let (id, published_at) = base(data, "t1")?;
     let body = pick::need(pick::str_at(data, "/body"), "body")?;
     let url = permalink(data).or_else(|| {

@@ -28,26 +28,54 @@
 //! turns it into [`BodySignal::Backoff`]); `quota_remaining` = 0 and error bodies
 //! (`error_id`, e.g. 502 `throttle_violation`) fail the request.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The `stackexchange` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "stackexchange",
-    keys: &[
-        "tags",
-        "key_env",
-        "site",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(StackExchange::new(c)?, c, terms)),
-};
+/// `kind = "stackexchange"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackExchangeConfig {
+    /// Tags whose new questions are read.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub key_env: Option<EnvVar>,
+    /// The site (default `stackoverflow`).
+    pub site: Option<String>,
+    /// Also read answers and comments (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for StackExchangeConfig {
+    fn default() -> Self {
+        StackExchangeConfig {
+            tags: Vec::new(),
+            key_env: None,
+            site: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for StackExchangeConfig {
+    const NAME: &'static str = "stackexchange";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.tags, "#");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(StackExchange::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://api.stackexchange.com";
 /// Most items per page, and most ids in one `/questions/{ids}/answers` call.
@@ -66,10 +94,12 @@ pub struct StackExchange {
 }
 
 impl StackExchange {
-    pub fn new(config: &SourceConfig) -> Result<StackExchange, String> {
-        let key = super::credential(config, "key_env", config.api.key_env.as_deref(), None)?;
-        let site = config
-            .api
+    pub fn new(
+        config: &SourceConfig,
+        s: &StackExchangeConfig,
+    ) -> Result<StackExchange, BuildError> {
+        let key = super::credential(config, "key_env", s.key_env.as_ref())?;
+        let site = s
             .site
             .as_deref()
             .map(|s| s.trim().to_ascii_lowercase())
@@ -78,8 +108,8 @@ impl StackExchange {
         Ok(StackExchange::for_site(
             &site,
             key,
-            config.api.comments,
-            config.api.tags.clone(),
+            s.comments,
+            s.tags.clone(),
         ))
     }
 
@@ -172,7 +202,7 @@ impl Api for StackExchange {
             .collect()
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let size = q.page_size.clamp(1, MAX_PAGE);
         let site = enc(&self.site);
         let mut url = match q.stream.endpoint {
@@ -197,17 +227,26 @@ impl Api for StackExchange {
                         .split(';')
                         .all(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
                 {
-                    return Err(format!("invalid question ids `{ids}`"));
+                    return Err(ShapeError::Unexpected(format!(
+                        "invalid question ids `{ids}`"
+                    )));
                 }
                 format!(
                     "{BASE}/2.3/questions/{ids}/answers?site={site}&sort=creation&order=desc&pagesize={size}&filter=withbody"
                 )
             }
-            other => return Err(format!("unknown stackexchange endpoint `{other}`")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "stackexchange",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         if let Some(todate) = q.page {
             if todate.is_empty() || !todate.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("invalid page token `{todate}`"));
+                return Err(ShapeError::Unexpected(format!(
+                    "invalid page token `{todate}`"
+                )));
             }
             url.push_str(&format!("&todate={todate}"));
         }
@@ -217,7 +256,7 @@ impl Api for StackExchange {
         Ok(ApiRequest::get(url))
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let stream = q.stream;
         let items = body
             .get("items")
@@ -291,7 +330,7 @@ impl Api for StackExchange {
 }
 
 impl StackExchange {
-    fn map_question(&self, q: &Value) -> Result<Mention, String> {
+    fn map_question(&self, q: &Value) -> Result<Mention, ShapeError> {
         let id = pick::need(pick::str_at(q, "/question_id"), "question_id")?;
         let published_at = pick::need(pick::time_at(q, "/creation_date"), "creation_date")?;
         let title = decoded(q, "/title");
@@ -319,7 +358,7 @@ impl StackExchange {
         })
     }
 
-    fn map_answer(&self, a: &Value) -> Result<Mention, String> {
+    fn map_answer(&self, a: &Value) -> Result<Mention, ShapeError> {
         let id = pick::need(pick::str_at(a, "/answer_id"), "answer_id")?;
         let published_at = pick::need(pick::time_at(a, "/creation_date"), "creation_date")?;
         let text = pick::need(
@@ -347,8 +386,8 @@ impl StackExchange {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
+    use crate::fields::EnvVar;
     use chrono::{TimeZone, Utc};
 
     fn fixture(name: &str) -> Option<Value> {
@@ -551,26 +590,16 @@ mod tests {
 
     #[test]
     fn new_reads_site_and_optional_key() {
-        let config = SourceConfig {
-            name: "se".into(),
-            kind: "stackexchange".into(),
-            interval: Duration::from_secs(600),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions {
-                site: Some(" SuperUser ".into()),
-                ..Default::default()
-            },
-            web: Default::default(),
-            queries: vec![],
+        let mut s = StackExchangeConfig {
+            site: Some(" SuperUser ".into()),
+            ..Default::default()
         };
-        let se = StackExchange::new(&config).unwrap();
+        let config = SourceConfig::new("se", s.clone());
+        let se = StackExchange::new(&config, &s).unwrap();
         assert_eq!(se.site, "superuser");
         assert_eq!(se.key, None);
-        let mut config = config;
-        config.api.key_env = Some("HARK_TEST_SE_KEY_THAT_IS_NOT_SET".into());
-        assert!(StackExchange::new(&config).is_err());
+        s.key_env = Some(EnvVar("HARK_TEST_SE_KEY_THAT_IS_NOT_SET".into()));
+        assert!(StackExchange::new(&config, &s).is_err());
     }
 
     #[test]

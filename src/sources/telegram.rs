@@ -20,24 +20,44 @@
 //! t.me links), author, forward origin and `parent_id` for replies; an edited message
 //! replaces its earlier text. The token never appears in logs (`botREDACTED`).
 
-use super::api::pick;
-use super::{Batch, PollReport, Source, SourceConfig, SourceContext};
+use super::api::{ShapeError, pick};
+use super::settings::{CheckContext, KindConfig, PAGES_AND_BACKFILL};
+use super::{Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext};
+use crate::fields::{EnvVar, FieldError};
 use crate::http::{FetchError, Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use scraper::{Html, Selector};
+use serde::Deserialize;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use url::Url;
 
-/// The `telegram` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "telegram",
-    keys: &["channels", "token_env", "max_pages", "backfill"],
-    build: |c, _| Ok(Box::new(TelegramSource::new(c)?)),
-};
+/// `kind = "telegram"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Public channels read through their `t.me/s/` preview (names, `@name` or links).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Bot API mode: the environment variable holding the bot's token.
+    pub token_env: Option<EnvVar>,
+}
+
+impl KindConfig for TelegramConfig {
+    const NAME: &'static str = "telegram";
+    const PAGING: &'static [&'static str] = PAGES_AND_BACKFILL;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, _: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(Box::new(TelegramSource::new(c, self)?))
+    }
+}
 
 pub struct TelegramSource {
     name: String,
@@ -69,9 +89,8 @@ pub struct Post {
 }
 
 impl TelegramSource {
-    pub fn new(config: &SourceConfig) -> Result<TelegramSource, String> {
-        let channels: Vec<String> = config
-            .api
+    pub fn new(config: &SourceConfig, s: &TelegramConfig) -> Result<TelegramSource, BuildError> {
+        let channels: Vec<String> = s
             .channels
             .iter()
             .map(|c| {
@@ -85,24 +104,23 @@ impl TelegramSource {
             })
             .filter(|c| !c.is_empty())
             .collect();
-        let bot = super::credential(config, "token_env", config.api.token_env.as_deref(), None)?
-            .map(|token| {
-                let api = config
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| Url::parse("https://api.telegram.org/").expect("valid URL"));
-                (token, api)
-            });
+        let bot = super::credential(config, "token_env", s.token_env.as_ref())?.map(|token| {
+            let api = config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| Url::parse("https://api.telegram.org/").expect("valid URL"));
+            (token, api)
+        });
         if channels.is_empty() && bot.is_none() {
-            return Err("`channels` lists no channel (e.g. channels = [\"durov\"]), and no bot token (`token_env`) is set".into());
+            return Err(BuildError::Settings("`channels` lists no channel (e.g. channels = [\"durov\"]), and no bot token (`token_env`) is set".into()));
         }
         if let Some(bad) = channels
             .iter()
             .find(|c| !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
         {
-            return Err(format!(
+            return Err(BuildError::Settings(format!(
                 "`channels`: `{bad}` is not a public channel name (letters, digits, _)"
-            ));
+            )));
         }
         Ok(TelegramSource {
             name: config.name.clone(),
@@ -112,8 +130,8 @@ impl TelegramSource {
                 .clone()
                 .unwrap_or_else(|| Url::parse("https://t.me/").expect("valid URL")),
             channels,
-            max_pages: config.api.max_pages.max(1),
-            backfill: config.api.backfill,
+            max_pages: config.paging.max_pages.max(1),
+            backfill: config.paging.backfill.0,
             bot,
         })
     }
@@ -127,16 +145,15 @@ impl TelegramSource {
         api: &Url,
         out: &mpsc::Sender<Batch>,
         report: &mut PollReport,
-    ) -> Result<(), String> {
+    ) -> Result<(), PollError> {
         let offset: Option<i64> = ctx
             .state
-            .cursor(&self.name, BOT_CURSOR)
-            .map_err(|e| e.to_string())?
+            .cursor(&self.name, BOT_CURSOR)?
             .and_then(|c| c.parse().ok());
         let mut url = api
             // `./`: a relative path, or `bot123:…` would read as a URL scheme.
             .join(&format!("./bot{}/getUpdates", token.expose()))
-            .map_err(|e| format!("Bot API URL: {e}"))?;
+            .map_err(|e| PollError::Answer(format!("Bot API URL: {e}")))?;
         {
             let mut q = url.query_pairs_mut();
             if let Some(o) = offset {
@@ -152,30 +169,34 @@ impl TelegramSource {
         report.requests += 1;
         let fetched = match ctx.fetcher.get(&url, &RequestOptions::default()).await {
             Ok(Outcome::Fetched(f)) => f,
-            Ok(Outcome::NotModified) => return Err("getUpdates: unexpected 304".into()),
+            Ok(Outcome::NotModified) => {
+                return Err(PollError::Answer("getUpdates: unexpected 304".into()));
+            }
             Err(FetchError::Status { status, .. })
                 if status.as_u16() == 401 || status.as_u16() == 404 =>
             {
-                return Err(format!(
+                return Err(PollError::Answer(format!(
                     "Bot API: HTTP {status}: Telegram rejected the bot token (BotFather → /token shows the current one)"
-                ));
+                )));
             }
             Err(FetchError::Status { status, .. }) if status.as_u16() == 409 => {
-                return Err("Bot API: HTTP 409: another getUpdates client or a webhook is active for this bot (deleteWebhook, or stop the other instance)".into());
+                return Err(PollError::Answer("Bot API: HTTP 409: another getUpdates client or a webhook is active for this bot (deleteWebhook, or stop the other instance)".into()));
             }
-            Err(e) => return Err(redact::scrub(&e.to_string(), &[token])),
+            Err(e) => return Err(PollError::Answer(redact::scrub(&e.to_string(), &[token]))),
         };
         let body: serde_json::Value = serde_json::from_slice(&fetched.body)
-            .map_err(|e| format!("getUpdates: the answer is not JSON: {e}"))?;
+            .map_err(|e| PollError::Answer(format!("getUpdates: the answer is not JSON: {e}")))?;
         if body.get("ok").and_then(serde_json::Value::as_bool) != Some(true) {
             let why =
                 pick::str_at(&body, "/description").unwrap_or_else(|| "no description".into());
-            return Err(format!("Bot API refused getUpdates: {why}"));
+            return Err(PollError::Answer(format!(
+                "Bot API refused getUpdates: {why}"
+            )));
         }
         let updates = body
             .get("result")
             .and_then(serde_json::Value::as_array)
-            .ok_or("getUpdates: no `result` list")?;
+            .ok_or_else(|| PollError::Answer("getUpdates: no `result` list".into()))?;
         let fetched_at = Utc::now();
         let mut mentions = Vec::new();
         let mut next_offset = offset;
@@ -217,7 +238,7 @@ impl TelegramSource {
         mentions: Vec<Mention>,
         key: &str,
         cursor: Option<String>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PollError> {
         let checkpoint = cursor
             .map(|value| StateUpdate::Cursor {
                 source: self.name.clone(),
@@ -234,7 +255,7 @@ impl TelegramSource {
             retract: Vec::new(),
         })
         .await
-        .map_err(|_| "pipeline closed".to_string())
+        .map_err(|_| PollError::PipelineClosed)
     }
 
     fn page_url(&self, channel: &str, before: Option<u64>) -> Url {
@@ -254,11 +275,10 @@ impl TelegramSource {
         channel: &str,
         out: &mpsc::Sender<Batch>,
         report: &mut PollReport,
-    ) -> Result<(), String> {
+    ) -> Result<(), PollError> {
         let cursor: Option<u64> = ctx
             .state
-            .cursor(&self.name, channel)
-            .map_err(|e| e.to_string())?
+            .cursor(&self.name, channel)?
             .and_then(|c| c.parse().ok());
         let horizon = Utc::now() - chrono::Duration::from_std(self.backfill).unwrap_or_default();
         let mut before = None;
@@ -270,7 +290,7 @@ impl TelegramSource {
                 Ok(Outcome::Fetched(f)) => f,
                 Ok(Outcome::NotModified) => break,
                 // The newest page failed: nothing to deliver, the channel failed.
-                Err(e) if page_no == 0 => return Err(e.to_string()),
+                Err(e) if page_no == 0 => return Err(e.into()),
                 // An older page failed: what was read is delivered; the error is reported.
                 Err(e) => {
                     tracing::warn!(source = %self.name, channel, error = %e, "older telegram page failed");
@@ -281,7 +301,9 @@ impl TelegramSource {
             let html = String::from_utf8_lossy(&fetched.body).into_owned();
             let (page, unreadable) = tokio::task::spawn_blocking(move || parse_page(&html))
                 .await
-                .map_err(|e| format!("{}: preview parser failed: {e}", redact::url(&url)))?;
+                .map_err(|e| {
+                    PollError::Answer(format!("{}: preview parser failed: {e}", redact::url(&url)))
+                })?;
             if unreadable > 0 {
                 tracing::warn!(source = %self.name, channel, unreadable, "telegram posts without a post id skipped");
                 report.skipped_items += unreadable;
@@ -401,7 +423,7 @@ fn bot_message(
     m: &serde_json::Value,
     source: &str,
     fetched_at: DateTime<Utc>,
-) -> Result<Mention, String> {
+) -> Result<Mention, ShapeError> {
     let chat = m.get("chat").ok_or("no `chat`")?;
     let chat = chat_ref(chat).ok_or("no chat id")?;
     let id = pick::need(pick::u64_at(m, "/message_id"), "message_id")?;

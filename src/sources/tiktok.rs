@@ -20,27 +20,58 @@
 //! `error.code` in the body and fail that stream with TikTok's message. Ids:
 //! `tiktok:<video id>`, `tiktok:<comment id>`.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, SessionRequest, Stream, enc, pick};
+use super::api::{
+    Api, ApiRequest, BodySignal, Page, PageQuery, SessionRequest, ShapeError, Stream, enc, pick,
+};
+use super::settings::{CheckContext, KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::{EnvVar, FieldError, clean_names};
 use crate::http::redact::Secret;
 use crate::mention::{Engagement, Mention};
 use chrono::{Duration as Days, TimeZone, Utc};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// The `tiktok` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "tiktok",
-    keys: &[
-        "client_id_env",
-        "client_secret_env",
-        "tags",
-        "comments",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(TikTok::new(c)?, c, terms)),
-};
+/// `kind = "tiktok"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TikTokConfig {
+    /// The environment variable holding the Research API client key (required).
+    pub client_id_env: Option<EnvVar>,
+    /// The environment variable holding the client secret (required).
+    pub client_secret_env: Option<EnvVar>,
+    /// Hashtags searched besides the queries' terms, `#` optional.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Also read found videos' comments (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for TikTokConfig {
+    fn default() -> Self {
+        TikTokConfig {
+            client_id_env: None,
+            client_secret_env: None,
+            tags: Vec::new(),
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for TikTokConfig {
+    const NAME: &'static str = "tiktok";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
+        clean_names(&mut self.tags, "#");
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(TikTok::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://open.tiktokapis.com";
 const MAX_PAGE: usize = 100;
@@ -58,26 +89,24 @@ pub struct TikTok {
 }
 
 impl TikTok {
-    pub fn new(config: &SourceConfig) -> Result<TikTok, String> {
-        let client_key = super::credential(
+    pub fn new(config: &SourceConfig, s: &TikTokConfig) -> Result<TikTok, BuildError> {
+        let client_key = super::required_credential(
             config,
             "client_id_env",
-            config.api.client_id_env.as_deref(),
-            Some("the Research API app's client key"),
-        )?
-        .ok_or("the TikTok client key is not set")?;
-        let client_secret = super::credential(
+            s.client_id_env.as_ref(),
+            "the Research API app's client key",
+        )?;
+        let client_secret = super::required_credential(
             config,
             "client_secret_env",
-            config.api.client_secret_env.as_deref(),
-            Some("the Research API app's client secret"),
-        )?
-        .ok_or("the TikTok client secret is not set")?;
+            s.client_secret_env.as_ref(),
+            "the Research API app's client secret",
+        )?;
         Ok(TikTok {
             client_key,
             client_secret,
-            tags: config.api.tags.clone(),
-            comments: config.api.comments,
+            tags: s.tags.clone(),
+            comments: s.comments,
         })
     }
 }
@@ -124,15 +153,17 @@ impl Api for TikTok {
         })
     }
 
-    fn session_token(&self, body: &Value) -> Result<String, String> {
+    fn session_token(&self, body: &Value) -> Result<String, ShapeError> {
         if let Some(e) = pick::str_at(body, "/error") {
             let why = pick::str_at(body, "/error_description").unwrap_or_default();
-            return Err(format!("TikTok refused the client credentials: {e} {why}"));
+            return Err(ShapeError::Unexpected(format!(
+                "TikTok refused the client credentials: {e} {why}"
+            )));
         }
         pick::str_at(body, "/access_token").ok_or_else(|| "no `access_token` in the answer".into())
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let token = q.token.ok_or("no access token")?;
         let (cursor, search_id) = q.page.map(parse_page_token).unwrap_or((0, None));
         let max = q.page_size.clamp(1, MAX_PAGE);
@@ -166,11 +197,9 @@ impl Api for TikTok {
                 )
             }
             "comments" => {
-                let video: u64 = q
-                    .stream
-                    .arg
-                    .parse()
-                    .map_err(|_| format!("`{}` is not a video id", q.stream.arg))?;
+                let video: u64 = q.stream.arg.parse().map_err(|_| {
+                    ShapeError::Unexpected(format!("`{}` is not a video id", q.stream.arg))
+                })?;
                 ApiRequest::post(
                     format!(
                         "{BASE}/v2/research/video/comment/list/?fields={}",
@@ -180,12 +209,17 @@ impl Api for TikTok {
                     json!({"video_id": video, "max_count": max, "cursor": cursor}).to_string(),
                 )
             }
-            other => return Err(format!("tiktok has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "tiktok",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         req.bearer(token)
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let comments = q.stream.endpoint == "comments";
         let key = if comments { "comments" } else { "videos" };
         let data = body.get("data").ok_or("no `data` object")?;
@@ -224,7 +258,7 @@ impl Api for TikTok {
     }
 }
 
-fn map_video(v: &Value) -> Result<Mention, String> {
+fn map_video(v: &Value) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(v, "/id"), "id")?;
     let secs = pick::need(v.get("create_time").and_then(Value::as_i64), "create_time")?;
     let published_at = pick::need(Utc.timestamp_opt(secs, 0).single(), "create_time")?;
@@ -248,7 +282,7 @@ fn map_video(v: &Value) -> Result<Mention, String> {
     })
 }
 
-fn map_comment(c: &Value, video: &str) -> Result<Mention, String> {
+fn map_comment(c: &Value, video: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(c, "/id"), "id")?;
     let secs = pick::need(c.get("create_time").and_then(Value::as_i64), "create_time")?;
     let published_at = pick::need(Utc.timestamp_opt(secs, 0).single(), "create_time")?;

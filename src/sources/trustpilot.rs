@@ -16,23 +16,33 @@
 //! Trustpilot's web pages (`rating`, `dates.publishedDate`, `likes`), which older exports
 //! and scrapers hold.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::EnvVar;
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `trustpilot` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "trustpilot",
-    keys: &[
-        "businesses",
-        "key_env",
-        "max_pages",
-        "page_size",
-        "backfill",
-    ],
-    build: |c, terms| Ok(super::api_source(Trustpilot::new(c)?, c, terms)),
-};
+/// `kind = "trustpilot"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustpilotConfig {
+    /// Business unit ids (24 hex digits).
+    #[serde(default)]
+    pub businesses: Vec<String>,
+    /// The environment variable holding the API key (required).
+    pub key_env: Option<EnvVar>,
+}
+
+impl KindConfig for TrustpilotConfig {
+    const NAME: &'static str = "trustpilot";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Trustpilot::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://api.trustpilot.com";
 const MAX_PAGE: usize = 100;
@@ -43,28 +53,27 @@ pub struct Trustpilot {
 }
 
 impl Trustpilot {
-    pub fn new(config: &SourceConfig) -> Result<Trustpilot, String> {
-        let key = super::credential(
+    pub fn new(config: &SourceConfig, s: &TrustpilotConfig) -> Result<Trustpilot, BuildError> {
+        let key = super::required_credential(
             config,
             "key_env",
-            config.api.key_env.as_deref(),
-            Some("a Trustpilot API key (Trustpilot Business → Integrations → API)"),
-        )?
-        .ok_or("the Trustpilot API key is not set")?;
+            s.key_env.as_ref(),
+            "a Trustpilot API key (Trustpilot Business → Integrations → API)",
+        )?;
         let mut businesses = Vec::new();
-        for b in &config.api.businesses {
+        for b in &s.businesses {
             let b = b.trim().to_ascii_lowercase();
             if b.len() != 24 || !b.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!(
+                return Err(BuildError::Settings(format!(
                     "`businesses`: `{b}` is not a Trustpilot business unit id (24 hex digits); find a domain's id with GET {BASE}/v1/business-units/find?name={b} and your API key"
-                ));
+                )));
             }
             businesses.push(b);
         }
         if businesses.is_empty() {
-            return Err(
+            return Err(BuildError::Settings(
                 "`businesses` is empty: list the Trustpilot business unit ids to follow".into(),
-            );
+            ));
         }
         Ok(Trustpilot { businesses, key })
     }
@@ -82,7 +91,7 @@ impl Api for Trustpilot {
             .collect()
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         ApiRequest::get(format!(
             "{BASE}/v1/business-units/{}/reviews?orderBy=createdat.desc&perPage={}&page={}",
             enc(&q.stream.arg),
@@ -92,7 +101,7 @@ impl Api for Trustpilot {
         .header("apikey", self.key.expose())
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let reviews = body
             .get("reviews")
             .and_then(Value::as_array)
@@ -114,7 +123,7 @@ impl Api for Trustpilot {
 
 /// One review, in the API's shape (`stars`, `createdAt`, `numberOfLikes`) or the web
 /// pages' (`rating`, `dates.publishedDate`, `likes`).
-pub fn map_review(r: &Value) -> Result<Mention, String> {
+pub fn map_review(r: &Value) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(r, "/id"), "id")?;
     let published_at = pick::need(
         pick::time_at(r, "/createdAt").or_else(|| pick::time_at(r, "/dates/publishedDate")),
@@ -187,37 +196,28 @@ mod tests {
 
     #[test]
     fn business_unit_ids_are_checked() {
-        let mut c = crate::sources::SourceConfig {
-            name: "tp".into(),
-            kind: "trustpilot".into(),
-            interval: std::time::Duration::from_secs(3600),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: crate::sources::ApiOptions {
-                businesses: vec!["www.example.com".into()],
-                // Any variable that is set will do as the key here.
-                key_env: Some("PATH".into()),
-                ..Default::default()
-            },
-            web: Default::default(),
-            queries: vec![],
+        let mut s = TrustpilotConfig {
+            businesses: vec!["www.example.com".into()],
+            // Any variable that is set will do as the key here.
+            key_env: Some(EnvVar("PATH".into())),
         };
-        let e = Trustpilot::new(&c).err().unwrap();
+        let c = SourceConfig::new("tp", s.clone());
+        let e = Trustpilot::new(&c, &s).err().unwrap().to_string();
         assert!(
             e.contains("24 hex digits") && e.contains("business-units/find?name=www.example.com"),
             "{e}"
         );
-        c.api.businesses = vec!["46A6A7B5000064000500E0C3".into()];
+        s.businesses = vec!["46A6A7B5000064000500E0C3".into()];
         assert_eq!(
-            Trustpilot::new(&c).unwrap().businesses,
+            Trustpilot::new(&c, &s).unwrap().businesses,
             ["46a6a7b5000064000500e0c3"]
         );
-        c.api.key_env = Some("HARK_TEST_TP_KEY_UNSET".into());
+        s.key_env = Some(EnvVar("HARK_TEST_TP_KEY_UNSET".into()));
         assert!(
-            Trustpilot::new(&c)
+            Trustpilot::new(&c, &s)
                 .err()
                 .unwrap()
+                .to_string()
                 .contains("HARK_TEST_TP_KEY_UNSET")
         );
     }

@@ -24,19 +24,32 @@
 //! gate staying closed until then; error 5 (authorization failed) and all others fail the
 //! request with VK's code and message.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::EnvVar;
 use crate::mention::{Engagement, Mention};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The `vk` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "vk",
-    keys: &["token_env", "max_pages", "page_size", "backfill"],
-    build: |c, terms| Ok(super::api_source(Vk::new(c)?, c, terms)),
-};
+/// `kind = "vk"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VkConfig {
+    /// The environment variable holding the access token (required).
+    pub token_env: Option<EnvVar>,
+}
+
+impl KindConfig for VkConfig {
+    const NAME: &'static str = "vk";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(Vk::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://api.vk.com";
 const VERSION: &str = "5.199";
@@ -46,14 +59,13 @@ pub struct Vk {
 }
 
 impl Vk {
-    pub fn new(config: &SourceConfig) -> Result<Vk, String> {
-        let token = super::credential(
+    pub fn new(config: &SourceConfig, s: &VkConfig) -> Result<Vk, BuildError> {
+        let token = super::required_credential(
             config,
             "token_env",
-            config.api.token_env.as_deref(),
-            Some("a VK access token (create an app at https://dev.vk.com and copy its service token)"),
-        )?
-        .ok_or("the VK access token is not set")?;
+            s.token_env.as_ref(),
+            "a VK access token (create an app at https://dev.vk.com and copy its service token)",
+        )?;
         Ok(Vk { token })
     }
 }
@@ -67,9 +79,12 @@ impl Api for Vk {
         super::api::search_streams(terms)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         if q.stream.endpoint != "search" {
-            return Err(format!("vk has no `{}` endpoint", q.stream.endpoint));
+            return Err(ShapeError::Unexpected(format!(
+                "vk has no `{}` endpoint",
+                q.stream.endpoint
+            )));
         }
         let page = q
             .page
@@ -85,7 +100,7 @@ impl Api for Vk {
         )))
     }
 
-    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let items = body
             .pointer("/response/items")
             .and_then(Value::as_array)
@@ -183,7 +198,7 @@ fn i64_at(v: &Value, ptr: &str) -> Option<i64> {
 }
 
 /// A wall post (the shape `newsfeed.search` and `wall.get` share).
-fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
+fn map_post(item: &Value, owners: &Owners) -> Result<Mention, ShapeError> {
     let id = pick::need(i64_at(item, "/id"), "id")?;
     let owner_id = pick::need(i64_at(item, "/owner_id"), "owner_id")?;
     let published_at = pick::need(pick::time_at(item, "/date"), "date")?;
@@ -221,7 +236,6 @@ fn map_post(item: &Value, owners: &Owners) -> Result<Mention, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
     use chrono::{TimeZone, Utc};
 
@@ -520,18 +534,11 @@ mod tests {
 
     #[test]
     fn missing_token_disables_the_source() {
-        let config = SourceConfig {
-            name: "vk".into(),
-            kind: "vk".into(),
-            interval: Duration::from_secs(3600),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions::default(),
-            web: Default::default(),
-            queries: vec![],
-        };
-        let e = Vk::new(&config).err().unwrap();
+        let s = VkConfig::default();
+        let e = Vk::new(&SourceConfig::new("vk", s.clone()), &s)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("token_env"), "{e}");
         assert!(e.contains("dev.vk.com"), "{e}");
     }

@@ -30,14 +30,15 @@
 //! redirect loops) are bounded by canonicalisation, `crawl::canon::looks_like_trap`, depth
 //! and the page budget.
 
-use super::SourceConfig;
-use super::{Batch, PollReport, Source, SourceContext, rebase};
+use super::settings::{CheckContext, KindConfig, at_least_one};
+use super::{Batch, BuildError, PollReport, Source, SourceConfig, SourceContext, rebase};
 use crate::crawl::canon::{self, Allow};
 use crate::crawl::forum::{self, Rules};
 use crate::crawl::robots::Robots;
 use crate::crawl::simhash::{self, NearDupIndex};
 use crate::crawl::sitemap::{self, Sitemap};
 use crate::crawl::{charset, extract};
+use crate::fields::{ByteSize, FieldError, Period};
 use crate::http::{FetchError, Outcome, RedirectScope, RequestOptions, redact};
 use crate::mention::Mention;
 use crate::state::StateUpdate;
@@ -45,6 +46,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
+use serde::Deserialize;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,23 +54,119 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 use url::Url;
 
-/// The `web` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "web",
-    keys: &[
-        "seeds",
-        "allow",
-        "max_depth",
-        "max_pages",
-        "recrawl",
-        "delay",
-        "concurrency",
-        "max_page_size",
-        "forum",
-        "selectors",
-    ],
-    build: |c, _| Ok(Box::new(WebSource::new(c)?)),
-};
+/// `kind = "web"` settings: the crawler's (README, "Web crawler").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Start URLs; sitemap URLs (`.xml`, `.xml.gz`, or a path with "sitemap") are read as
+    /// sitemaps.
+    pub seeds: Vec<String>,
+    /// Domains or URL prefixes; default: the seeds' hosts.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
+    /// Pages fetched per cycle at most.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+    /// A page fetched this recently is not fetched again (seeds and sitemaps always are).
+    #[serde(default = "default_recrawl")]
+    pub recrawl: Period,
+    /// Pause between two requests to one host (a robots.txt `Crawl-delay` wins when longer).
+    #[serde(default = "default_delay")]
+    pub delay: Period,
+    /// Pages in flight at once, all hosts together.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_max_page_size")]
+    pub max_page_size: ByteSize,
+    /// A forum preset (`phpbb`, `vbulletin`, `xenforo`, `discourse`) or `auto`.
+    pub forum: Option<String>,
+    /// CSS selectors that cut a forum thread page into posts.
+    pub selectors: Option<forum::RuleSpec>,
+}
+
+fn default_max_depth() -> usize {
+    2
+}
+fn default_max_pages() -> usize {
+    200
+}
+fn default_recrawl() -> Period {
+    Period(Duration::from_secs(24 * 3600))
+}
+fn default_delay() -> Period {
+    Period(Duration::from_secs(1))
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_max_page_size() -> ByteSize {
+    ByteSize(5 * 1024 * 1024)
+}
+
+impl WebConfig {
+    /// A crawl of `seeds` with every other setting at its default.
+    pub fn new(seeds: Vec<String>) -> WebConfig {
+        WebConfig {
+            seeds,
+            allow: Vec::new(),
+            max_depth: default_max_depth(),
+            max_pages: default_max_pages(),
+            recrawl: default_recrawl(),
+            delay: default_delay(),
+            concurrency: default_concurrency(),
+            max_page_size: default_max_page_size(),
+            forum: None,
+            selectors: None,
+        }
+    }
+}
+
+/// The forum presets `forum = "..."` takes.
+const FORUM_PRESETS: &[&str] = &["auto", "phpbb", "vbulletin", "xenforo", "discourse"];
+
+impl KindConfig for WebConfig {
+    const NAME: &'static str = "web";
+
+    fn check(&mut self, at: &CheckContext<'_>) -> Result<(), FieldError> {
+        if self.seeds.is_empty() {
+            return Err(FieldError::invalid("seeds", "`seeds` is empty"));
+        }
+        if at.base_url.is_none() {
+            for u in &self.seeds {
+                crate::fields::parse_http_url(u)
+                    .map_err(|e| FieldError::invalid("seeds", format!("`seeds`: {e}")))?;
+            }
+        }
+        for rule in &self.allow {
+            Allow::parse(rule)
+                .map_err(|e| FieldError::invalid("allow", format!("`allow`: {e}")))?;
+        }
+        at_least_one("max_pages", self.max_pages)?;
+        self.concurrency = self.concurrency.max(1);
+        if let Some(f) = &mut self.forum {
+            *f = f.trim().to_ascii_lowercase();
+            if !FORUM_PRESETS.contains(&f.as_str()) {
+                let mut msg = format!(
+                    "`forum`: unknown preset `{f}` (known: {})",
+                    FORUM_PRESETS.join(", ")
+                );
+                msg.push_str(&crate::fields::did_you_mean(f, FORUM_PRESETS));
+                return Err(FieldError::invalid("forum", msg));
+            }
+        }
+        if let Some(sel) = &self.selectors {
+            Rules::compile(sel)
+                .map_err(|e| FieldError::invalid("selectors", format!("`selectors`: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn build(&self, c: &SourceConfig, _: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(Box::new(WebSource::new(c, self)?))
+    }
+}
 
 /// Texts shorter than this are not compared for near-duplicates (too little signal).
 const SIMHASH_MIN_WORDS: usize = 20;
@@ -160,12 +258,14 @@ fn looks_like_sitemap(u: &Url) -> bool {
 }
 
 impl WebSource {
-    pub fn new(config: &SourceConfig) -> Result<WebSource, String> {
-        let w = &config.web;
+    pub fn new(config: &SourceConfig, w: &WebConfig) -> Result<WebSource, BuildError> {
         let mut seeds = Vec::new();
         for s in &w.seeds {
             let u = rebase(s, config.base_url.as_ref())?;
-            seeds.push(canon::canonical(&u).ok_or_else(|| format!("seed `{s}`: not http(s)"))?);
+            seeds.push(
+                canon::canonical(&u)
+                    .ok_or_else(|| BuildError::Settings(format!("seed `{s}`: not http(s)")))?,
+            );
         }
         let allow = if w.allow.is_empty() {
             let mut hosts: Vec<String> = seeds
@@ -180,24 +280,36 @@ impl WebSource {
                 .iter()
                 .map(|a| {
                     // With a base_url (tests, mirrors), prefixes move with the seeds.
-                    if a.contains("://") && config.base_url.is_some() {
-                        let u = rebase(a, config.base_url.as_ref())?;
-                        Allow::parse(u.as_str()).map_err(|e| e.to_string())
+                    let allowed = if a.contains("://") && config.base_url.is_some() {
+                        Allow::parse(rebase(a, config.base_url.as_ref())?.as_str())
                     } else {
-                        Allow::parse(a).map_err(|e| e.to_string())
-                    }
+                        Allow::parse(a)
+                    };
+                    allowed.map_err(|e| BuildError::Setting {
+                        key: "allow",
+                        source: e.into(),
+                    })
                 })
                 .collect::<Result<_, _>>()?
         };
         let forum = match (&w.selectors, w.forum.as_deref()) {
-            (Some(sel), _) => {
-                ForumMode::Fixed(Arc::new(Rules::compile(sel).map_err(|e| e.to_string())?))
-            }
+            (Some(sel), _) => ForumMode::Fixed(Arc::new(Rules::compile(sel).map_err(|e| {
+                BuildError::Setting {
+                    key: "selectors",
+                    source: e.into(),
+                }
+            })?)),
             (None, Some("auto")) => ForumMode::Auto,
             (None, Some(name)) => {
-                let spec =
-                    forum::preset(name).ok_or_else(|| format!("unknown forum preset `{name}`"))?;
-                ForumMode::Fixed(Arc::new(Rules::compile(&spec).map_err(|e| e.to_string())?))
+                let spec = forum::preset(name).ok_or_else(|| {
+                    BuildError::Settings(format!("unknown forum preset `{name}`"))
+                })?;
+                ForumMode::Fixed(Arc::new(Rules::compile(&spec).map_err(|e| {
+                    BuildError::Setting {
+                        key: "forum",
+                        source: e.into(),
+                    }
+                })?))
             }
             (None, None) => ForumMode::None,
         };
@@ -208,10 +320,10 @@ impl WebSource {
             allow: Arc::new(allow),
             max_depth: w.max_depth,
             max_pages: w.max_pages.max(1),
-            recrawl: w.recrawl,
-            delay: w.delay,
+            recrawl: w.recrawl.0,
+            delay: w.delay.0,
             concurrency: w.concurrency.max(1),
-            max_page_bytes: w.max_page_bytes,
+            max_page_bytes: w.max_page_size.0,
             forum,
             robots: Mutex::new(HashMap::new()),
             dedup: Mutex::new(None),
@@ -517,6 +629,13 @@ struct Processed {
     article: Option<extract::Article>,
 }
 
+/// Why a fetched page is not read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("page nested deeper than {0} elements: not parsed")]
+    TooDeep(usize),
+}
+
 /// Parses and extracts one page. A page nested deeper than [`crate::html::MAX_NESTING`]
 /// elements is refused before parsing (the parser's cost grows with the nesting depth; see
 /// `html.rs`).
@@ -525,13 +644,10 @@ fn process_page(
     content_type: Option<&str>,
     url: &Url,
     mode: &PageMode,
-) -> Result<Processed, String> {
+) -> Result<Processed, PageError> {
     let (text, _) = charset::decode_html(body, content_type);
     if crate::html::nesting_exceeds(&text, crate::html::MAX_NESTING) {
-        return Err(format!(
-            "page nested deeper than {} elements: not parsed",
-            crate::html::MAX_NESTING
-        ));
+        return Err(PageError::TooDeep(crate::html::MAX_NESTING));
     }
     let doc = scraper::Html::parse_document(&text);
     let canonical = extract::canonical_url(&doc)

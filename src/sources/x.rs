@@ -22,19 +22,32 @@
 //! of long posts is in `note_tweet.text`, which is preferred over the truncated `text`; the
 //! API escapes `&`, `<`, `>` as entities, which are decoded.
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig};
+use super::{BuildError, Source};
+use crate::fields::EnvVar;
 use crate::mention::{Engagement, Mention};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// The `x` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "x",
-    keys: &["token_env", "max_pages", "page_size", "backfill"],
-    build: |c, terms| Ok(super::api_source(X::new(c)?, c, terms)),
-};
+/// `kind = "x"` settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XConfig {
+    /// The environment variable holding the app-only Bearer token (required).
+    pub token_env: Option<EnvVar>,
+}
+
+impl KindConfig for XConfig {
+    const NAME: &'static str = "x";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(X::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://api.twitter.com";
 const TWEET_FIELDS: &str =
@@ -46,14 +59,13 @@ pub struct X {
 }
 
 impl X {
-    pub fn new(config: &SourceConfig) -> Result<X, String> {
-        let token = super::credential(
+    pub fn new(config: &SourceConfig, s: &XConfig) -> Result<X, BuildError> {
+        let token = super::required_credential(
             config,
             "token_env",
-            config.api.token_env.as_deref(),
-            Some("an X API Bearer token (get one at https://developer.x.com: your app's Keys and tokens)"),
-        )?
-        .ok_or("no X API token")?;
+            s.token_env.as_ref(),
+            "an X API Bearer token (get one at https://developer.x.com: your app's Keys and tokens)",
+        )?;
         Ok(X { token })
     }
 
@@ -104,11 +116,11 @@ impl Api for X {
         super::api::search_streams(terms)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         ApiRequest::get(self.url(q, Utc::now())).bearer(self.token.expose())
     }
 
-    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, _q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let empty = Vec::new();
         let tweets = match body.get("data") {
             Some(d) => d.as_array().ok_or("`data` is not an array")?,
@@ -163,7 +175,7 @@ impl Api for X {
     }
 }
 
-fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, String> {
+fn map_tweet(t: &Value, users: &HashMap<String, &Value>) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(t, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(t, "/created_at"), "created_at")?;
     let user = pick::str_at(t, "/author_id").and_then(|a| users.get(&a).copied());
@@ -211,8 +223,8 @@ mod tests {
     //! There is no recorded X response among the fixtures: the bodies below are built from
     //! the documented v2 schema (`GET /2/tweets/search/recent` with `tweet.fields`,
     //! `expansions=author_id`, `user.fields`; the error and empty-result shapes).
-    use super::super::ApiOptions;
     use super::*;
+    use crate::fields::EnvVar;
     use crate::sources::api::Cursor;
     use chrono::TimeZone;
     use serde_json::json;
@@ -428,26 +440,24 @@ mod tests {
 
     #[test]
     fn token_is_required() {
-        let mut c = SourceConfig {
-            name: "tw".into(),
-            kind: "x".into(),
-            interval: std::time::Duration::from_secs(900),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions::default(),
-            web: Default::default(),
-            queries: vec![],
+        let new = |token_env: Option<&str>| {
+            let s = XConfig {
+                token_env: token_env.map(|v| EnvVar(v.into())),
+            };
+            X::new(&SourceConfig::new("tw", s.clone()), &s).map_err(|e| e.to_string())
         };
-        let e = X::new(&c).err().unwrap();
+        let e = new(None).err().unwrap();
         assert!(
             e.contains("token_env") && e.contains("developer.x.com"),
             "{e}"
         );
-        c.api.token_env = Some("HARK_TEST_X_UNSET_VAR".into());
-        assert!(X::new(&c).err().unwrap().contains("HARK_TEST_X_UNSET_VAR"));
-        c.api.token_env = Some("PATH".into());
-        assert!(X::new(&c).is_ok());
+        assert!(
+            new(Some("HARK_TEST_X_UNSET_VAR"))
+                .err()
+                .unwrap()
+                .contains("HARK_TEST_X_UNSET_VAR")
+        );
+        assert!(new(Some("PATH")).is_ok());
     }
 
     #[test]

@@ -31,18 +31,43 @@
 //! call per page), so videos have none; comments have likes and reply counts. Authors are
 //! channel titles (search results and comment threads carry no `@handle`).
 
-use super::SourceConfig;
-use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, Stream, enc, pick};
+use super::api::{Api, ApiRequest, BodySignal, Page, PageQuery, ShapeError, Stream, enc, pick};
+use super::settings::{KindConfig, PAGING_KEYS, SourceConfig, yes};
+use super::{BuildError, Source};
+use crate::fields::EnvVar;
 use crate::mention::{Engagement, Mention};
 use chrono::SecondsFormat;
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The `youtube` source kind (see [`super::KINDS`]).
-pub const KIND: super::Kind = super::Kind {
-    name: "youtube",
-    keys: &["key_env", "comments", "max_pages", "page_size", "backfill"],
-    build: |c, terms| Ok(super::api_source(YouTube::new(c)?, c, terms)),
-};
+/// `kind = "youtube"` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YouTubeConfig {
+    /// The environment variable holding the Data API key (required).
+    pub key_env: Option<EnvVar>,
+    /// Also read found videos' comments (default true).
+    #[serde(default = "yes")]
+    pub comments: bool,
+}
+
+impl Default for YouTubeConfig {
+    fn default() -> Self {
+        YouTubeConfig {
+            key_env: None,
+            comments: true,
+        }
+    }
+}
+
+impl KindConfig for YouTubeConfig {
+    const NAME: &'static str = "youtube";
+    const PAGING: &'static [&'static str] = PAGING_KEYS;
+
+    fn build(&self, c: &SourceConfig, terms: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
+        Ok(super::api_source(YouTube::new(c, self)?, c, terms))
+    }
+}
 
 const BASE: &str = "https://www.googleapis.com";
 
@@ -52,17 +77,16 @@ pub struct YouTube {
 }
 
 impl YouTube {
-    pub fn new(config: &SourceConfig) -> Result<YouTube, String> {
-        let key = super::credential(
+    pub fn new(config: &SourceConfig, s: &YouTubeConfig) -> Result<YouTube, BuildError> {
+        let key = super::required_credential(
             config,
             "key_env",
-            config.api.key_env.as_deref(),
-            Some("a YouTube Data API v3 key (create one in the Google Cloud console: enable \"YouTube Data API v3\", then Credentials → Create credentials → API key)"),
-        )?
-        .ok_or("the YouTube API key is not set")?;
+            s.key_env.as_ref(),
+            "a YouTube Data API v3 key (create one in the Google Cloud console: enable \"YouTube Data API v3\", then Credentials → Create credentials → API key)",
+        )?;
         Ok(YouTube {
             key,
-            comments: config.api.comments,
+            comments: s.comments,
         })
     }
 }
@@ -76,7 +100,7 @@ impl Api for YouTube {
         super::api::search_streams(terms)
     }
 
-    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, String> {
+    fn request(&self, q: &PageQuery<'_>) -> Result<ApiRequest, ShapeError> {
         let page = q
             .page
             .map(|p| format!("&pageToken={}", enc(p)))
@@ -99,12 +123,17 @@ impl Api for YouTube {
                 q.page_size.clamp(1, 100),
                 enc(self.key.expose()),
             ),
-            other => return Err(format!("youtube has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "youtube",
+                    endpoint: other.to_string(),
+                });
+            }
         };
         Ok(ApiRequest::get(url))
     }
 
-    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, String> {
+    fn parse(&self, q: &PageQuery<'_>, body: &Value) -> Result<Page, ShapeError> {
         let stream = q.stream;
         let items = body
             .get("items")
@@ -134,7 +163,12 @@ impl Api for YouTube {
                     }
                 }
             }
-            other => return Err(format!("youtube has no `{other}` endpoint")),
+            other => {
+                return Err(ShapeError::Endpoint {
+                    kind: "youtube",
+                    endpoint: other.to_string(),
+                });
+            }
         }
         if !items.is_empty() {
             page.next = pick::str_at(body, "/nextPageToken");
@@ -159,7 +193,7 @@ impl Api for YouTube {
 }
 
 /// A search result: the video's id (for its comments stream) and its mention.
-fn map_video(item: &Value) -> Result<(String, Mention), String> {
+fn map_video(item: &Value) -> Result<(String, Mention), ShapeError> {
     let id = pick::need(pick::str_at(item, "/id/videoId"), "id.videoId")?;
     let published_at = pick::need(
         pick::time_at(item, "/snippet/publishedAt"),
@@ -178,7 +212,7 @@ fn map_video(item: &Value) -> Result<(String, Mention), String> {
 }
 
 /// A comment thread: its top-level comment, then the replies sent inline.
-fn map_thread(thread: &Value, stream_video: &str) -> Result<Vec<Mention>, String> {
+fn map_thread(thread: &Value, stream_video: &str) -> Result<Vec<Mention>, ShapeError> {
     let top = thread
         .pointer("/snippet/topLevelComment")
         .ok_or("missing or invalid `snippet.topLevelComment`")?;
@@ -206,7 +240,7 @@ fn map_thread(thread: &Value, stream_video: &str) -> Result<Vec<Mention>, String
     Ok(out)
 }
 
-fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, String> {
+fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, ShapeError> {
     let id = pick::need(pick::str_at(c, "/id"), "id")?;
     let published_at = pick::need(pick::time_at(c, "/snippet/publishedAt"), "publishedAt")?;
     let text = pick::str_at(c, "/snippet/textOriginal")
@@ -229,11 +263,9 @@ fn map_comment(c: &Value, video_id: &str, parent_id: &str) -> Result<Mention, St
 
 #[cfg(test)]
 mod tests {
-    use super::super::ApiOptions;
     use super::*;
     use crate::sources::api::Cursor;
     use chrono::{TimeZone, Utc};
-    use std::time::Duration;
 
     fn fixture(name: &str) -> Option<Value> {
         crate::sources::api::fixture("youtube", name)
@@ -602,18 +634,11 @@ mod tests {
 
     #[test]
     fn missing_key_disables_the_source() {
-        let config = SourceConfig {
-            name: "yt".into(),
-            kind: "youtube".into(),
-            interval: Duration::from_secs(3600),
-            base_url: None,
-            enabled: true,
-            urls: vec![],
-            api: ApiOptions::default(),
-            web: Default::default(),
-            queries: vec![],
-        };
-        let e = YouTube::new(&config).err().unwrap();
+        let s = YouTubeConfig::default();
+        let e = YouTube::new(&SourceConfig::new("yt", s.clone()), &s)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("key_env"), "{e}");
         assert!(e.contains("YouTube Data API v3"), "{e}");
     }
