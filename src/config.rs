@@ -1271,7 +1271,10 @@ mod tests {
         };
         assert_eq!(r.subreddits, ["rust"]);
         assert!(r.comments);
-        assert_eq!(c.sources[0].paging.backfill.0, Duration::from_secs(2 * 86400));
+        assert_eq!(
+            c.sources[0].paging.backfill.0,
+            Duration::from_secs(2 * 86400)
+        );
         assert_eq!(c.sources[0].kind(), "reddit");
     }
 

@@ -5,7 +5,7 @@
 //!
 //! Mention bodies are attacker-controlled, so nothing here may cost more than linear time or
 //! stack in the size of the input:
-//! - the DOM is walked iteratively ([`render_text`]), never recursively: 20,000 nested
+//! - the DOM is walked iteratively ([`walk`], used by every HTML walker), never recursively: 20,000 nested
 //!   `<div>`s in one feed item used to overflow a tokio worker's stack and abort the daemon;
 //! - html5ever's tree builder scans the stack of open elements for every start tag, so a
 //!   document nested `d` levels deep costs `O(n·d)` (100,000 nested `<div>`s: 45 s of CPU).
@@ -14,7 +14,6 @@
 //!   with a linear scanner instead ([`strip_tags`]), and the crawler skips the page with a
 //!   logged, counted error. Real pages nest a few dozen levels.
 
-use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
 /// The deepest element nesting handed to the HTML parser (see the module docs).
@@ -88,68 +87,99 @@ pub enum Visit {
     SkipAsBreak,
 }
 
+/// One step of [`walk`].
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// A node is reached; the callback answers whether to walk into its children.
+    Enter(ego_tree::NodeRef<'a, Node>),
+    /// A node that was walked into is left, after its children.
+    Leave(ego_tree::NodeRef<'a, Node>),
+}
+
+/// Walks the tree under `root` (included) in document order, without recursion: no input
+/// depth can overflow the stack. Every walker of parsed HTML in hark (text rendering here,
+/// the forum splitter, the crawler's article extraction) goes through it. `step` is called
+/// with `Enter` for each node reached and `Leave` once each node it entered is done; a
+/// subtree it declines is not visited at all.
+pub fn walk<'a>(root: ego_tree::NodeRef<'a, Node>, mut step: impl FnMut(Step<'a>) -> bool) {
+    let mut node = root;
+    'down: loop {
+        if step(Step::Enter(node)) {
+            if let Some(child) = node.first_child() {
+                node = child;
+                continue 'down;
+            }
+            step(Step::Leave(node));
+        }
+        loop {
+            if node.id() == root.id() {
+                return;
+            }
+            if let Some(next) = node.next_sibling() {
+                node = next;
+                continue 'down;
+            }
+            let Some(parent) = node.parent() else {
+                return;
+            };
+            node = parent;
+            step(Step::Leave(node));
+        }
+    }
+}
+
 /// The text under `root`: text nodes in document order, block elements (and skipped
 /// subtrees) as line breaks, table cells separated by a space, `<img alt>` kept, whitespace
 /// normalised. `visit` decides, per element below `root`, whether its subtree is left out.
-/// Iterative: no input depth can overflow the stack.
 pub fn render_text(
     root: ego_tree::NodeRef<'_, Node>,
     visit: impl Fn(ElementRef<'_>) -> Visit,
 ) -> String {
     let mut out = String::new();
-    let mut skipping: Option<(ego_tree::NodeId, Visit)> = None;
-    for edge in root.traverse() {
-        match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Text(t) => out.push_str(t),
-                    Node::Element(e) => {
-                        let el = ElementRef::wrap(node).expect("element node");
-                        if node.id() != root.id() {
-                            let v = visit(el);
-                            if v != Visit::Enter {
-                                skipping = Some((node.id(), v));
-                                continue;
-                            }
-                        }
-                        let name = e.name();
-                        if BLOCKS.contains(&name) {
+    walk(root, |step| match step {
+        Step::Enter(node) => match node.value() {
+            Node::Text(t) => {
+                out.push_str(t);
+                false
+            }
+            Node::Element(e) => {
+                if node.id() != root.id() {
+                    match visit(ElementRef::wrap(node).expect("element node")) {
+                        Visit::Enter => {}
+                        Visit::Skip => return false,
+                        Visit::SkipAsBreak => {
                             out.push('\n');
-                        }
-                        if name == "img"
-                            && let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty())
-                        {
-                            out.push(' ');
-                            out.push_str(alt);
-                            out.push(' ');
+                            return false;
                         }
                     }
-                    _ => {}
+                }
+                let name = e.name();
+                if BLOCKS.contains(&name) {
+                    out.push('\n');
+                }
+                if name == "img"
+                    && let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty())
+                {
+                    out.push(' ');
+                    out.push_str(alt);
+                    out.push(' ');
+                }
+                true
+            }
+            Node::Document | Node::Fragment => true,
+            _ => false,
+        },
+        Step::Leave(node) => {
+            if let Node::Element(e) = node.value() {
+                if BLOCKS.contains(&e.name()) {
+                    out.push('\n');
+                } else if matches!(e.name(), "td" | "th") {
+                    out.push(' ');
                 }
             }
-            Edge::Close(node) => {
-                if let Some((id, v)) = skipping
-                    && id == node.id()
-                {
-                    skipping = None;
-                    if v == Visit::SkipAsBreak {
-                        out.push('\n');
-                    }
-                } else if skipping.is_none()
-                    && let Node::Element(e) = node.value()
-                {
-                    if BLOCKS.contains(&e.name()) {
-                        out.push('\n');
-                    } else if matches!(e.name(), "td" | "th") {
-                        out.push(' ');
-                    }
-                }
-            }
+            true
         }
-    }
+    });
     normalise_ws(&out)
 }
 
@@ -367,6 +397,55 @@ pub(crate) fn normalise_ws(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_visits_in_order_and_skips_declined_subtrees() {
+        let doc = Html::parse_fragment("<div><p>a<b>b</b></p><nav>x<i>y</i></nav>c</div>");
+        let mut log = Vec::new();
+        walk(doc.tree.root(), |step| match step {
+            Step::Enter(n) => match n.value() {
+                Node::Element(e) => {
+                    log.push(format!("<{}>", e.name()));
+                    e.name() != "nav"
+                }
+                Node::Text(t) => {
+                    log.push(t.to_string());
+                    false
+                }
+                _ => true,
+            },
+            Step::Leave(n) => {
+                if let Node::Element(e) = n.value() {
+                    log.push(format!("</{}>", e.name()));
+                }
+                true
+            }
+        });
+        // The declined <nav> is neither walked into nor left.
+        assert_eq!(
+            log.join(""),
+            "<html><div><p>a<b>b</b></p><nav>c</div></html>"
+        );
+    }
+
+    #[test]
+    fn walk_survives_any_depth() {
+        // Built directly (the parser itself refuses such depth, see `nesting_exceeds`).
+        let mut tree = ego_tree::Tree::new(Node::Fragment);
+        let mut id = tree.root().id();
+        for _ in 0..200_000 {
+            id = tree.get_mut(id).unwrap().append(Node::Fragment).id();
+        }
+        let (mut entered, mut left) = (0, 0);
+        walk(tree.root(), |step| {
+            match step {
+                Step::Enter(_) => entered += 1,
+                Step::Leave(_) => left += 1,
+            }
+            true
+        });
+        assert_eq!((entered, left), (200_001, 200_001));
+    }
 
     #[test]
     fn strips_tags_and_decodes_entities() {

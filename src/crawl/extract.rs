@@ -74,6 +74,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::html::Step;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use ego_tree::{NodeId, NodeRef};
 use regex::Regex;
@@ -423,32 +424,26 @@ impl Entry<'_> {
 fn build_arena(doc: &Html, permissive: bool) -> Vec<Entry<'_>> {
     let root: NodeRef<'_, Node> = *doc.root_element();
     let mut arena: Vec<Entry> = Vec::with_capacity(1024);
+    // The entries of the elements walked into, innermost last.
     let mut open: Vec<u32> = Vec::with_capacity(64);
     let mut scratch = String::new();
-    let mut cur = root;
-    'walk: loop {
-        if visit(&mut arena, &open, cur, &mut scratch, permissive) && cur.has_children() {
-            open.push(arena.len() as u32 - 1);
-            if let Some(c) = cur.first_child() {
-                cur = c;
-                continue;
+    crate::html::walk(root, |step| match step {
+        Step::Enter(node) => {
+            let enter = visit(&mut arena, &open, node, &mut scratch, permissive);
+            if enter && node.has_children() {
+                open.push(arena.len() as u32 - 1);
             }
+            enter
         }
-        let mut node = cur;
-        loop {
-            if open.is_empty() {
-                break 'walk;
+        Step::Leave(node) => {
+            if node.has_children()
+                && let Some(p) = open.pop()
+            {
+                arena[p as usize].end = arena.len() as u32;
             }
-            if let Some(s) = node.next_sibling() {
-                cur = s;
-                break;
-            }
-            let Some(p) = open.pop() else { break 'walk };
-            let end = arena.len() as u32;
-            arena[p as usize].end = end;
-            node = arena[p as usize].node;
+            true
         }
-    }
+    });
     arena
 }
 
