@@ -10,5 +10,6 @@ pub mod engine;
 pub mod evaluate;
 pub mod model;
 pub mod outbox;
+pub mod rules;
 pub mod runner;
 pub mod webhook;

@@ -61,6 +61,7 @@
 mod ast;
 mod matcher;
 mod parser;
+pub mod settings;
 #[cfg(test)]
 mod tests;
 

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod metrics;
+pub mod settings;
 pub mod ui;
 
 use crate::config::Config;

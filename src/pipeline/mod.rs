@@ -6,6 +6,8 @@
 //! applies the batches' checkpoints to the state store (see `state.rs` for why this order
 //! makes crashes safe).
 
+pub mod settings;
+
 use crate::config::Config;
 use crate::enrich::{Enricher, Unmatched};
 use crate::http::Fetcher;
