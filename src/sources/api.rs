@@ -24,7 +24,7 @@
 //! warning; the rest of the page is kept.
 
 use super::SourceConfig;
-use super::{Batch, PollReport, Source, SourceContext, rebase};
+use super::{Batch, PollReport, Source, SourceContext, SourceId, rebase};
 use crate::http::{FetchError, Outcome, RequestOptions};
 use crate::mention::Mention;
 use crate::state::StateUpdate;
@@ -679,16 +679,12 @@ impl<A: Api> ApiSource<A> {
 }
 
 impl<A: Api> Source for ApiSource<A> {
-    fn name(&self) -> &str {
-        &self.settings.name
-    }
-
-    fn kind(&self) -> &'static str {
-        self.api.kind()
-    }
-
-    fn interval(&self) -> Duration {
-        self.settings.interval
+    fn id(&self) -> SourceId<'_> {
+        SourceId {
+            name: &self.settings.name,
+            kind: self.api.kind(),
+            interval: self.settings.interval,
+        }
     }
 
     fn poll<'a>(
@@ -697,10 +693,7 @@ impl<A: Api> Source for ApiSource<A> {
         out: &'a mpsc::Sender<Batch>,
     ) -> BoxFuture<'a, PollReport> {
         Box::pin(async move {
-            let mut report = PollReport {
-                source: self.settings.name.clone(),
-                ..Default::default()
-            };
+            let mut report = PollReport::new(&self.settings.name);
             let token = match self.token(ctx).await {
                 Ok(t) => t,
                 Err(e) => {

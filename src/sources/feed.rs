@@ -10,7 +10,7 @@
 
 use super::settings::{CheckContext, KindConfig};
 use super::{
-    Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext, rebase,
+    Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext, SourceId, rebase,
 };
 use crate::feed::{Entry, Feed, Text};
 use crate::fields::FieldError;
@@ -161,16 +161,12 @@ impl FeedSource {
 }
 
 impl Source for FeedSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn kind(&self) -> &'static str {
-        "feed"
-    }
-
-    fn interval(&self) -> Duration {
-        self.interval
+    fn id(&self) -> SourceId<'_> {
+        SourceId {
+            name: &self.name,
+            kind: "feed",
+            interval: self.interval,
+        }
     }
 
     fn poll<'a>(
@@ -179,10 +175,7 @@ impl Source for FeedSource {
         out: &'a mpsc::Sender<Batch>,
     ) -> BoxFuture<'a, PollReport> {
         Box::pin(async move {
-            let mut report = PollReport {
-                source: self.name.clone(),
-                ..Default::default()
-            };
+            let mut report = PollReport::new(&self.name);
             // Feeds of one source are fetched concurrently; per-host limits apply in the
             // fetcher.
             let results = futures::future::join_all(self.urls.iter().map(|url| async move {

@@ -78,15 +78,40 @@ pub struct PollReport {
     pub skipped_items: usize,
 }
 
+impl PollReport {
+    /// An empty report of the source called `source`.
+    pub fn new(source: &str) -> PollReport {
+        PollReport {
+            source: source.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// Who a source is: its configured name, its kind, and how often it is polled.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceId<'a> {
+    pub name: &'a str,
+    pub kind: &'static str,
+    pub interval: Duration,
+}
+
 /// A collector of mentions.
 pub trait Source: Send + Sync {
-    fn name(&self) -> &str;
-    fn kind(&self) -> &'static str;
-    fn interval(&self) -> Duration;
+    fn id(&self) -> SourceId<'_>;
+    fn name(&self) -> &str {
+        self.id().name
+    }
+    fn kind(&self) -> &'static str {
+        self.id().kind
+    }
+    fn interval(&self) -> Duration {
+        self.id().interval
+    }
     /// Polls once, sending batches into `out`. An endpoint that fails is reported in the
     /// returned report and does not stop the others.
     fn poll<'a>(

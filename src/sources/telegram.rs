@@ -22,7 +22,9 @@
 
 use super::api::{ShapeError, pick};
 use super::settings::{CheckContext, KindConfig, PAGES_AND_BACKFILL};
-use super::{Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext};
+use super::{
+    Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext, SourceId,
+};
 use crate::fields::{EnvVar, FieldError};
 use crate::http::{FetchError, Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
@@ -342,16 +344,12 @@ impl TelegramSource {
 }
 
 impl Source for TelegramSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn kind(&self) -> &'static str {
-        "telegram"
-    }
-
-    fn interval(&self) -> Duration {
-        self.interval
+    fn id(&self) -> SourceId<'_> {
+        SourceId {
+            name: &self.name,
+            kind: "telegram",
+            interval: self.interval,
+        }
     }
 
     fn poll<'a>(
@@ -360,10 +358,7 @@ impl Source for TelegramSource {
         out: &'a mpsc::Sender<Batch>,
     ) -> BoxFuture<'a, PollReport> {
         Box::pin(async move {
-            let mut report = PollReport {
-                source: self.name.clone(),
-                ..Default::default()
-            };
+            let mut report = PollReport::new(&self.name);
             for channel in &self.channels {
                 if let Err(e) = self.poll_channel(ctx, channel, out, &mut report).await {
                     tracing::error!(source = %self.name, channel = %channel, error = %e, "telegram channel failed");

@@ -31,7 +31,7 @@
 //! and the page budget.
 
 use super::settings::{CheckContext, KindConfig, at_least_one};
-use super::{Batch, BuildError, PollReport, Source, SourceConfig, SourceContext, rebase};
+use super::{Batch, BuildError, PollReport, Source, SourceConfig, SourceContext, SourceId, rebase};
 use crate::crawl::canon::{self, Allow};
 use crate::crawl::forum::{self, Rules};
 use crate::crawl::robots::Robots;
@@ -779,16 +779,12 @@ fn web_mention(
 }
 
 impl Source for WebSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn kind(&self) -> &'static str {
-        "web"
-    }
-
-    fn interval(&self) -> Duration {
-        self.interval
+    fn id(&self) -> SourceId<'_> {
+        SourceId {
+            name: &self.name,
+            kind: "web",
+            interval: self.interval,
+        }
     }
 
     fn poll<'a>(
@@ -797,10 +793,7 @@ impl Source for WebSource {
         out: &'a mpsc::Sender<Batch>,
     ) -> BoxFuture<'a, PollReport> {
         Box::pin(async move {
-            let mut report = PollReport {
-                source: self.name.clone(),
-                ..Default::default()
-            };
+            let mut report = PollReport::new(&self.name);
             let per_host_parallel = if self.delay.is_zero() {
                 ctx.fetcher.config().per_host_concurrency.max(1)
             } else {
