@@ -50,6 +50,19 @@ pub struct LangId {
     logp: Vec<f32>,
 }
 
+/// Why a language-identification model file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LangIdFileError {
+    #[error("not a language model: {0}")]
+    NotGzip(#[source] std::io::Error),
+    #[error("not a language model (magic)")]
+    BadMagic,
+    #[error("truncated language model")]
+    Truncated,
+    #[error("unexpected hash bits")]
+    HashBits,
+}
+
 impl LangId {
     /// Trains on `(language, text)` examples.
     pub fn train(examples: &[(String, String)]) -> LangId {
@@ -116,27 +129,26 @@ impl LangId {
         gz.finish().expect("in-memory write")
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<LangId, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<LangId, LangIdFileError> {
+        use LangIdFileError::Truncated;
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(bytes)
             .read_to_end(&mut raw)
-            .map_err(|e| format!("not a language model: {e}"))?;
-        let rest = raw
-            .strip_prefix(MAGIC)
-            .ok_or("not a language model (magic)")?;
-        let (&k, rest) = rest.split_first().ok_or("truncated")?;
+            .map_err(LangIdFileError::NotGzip)?;
+        let rest = raw.strip_prefix(MAGIC).ok_or(LangIdFileError::BadMagic)?;
+        let (&k, rest) = rest.split_first().ok_or(Truncated)?;
         let k = k as usize;
-        let codes = rest.get(..2 * k).ok_or("truncated")?;
+        let codes = rest.get(..2 * k).ok_or(Truncated)?;
         let langs = codes
             .chunks(2)
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect();
         let rest = &rest[2 * k..];
         if rest.first() != Some(&(BITS as u8)) {
-            return Err("unexpected hash bits".into());
+            return Err(LangIdFileError::HashBits);
         }
-        let scale = f32::from_le_bytes(rest.get(1..5).ok_or("truncated")?.try_into().expect("4"));
-        let q = rest.get(5..5 + DIM * k).ok_or("truncated")?;
+        let scale = f32::from_le_bytes(rest.get(1..5).ok_or(Truncated)?.try_into().expect("4"));
+        let q = rest.get(5..5 + DIM * k).ok_or(Truncated)?;
         Ok(LangId {
             langs,
             logp: q.iter().map(|&b| -(f32::from(b)) * scale).collect(),

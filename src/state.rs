@@ -10,7 +10,7 @@
 
 use crate::http::Validators;
 use redb::{Database, TableDefinition};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const VALIDATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("http_validators");
 const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
@@ -101,27 +101,22 @@ static OPEN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `Database::create`, with redb's panics on a damaged file (a truncated `state.redb`, say)
 /// turned into an error that tells the user what to do.
-fn open_guarded(path: &Path) -> Result<Database, String> {
+fn open_guarded(path: &Path) -> Result<Database, OpenError> {
     let _guard = OPEN_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(|| Database::create(path));
     std::panic::set_hook(previous);
-    let damaged = |why: String| {
-        format!(
-            "the state store is damaged ({why}) and cannot be opened. To start afresh, move it \
-             aside (`mv {0} {0}.damaged`): hark then creates a new one, sources collect again \
-             (mentions already indexed are not duplicated), but the alert history and pending \
-             deliveries are lost",
-            path.display()
-        )
+    let damaged = |why: String| OpenError::Damaged {
+        why,
+        path: path.to_path_buf(),
     };
     match result {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(why)))) => {
             Err(damaged(why))
         }
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(OpenError::Redb(e)),
         Err(panic) => {
             let why = panic
                 .downcast_ref::<String>()
@@ -131,6 +126,21 @@ fn open_guarded(path: &Path) -> Result<Database, String> {
             Err(damaged(why))
         }
     }
+}
+
+/// Why the state store could not be opened.
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    #[error(
+        "the state store is damaged ({why}) and cannot be opened. To start afresh, move it \
+         aside (`mv {0} {0}.damaged`): hark then creates a new one, sources collect again \
+         (mentions already indexed are not duplicated), but the alert history and pending \
+         deliveries are lost",
+        path.display()
+    )]
+    Damaged { why: String, path: PathBuf },
+    #[error(transparent)]
+    Redb(redb::DatabaseError),
 }
 
 /// A stored JSON record, or None with a warning naming the table (a record written by a

@@ -326,7 +326,7 @@ fn train_ngram(cli: &Cli, a: &TrainArgs) -> anyhow::Result<()> {
         ..defaults
     };
     let started = std::time::Instant::now();
-    let (model, report) = ngram::train(&data, dev.as_deref(), &opts).map_err(anyhow::Error::msg)?;
+    let (model, report) = ngram::train(&data, dev.as_deref(), &opts)?;
     let bytes = model.to_bytes();
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

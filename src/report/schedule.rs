@@ -56,6 +56,11 @@ pub struct ReportSchedule {
     pub locale: super::locale::Locale,
 }
 
+/// Why a `[[reports]]` entry cannot be scheduled (said in the words of its keys).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScheduleError(pub String);
+
 /// `[[reports]]` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,18 +106,24 @@ fn weekday(s: &str) -> Option<Weekday> {
 impl ReportScheduleFile {
     /// Validates the table; `root` is hark.toml's directory. (Query names are checked by
     /// the config loader, which knows them.)
-    pub fn build(&self, root: &std::path::Path) -> Result<ReportSchedule, String> {
+    pub fn build(&self, root: &std::path::Path) -> Result<ReportSchedule, ScheduleError> {
         let queries = match (&self.query, &self.queries) {
             (Some(q), None) => vec![q.clone()],
             (None, Some(qs)) if !qs.is_empty() => qs.clone(),
-            (Some(_), Some(_)) => return Err("give `query` or `queries`, not both".into()),
-            _ => return Err("`query` (or `queries`) is required".into()),
+            (Some(_), Some(_)) => {
+                return Err(ScheduleError("give `query` or `queries`, not both".into()));
+            }
+            _ => return Err(ScheduleError("`query` (or `queries`) is required".into())),
         };
         let every = match self.every.as_str() {
             "day" => Every::Day,
             "week" => Every::Week,
             "month" => Every::Month,
-            other => return Err(format!("`every`: `{other}` is not day, week or month")),
+            other => {
+                return Err(ScheduleError(format!(
+                    "`every`: `{other}` is not day, week or month"
+                )));
+            }
         };
         let at = self.at.clone().unwrap_or_else(|| {
             match every {
@@ -128,48 +139,56 @@ impl ReportScheduleFile {
             (Every::Week | Every::Month, [d, t]) => (Some(*d), *t),
             (Every::Week | Every::Month, [t]) => (None, *t),
             _ => {
-                return Err(format!(
+                return Err(ScheduleError(format!(
                     "`at`: `{at}` is not like \"08:00\", \"Mon 08:00\" or \"1 08:00\""
-                ));
+                )));
             }
         };
         let time = NaiveTime::parse_from_str(time_part, "%H:%M")
-            .map_err(|_| format!("`at`: `{time_part}` is not a time like 08:00"))?;
+            .map_err(|_| ScheduleError(format!("`at`: `{time_part}` is not a time like 08:00")))?;
         let mut wd = Weekday::Mon;
         let mut dom = 1;
         match (every, day_part) {
             (Every::Week, Some(d)) => {
-                wd =
-                    weekday(d).ok_or_else(|| format!("`at`: `{d}` is not a weekday (Mon … Sun)"))?
+                wd = weekday(d).ok_or_else(|| {
+                    ScheduleError(format!("`at`: `{d}` is not a weekday (Mon … Sun)"))
+                })?
             }
             (Every::Month, Some(d)) => {
                 dom = d
                     .parse::<u32>()
                     .ok()
                     .filter(|n| (1..=31).contains(n))
-                    .ok_or_else(|| format!("`at`: `{d}` is not a day of the month (1 … 31)"))?
+                    .ok_or_else(|| {
+                        ScheduleError(format!("`at`: `{d}` is not a day of the month (1 … 31)"))
+                    })?
             }
             _ => {}
         }
         let tz_name = self.timezone.clone().unwrap_or_else(|| "UTC".into());
         let timezone: Tz = tz_name.parse().map_err(|_| {
-            format!("`timezone`: `{tz_name}` is not an IANA time zone (e.g. Europe/Paris)")
+            ScheduleError(format!(
+                "`timezone`: `{tz_name}` is not an IANA time zone (e.g. Europe/Paris)"
+            ))
         })?;
         let format = self.format.clone().unwrap_or_else(|| "pdf".into());
         if format != "pdf" && format != "html" {
-            return Err(format!("`format`: `{format}` is not pdf or html"));
+            return Err(ScheduleError(format!(
+                "`format`: `{format}` is not pdf or html"
+            )));
         }
         if self.to.is_empty() {
-            return Err("`to`: at least one e-mail address".into());
+            return Err(ScheduleError("`to`: at least one e-mail address".into()));
         }
         for a in &self.to {
             a.parse::<lettre::message::Mailbox>()
-                .map_err(|e| format!("`to`: `{a}` is not an e-mail address: {e}"))?;
+                .map_err(|e| ScheduleError(format!("`to`: `{a}` is not an e-mail address: {e}")))?;
         }
         let locale = match &self.locale {
             None => super::locale::Locale::En,
-            Some(l) => super::locale::Locale::parse(l)
-                .ok_or_else(|| format!("`locale`: `{l}` is not en, fr, de, es or ru"))?,
+            Some(l) => super::locale::Locale::parse(l).ok_or_else(|| {
+                ScheduleError(format!("`locale`: `{l}` is not en, fr, de, es or ru"))
+            })?,
         };
         Ok(ReportSchedule {
             locale,
@@ -377,16 +396,22 @@ mod tests {
         assert!(
             f.build(root)
                 .unwrap_err()
+                .0
                 .contains("not day, week or month")
         );
         f.every = "week".into();
         f.at = Some("Funday 08:00".into());
-        assert!(f.build(root).unwrap_err().contains("not a weekday"));
+        assert!(f.build(root).unwrap_err().0.contains("not a weekday"));
         f.at = None;
         f.timezone = Some("Mars/Olympus".into());
-        assert!(f.build(root).unwrap_err().contains("IANA"));
+        assert!(f.build(root).unwrap_err().0.contains("IANA"));
         f.timezone = None;
         f.to = vec!["not an address".into()];
-        assert!(f.build(root).unwrap_err().contains("not an e-mail address"));
+        assert!(
+            f.build(root)
+                .unwrap_err()
+                .0
+                .contains("not an e-mail address")
+        );
     }
 }

@@ -667,15 +667,22 @@ pub struct TrainReport {
     pub dev_macro_recall: Vec<(f32, f64)>,
 }
 
+/// Why a model cannot be trained.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error("no training examples")]
+    NoExamples,
+}
+
 /// Trains a model on labelled examples; with `dev`, each L2 value of `opts` is tried and the
 /// one with the best macro-averaged recall on `dev` is kept (else the first).
 pub fn train(
     data: &[super::eval::Example],
     dev: Option<&[super::eval::Example]>,
     opts: &TrainOptions,
-) -> Result<(NgramModel, TrainReport), String> {
+) -> Result<(NgramModel, TrainReport), TrainError> {
     if data.is_empty() {
-        return Err("no training examples".into());
+        return Err(TrainError::NoExamples);
     }
     // Document frequencies, then IDF (smoothed, as scikit-learn's).
     let mut df = vec![0u32; DIM];

@@ -450,7 +450,7 @@ async fn triage_ids(
         .await
         .map_err(|e| ApiError {
             status: StatusCode::CONFLICT,
-            body: json!({"error": e}),
+            body: json!({"error": e.to_string()}),
         })?;
     Ok(mentions)
 }
@@ -843,7 +843,7 @@ async fn delete_handler(
         .await
         .map_err(|e| ApiError {
             status: StatusCode::CONFLICT,
-            body: json!({"error": e}),
+            body: json!({"error": e.to_string()}),
         })?;
     Ok(axum::Json(
         json!({"dry_run": false, "deleted": ids.len(), "ids": ids}),

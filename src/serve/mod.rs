@@ -173,7 +173,7 @@ impl MentionWrites {
         mentions: Vec<crate::mention::Mention>,
         retract: Vec<String>,
         updates: Vec<crate::state::StateUpdate>,
-    ) -> Result<(), String> {
+    ) -> Result<(), EditError> {
         match self {
             MentionWrites::Pipeline(tx) => {
                 let (done, wait) = tokio::sync::oneshot::channel();
@@ -184,9 +184,8 @@ impl MentionWrites {
                     ack: Some(done),
                 })
                 .await
-                .map_err(|_| "the pipeline is shutting down".to_string())?;
-                wait.await
-                    .map_err(|_| "the edit was not committed (the pipeline stopped)".to_string())
+                .map_err(|_| EditError::ShuttingDown)?;
+                wait.await.map_err(|_| EditError::NotCommitted)
             }
             MentionWrites::Direct => {
                 // One edit at a time in this process: the index has one writer.
@@ -195,17 +194,28 @@ impl MentionWrites {
                 let (index, state) = (index.clone(), state.clone());
                 tokio::task::spawn_blocking(move || {
                     crate::triage::write_direct(&index, &state, &retract, &mentions, &updates)
-                        .map_err(|e| {
-                            format!(
-                                "{e} (a separate `hark run` holds the index: serve with `hark run --serve` to edit mentions)"
-                            )
-                        })
+                        .map_err(EditError::Direct)
                 })
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| EditError::Crashed(e.to_string()))?
             }
         }
     }
+}
+
+/// Why an edit of mentions (triage, deletion) was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("the pipeline is shutting down")]
+    ShuttingDown,
+    #[error("the edit was not committed (the pipeline stopped)")]
+    NotCommitted,
+    #[error(
+        "{0} (a separate `hark run` holds the index: serve with `hark run --serve` to edit mentions)"
+    )]
+    Direct(#[source] crate::triage::TriageError),
+    #[error("the edit failed: {0}")]
+    Crashed(String),
 }
 
 /// How the server reaches the state store (alert history).
