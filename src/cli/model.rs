@@ -100,6 +100,9 @@ pub struct TrainArgs {
 pub enum TrainKind {
     Bert,
     Ngram,
+    /// A head over the multilingual encoder for `--lang`, blended with its n-gram model;
+    /// written into `--out` (a heads.json, other languages kept). Needs the `e5` feature.
+    E5,
 }
 
 #[derive(Args, Debug)]
@@ -141,6 +144,7 @@ pub enum EvalFormat {
 pub fn run(cli: &Cli, a: &ModelArgs) -> anyhow::Result<()> {
     match &a.command {
         ModelCommand::Train(t) if t.kind == TrainKind::Ngram => train_ngram(cli, t),
+        ModelCommand::Train(t) if t.kind == TrainKind::E5 => train_e5(t),
         ModelCommand::Train(t) => train(t),
         ModelCommand::Eval(e) => evaluate(cli, e),
     }
@@ -340,6 +344,104 @@ fn train_ngram(cli: &Cli, a: &TrainArgs) -> anyhow::Result<()> {
         "corrections": corrected,
         "report": report,
     }))
+}
+
+/// `--kind e5`: embeds the data, trains the language's head and picks its blend with the
+/// n-gram model on `--dev`.
+#[cfg(feature = "e5")]
+fn train_e5(a: &TrainArgs) -> anyhow::Result<()> {
+    use crate::sentiment::e5::{ENCODER_NAME, Encoder, Heads, WEIGHTS};
+    use crate::sentiment::head::{self, Examples, HeadOptions};
+    use std::path::Path;
+    let lang = a
+        .lang
+        .as_deref()
+        .and_then(crate::lang::normalise_hint)
+        .ok_or_else(|| usage("`--kind e5` needs `--lang CODE` (ISO 639-1, e.g. fr)"))?;
+    let weights = a.base.clone().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(WEIGHTS)
+    });
+    let encoder = Encoder::load(&weights)?;
+    let router = crate::sentiment::router::Router::new(
+        std::sync::Arc::new(crate::sentiment::lexicon::Lexicon::new()),
+        None,
+    )?;
+    let ngram = router
+        .ngram_models()
+        .get(&lang)
+        .cloned()
+        .ok_or_else(|| usage(format!("no n-gram model for `{lang}` to blend with")))?;
+    /// Embeddings, classes and texts of a labelled file.
+    type Embedded = (Vec<Vec<f32>>, Vec<usize>, Vec<String>);
+    let embed = |path: &Path| -> anyhow::Result<Embedded> {
+        let data = eval::read_tsv(path).map_err(|e| usage(e.to_string()))?;
+        let texts: Vec<&str> = data.iter().map(|e| e.text.as_str()).collect();
+        let mut x = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(256) {
+            x.extend(encoder.embed(chunk)?);
+        }
+        let y = data.iter().map(|e| eval::label_index(e.label)).collect();
+        Ok((x, y, data.into_iter().map(|e| e.text).collect()))
+    };
+    let started = std::time::Instant::now();
+    let (x, y, _) = embed(&a.data)?;
+    let train = Examples { x: &x, y: &y };
+    let dev = match &a.dev {
+        Some(p) => Some(embed(p)?),
+        None => None,
+    };
+    let dev_ngram: Option<Vec<[f32; 3]>> = dev
+        .as_ref()
+        .map(|(_, _, texts)| texts.iter().map(|t| ngram.probabilities(t, &[])).collect());
+    let dev_examples = dev.as_ref().map(|(x, y, _)| Examples { x, y });
+    let mut opts = HeadOptions::default();
+    if !a.l2.is_empty() {
+        opts.l2 = a.l2.clone();
+    }
+    if let Some(i) = a.iterations {
+        opts.iterations = i;
+    }
+    let (trained, report) = head::train(
+        &train,
+        dev_examples.as_ref().zip(dev_ngram.as_deref()),
+        &opts,
+    );
+    // A head that does not beat the n-gram model on dev is not shipped: the language keeps
+    // its n-gram model.
+    let helps = match (report.dev_blend, report.dev_ngram) {
+        (Some(blend), Some(ngram)) => blend > ngram,
+        _ => true,
+    };
+    if helps {
+        let mut heads = if a.out.exists() {
+            Heads::read(&a.out)?
+        } else {
+            Heads::default()
+        };
+        heads.encoder = ENCODER_NAME.to_string();
+        heads.languages.insert(lang.clone(), trained);
+        heads
+            .write(&a.out)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
+    } else {
+        tracing::warn!(lang = %lang, "the head does not improve on the n-gram model on --dev: not written");
+    }
+    super::output::print_json_line(&serde_json::json!({
+        "out": a.out.display().to_string(),
+        "written": helps,
+        "lang": lang,
+        "seconds": started.elapsed().as_secs_f64(),
+        "report": report,
+    }))
+}
+
+#[cfg(not(feature = "e5"))]
+fn train_e5(_a: &TrainArgs) -> anyhow::Result<()> {
+    Err(usage(
+        "`--kind e5` needs a build with `--features e5` (or `bert`): see README, Transformer sentiment",
+    ))
 }
 
 #[cfg(feature = "bert")]

@@ -7,7 +7,10 @@
 
 #[cfg(feature = "bert")]
 pub mod bert;
+#[cfg(feature = "e5")]
+pub mod e5;
 pub mod eval;
+pub mod head;
 pub mod lexicon;
 pub mod ngram;
 pub mod rating;
@@ -104,7 +107,42 @@ pub fn load_router(
     root: &Path,
 ) -> Result<router::Router, SentimentError> {
     let english: std::sync::Arc<dyn Classifier> = std::sync::Arc::from(load(name, settings, root)?);
-    router::Router::new(english, Some(&root.join("models")))
+    let router = router::Router::new(english, Some(&root.join("models")))?;
+    #[cfg(feature = "e5")]
+    let router = with_multilingual_encoder(router, root);
+    let _ = name;
+    Ok(router)
+}
+
+/// The `e5` (and `bert`) build's sentiment for the languages with a trained head: the multilingual
+/// encoder blended with the n-gram model (see `sentiment/e5`). Without its weights the
+/// n-gram models keep scoring, and the log says why.
+#[cfg(feature = "e5")]
+fn with_multilingual_encoder(router: router::Router, root: &Path) -> router::Router {
+    let found = |rel: &str| {
+        let local = root.join("models").join(rel);
+        if local.exists() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models")
+                .join(rel)
+        }
+    };
+    let loaded = e5::Encoder::load(&found(e5::WEIGHTS))
+        .and_then(|enc| Ok((enc, e5::Heads::read(&found(e5::HEADS))?)));
+    match loaded {
+        Ok((encoder, heads)) => {
+            let classifiers =
+                e5::classifiers(std::sync::Arc::new(encoder), &heads, router.ngram_models());
+            tracing::info!(languages = classifiers.len(), "multilingual encoder loaded");
+            router.with_classifiers(classifiers)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "multilingual encoder not used: non-English text is scored by the n-gram models");
+            router
+        }
+    }
 }
 
 /// The classifier for `name`: `lexicon`, `bert` (the model of `[sentiment].bert_model`), or a

@@ -57,6 +57,9 @@ pub type RouteItem<'a> = (&'a str, Option<&'a str>, &'a [Vec<String>]);
 pub struct Router {
     english: Arc<dyn Classifier>,
     by_lang: BTreeMap<String, Arc<NgramModel>>,
+    /// Classifiers that replace a language's n-gram model (the multilingual encoder's heads
+    /// in the `bert` build, which blend with it).
+    replaced: BTreeMap<String, Arc<dyn Classifier>>,
 }
 
 impl Router {
@@ -89,7 +92,22 @@ impl Router {
                 }
             }
         }
-        Ok(Router { english, by_lang })
+        Ok(Router {
+            english,
+            by_lang,
+            replaced: BTreeMap::new(),
+        })
+    }
+
+    /// The n-gram model of each language.
+    pub fn ngram_models(&self) -> &BTreeMap<String, Arc<NgramModel>> {
+        &self.by_lang
+    }
+
+    /// Scores the given languages with these classifiers instead of their n-gram models.
+    pub fn with_classifiers(mut self, classifiers: Vec<(String, Arc<dyn Classifier>)>) -> Router {
+        self.replaced.extend(classifiers);
+        self
     }
 
     /// The configured (English) model's name.
@@ -108,7 +126,10 @@ impl Router {
     fn pick(&self, lang: Option<&str>) -> Option<&dyn Classifier> {
         match lang {
             None | Some("en") => Some(&*self.english),
-            Some(l) => self.by_lang.get(l).map(|m| &**m as &dyn Classifier),
+            Some(l) => match self.replaced.get(l) {
+                Some(c) => Some(&**c),
+                None => self.by_lang.get(l).map(|m| &**m as &dyn Classifier),
+            },
         }
     }
 
