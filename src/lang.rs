@@ -49,7 +49,8 @@ const STOPWORDS: &[(&str, &[&str])] = &[
             "den", "dem", "des", "zu", "im", "sich", "von", "auch", "es", "wir", "sie", "aber",
             "noch", "wie", "nur", "bei", "seit", "mein", "meine", "kein", "keine", "schon",
             "wieder", "sind", "war", "hat", "haben", "wird", "oder", "doch", "mal", "uns", "euch",
-            "dass", "immer", "heute",
+            "dass", "immer", "heute", "sollen", "soll", "lieber", "usw", "ach", "nichts", "jetzt",
+            "hier", "gibt", "habe", "einen", "einem", "einer", "wenn",
         ],
     ),
     (
@@ -608,6 +609,13 @@ mod langid_tests {
             ("Il servizio è pessimo", "it"),
             ("Le service est nul", "fr"),
             ("yeh service bahut kharab hai yaar", "hi"),
+            // "die" and "was" are Dutch too; "sollen", "lieber", "usw" are not (a German dev
+            // tweet that used to be taken for Dutch).
+            (
+                "@user @user Die sollen lieber was zeichnen, basteln, dichten usw..",
+                "de",
+            ),
+            ("Dat was het dan, die gaan we niet meer zien", "nl"),
         ] {
             assert_eq!(detect(text, None).as_deref(), Some(want), "{text}");
         }
