@@ -69,6 +69,16 @@ pub struct HeadReport {
 }
 
 impl LinearHead {
+    /// Whether the head reads embeddings of `dim` values: a heads file is outside input,
+    /// and a mismatched one must not index out of its weights.
+    pub fn fits(&self, dim: usize) -> bool {
+        self.dim == dim
+            && self.weights.len() == dim * CLASSES
+            && (0.0..=1.0).contains(&self.blend)
+            && self.weights.iter().chain(&self.bias).all(|w| w.is_finite())
+            && self.scale.is_finite()
+    }
+
     /// Class probabilities for one embedding.
     pub fn probs(&self, x: &[f32]) -> [f32; CLASSES] {
         let mut z = self.bias;
@@ -299,6 +309,20 @@ mod tests {
         assert!(macro_recall(&y, &blended) > 0.99);
         assert!(report.dev_ngram.unwrap() < 0.01);
         assert!(report.dev_blend.unwrap() > 0.99);
+    }
+
+    #[test]
+    fn a_head_that_does_not_fit_is_refused() {
+        let (x, y) = clusters(30);
+        let o = HeadOptions {
+            iterations: 10,
+            ..Default::default()
+        };
+        let (mut head, _) = train(&Examples { x: &x, y: &y }, None, &o);
+        assert!(head.fits(3));
+        assert!(!head.fits(384));
+        head.weights.pop();
+        assert!(!head.fits(3));
     }
 
     #[test]

@@ -110,7 +110,6 @@ pub fn load_router(
     let router = router::Router::new(english, Some(&root.join("models")))?;
     #[cfg(feature = "e5")]
     let router = with_multilingual_encoder(router, root);
-    let _ = name;
     Ok(router)
 }
 

@@ -21,11 +21,11 @@
 //! replaces its earlier text. The token never appears in logs (`botREDACTED`).
 
 use super::api::{ShapeError, pick};
-use super::settings::{CheckContext, KindConfig, PAGES_AND_BACKFILL};
+use super::settings::{KindConfig, PAGES_AND_BACKFILL};
 use super::{
     Batch, BuildError, PollError, PollReport, Source, SourceConfig, SourceContext, SourceId,
 };
-use crate::fields::{EnvVar, FieldError};
+use crate::fields::EnvVar;
 use crate::http::{FetchError, Outcome, RequestOptions, redact};
 use crate::mention::{Engagement, Mention};
 use crate::state::StateUpdate;
@@ -51,10 +51,6 @@ pub struct TelegramConfig {
 impl KindConfig for TelegramConfig {
     const NAME: &'static str = "telegram";
     const PAGING: &'static [&'static str] = PAGES_AND_BACKFILL;
-
-    fn check(&mut self, _: &CheckContext<'_>) -> Result<(), FieldError> {
-        Ok(())
-    }
 
     fn build(&self, c: &SourceConfig, _: Vec<String>) -> Result<Box<dyn Source>, BuildError> {
         Ok(Box::new(TelegramSource::new(c, self)?))

@@ -217,7 +217,8 @@ impl Classifier for E5Classifier {
 }
 
 /// The languages `heads` covers that also have an n-gram model, as classifiers sharing one
-/// encoder.
+/// encoder. A head whose shape does not fit the encoder (a damaged or foreign heads file) is
+/// left out with a warning, never used.
 pub fn classifiers(
     encoder: Arc<Encoder>,
     heads: &Heads,
@@ -227,6 +228,10 @@ pub fn classifiers(
         .languages
         .iter()
         .filter_map(|(lang, head)| {
+            if !head.fits(encoder.dim()) {
+                tracing::warn!(lang = %lang, dim = head.dim, weights = head.weights.len(), "multilingual head does not fit the encoder: left out");
+                return None;
+            }
             let n = ngram.get(lang)?.clone();
             let c = E5Classifier::new(encoder.clone(), head.clone(), n, lang);
             Some((lang.clone(), Arc::new(c) as Arc<dyn Classifier>))
