@@ -5,6 +5,7 @@
 //! `pipeline` with bounded channels; `state` keeps what sources have seen.
 pub mod alerts;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod crawl;
 pub mod demo;

@@ -12,6 +12,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// In cluster mode: this process's role and worker counters (see `cluster::workers`).
+    worker: std::sync::OnceLock<std::sync::Arc<crate::cluster::workers::Worker>>,
 }
 
 #[derive(Default)]
@@ -26,6 +28,8 @@ struct Inner {
     /// The pipeline cannot commit to the index (e.g. a full disk): the error, and since when.
     index_fault: Option<(String, std::time::SystemTime)>,
     index_faults: u64,
+    /// In cluster mode: why this worker cannot make progress (NATS unreachable), if so.
+    cluster_fault: Option<String>,
 }
 
 impl Metrics {
@@ -64,10 +68,24 @@ impl Metrics {
     /// Why the pipeline cannot make progress, if it cannot: what `/healthz` reports.
     pub fn unhealthy(&self) -> Option<String> {
         let m = self.inner.lock().expect("metrics");
-        m.index_fault.as_ref().map(|(e, since)| {
+        let index = m.index_fault.as_ref().map(|(e, since)| {
             let secs = since.elapsed().map_or(0, |d| d.as_secs());
             format!("indexing stalled for {secs} s: {e}")
-        })
+        });
+        match (index, &m.cluster_fault) {
+            (Some(i), Some(c)) => Some(format!("{i}; {c}")),
+            (i, c) => i.or_else(|| c.clone()),
+        }
+    }
+
+    /// In cluster mode: the worker whose counters `/metrics` shows.
+    pub fn set_worker(&self, worker: std::sync::Arc<crate::cluster::workers::Worker>) {
+        let _ = self.worker.set(worker);
+    }
+
+    /// In cluster mode: why this worker cannot make progress (`None`: it can).
+    pub fn set_cluster_fault(&self, fault: Option<String>) {
+        self.inner.lock().expect("metrics").cluster_fault = fault;
     }
 
     /// This process's counters in the Prometheus text format (appended to `out`).
@@ -144,6 +162,22 @@ impl Metrics {
         for (name, kind, help, value) in single {
             header(out, name, kind, help);
             let _ = writeln!(out, "{name} {value}");
+        }
+        if let Some(w) = self.worker.get() {
+            header(
+                out,
+                "hark_cluster_healthy",
+                "gauge",
+                "1 while this worker can reach the NATS cluster, 0 when it cannot.",
+            );
+            let _ = writeln!(
+                out,
+                "hark_cluster_healthy{{role=\"{}\"}} {}",
+                w.role.as_str(),
+                u8::from(m.cluster_fault.is_none())
+            );
+            drop(m);
+            w.counters.write_prometheus(w.role, out);
         }
     }
 

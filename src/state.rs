@@ -37,8 +37,10 @@ pub struct StateError {
     message: String,
 }
 
-/// A change to apply once the mentions before it are committed to the index.
-#[derive(Debug, Clone, PartialEq)]
+/// A change to apply once the mentions before it are committed to the index. Serialisable
+/// because in cluster mode it travels with its batch through NATS (`cluster::wire`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StateUpdate {
     Validators {
         source: String,
@@ -89,6 +91,53 @@ pub enum StateUpdate {
         query: String,
         words: Vec<String>,
     },
+}
+
+/// What one source has learnt: its cursors and HTTP validators. In cluster mode this is
+/// the unit kept in the JetStream KV bucket, so that whichever collector polls the source
+/// next resumes where the last committed poll stopped (see `cluster::state`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceSnapshot {
+    #[serde(default)]
+    pub cursors: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub validators: std::collections::BTreeMap<String, Validators>,
+}
+
+impl SourceSnapshot {
+    /// Applies the cursor and validator updates of `source` among `updates` (the others are
+    /// not a source's own state). Returns whether anything changed.
+    pub fn apply(&mut self, source: &str, updates: &[StateUpdate]) -> bool {
+        let mut changed = false;
+        for u in updates {
+            match u {
+                StateUpdate::Cursor {
+                    source: s,
+                    key,
+                    value,
+                } if s == source => {
+                    changed |=
+                        self.cursors.insert(key.clone(), value.clone()).as_ref() != Some(value);
+                }
+                StateUpdate::Validators {
+                    source: s,
+                    url,
+                    validators,
+                } if s == source => {
+                    changed |= if validators.is_empty() {
+                        self.validators.remove(url).is_some()
+                    } else {
+                        self.validators
+                            .insert(url.clone(), validators.clone())
+                            .as_ref()
+                            != Some(validators)
+                    };
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
 }
 
 pub struct StateStore {
@@ -216,6 +265,80 @@ impl StateStore {
         let t = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
         let v = t.get(key2(source, key).as_str()).map_err(|e| self.err(e))?;
         Ok(v.map(|v| v.value().to_string()))
+    }
+
+    /// The cursors and validators of `source`.
+    pub fn source_snapshot(&self, source: &str) -> Result<SourceSnapshot, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let prefix = key2(source, "");
+        let mut snap = SourceSnapshot::default();
+        let ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+        for entry in ct.range(prefix.as_str()..).map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let Some(key) = k.value().strip_prefix(prefix.as_str()) else {
+                break;
+            };
+            snap.cursors.insert(key.to_string(), v.value().to_string());
+        }
+        let vt = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+        for entry in vt.range(prefix.as_str()..).map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let Some(url) = k.value().strip_prefix(prefix.as_str()) else {
+                break;
+            };
+            if let Ok(val) = serde_json::from_slice(v.value()) {
+                snap.validators.insert(url.to_string(), val);
+            }
+        }
+        Ok(snap)
+    }
+
+    /// Makes `snapshot` the whole of `source`'s cursors and validators (a collector taking
+    /// a source over in cluster mode: what the cluster committed replaces what this
+    /// machine remembers).
+    pub fn replace_source(
+        &self,
+        source: &str,
+        snapshot: &SourceSnapshot,
+    ) -> Result<(), StateError> {
+        use redb::ReadableTable;
+        let prefix = key2(source, "");
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+            let old: Vec<String> = ct
+                .range(prefix.as_str()..)
+                .map_err(|e| self.err(e))?
+                .map_while(|e| e.ok())
+                .map(|(k, _)| k.value().to_string())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in old {
+                ct.remove(k.as_str()).map_err(|e| self.err(e))?;
+            }
+            for (k, v) in &snapshot.cursors {
+                ct.insert(key2(source, k).as_str(), v.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut vt = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+            let old: Vec<String> = vt
+                .range(prefix.as_str()..)
+                .map_err(|e| self.err(e))?
+                .map_while(|e| e.ok())
+                .map(|(k, _)| k.value().to_string())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in old {
+                vt.remove(k.as_str()).map_err(|e| self.err(e))?;
+            }
+            for (url, v) in &snapshot.validators {
+                let bytes = serde_json::to_vec(v).expect("validators serialise");
+                vt.insert(key2(source, url).as_str(), bytes.as_slice())
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Which of `ids` were already indexed with exactly this fingerprint.
@@ -516,6 +639,25 @@ mod tests {
             Some("\"abc\"")
         );
         assert_eq!(s.cursor("news", "acme").unwrap().as_deref(), Some("42"));
+        // A source's snapshot is its own keys only ("news" must not take "newsroom"'s).
+        s.apply(&[StateUpdate::Cursor {
+            source: "newsroom".into(),
+            key: "k".into(),
+            value: "9".into(),
+        }])
+        .unwrap();
+        let snap = s.source_snapshot("news").unwrap();
+        assert_eq!(snap.cursors.len(), 1);
+        assert_eq!(snap.validators.len(), 1);
+        let mut replaced = SourceSnapshot::default();
+        replaced.cursors.insert("other".into(), "1".into());
+        s.replace_source("news", &replaced).unwrap();
+        assert_eq!(s.cursor("news", "acme").unwrap(), None);
+        assert_eq!(s.validators("news", "http://x/feed").unwrap(), None);
+        assert_eq!(s.cursor("news", "other").unwrap().as_deref(), Some("1"));
+        assert_eq!(s.cursor("newsroom", "k").unwrap().as_deref(), Some("9"));
+        s.replace_source("news", &snap).unwrap();
+        assert_eq!(s.source_snapshot("news").unwrap(), snap);
         assert_eq!(
             s.seen_many(&[("feed:1", 7), ("feed:1", 8), ("feed:2", 7)])
                 .unwrap(),

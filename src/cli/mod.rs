@@ -3,6 +3,7 @@
 
 mod alerts;
 mod classify;
+mod cluster;
 mod delete;
 mod demo;
 mod human;
@@ -69,6 +70,8 @@ pub enum Command {
     Alerts(alerts::AlertsArgs),
     /// HTTP API and web UI.
     Serve(serve::ServeArgs),
+    /// A cluster's workers, leases and stream lag (`[cluster]`, `hark run --role`).
+    Cluster(cluster::ClusterArgs),
     /// A reputation report (HTML or PDF) for one query and period.
     Report(report::ReportArgs),
     /// Print a shell completion script.
@@ -186,6 +189,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<()> {
         Command::User(a) => user::run(&cli, a),
         Command::Alerts(a) => alerts::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
+        Command::Cluster(a) => cluster::run(&cli, a),
         Command::Report(a) => report::run(&cli, a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

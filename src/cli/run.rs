@@ -1,6 +1,7 @@
 //! `hark run [--once]`.
 
-use super::{Cli, load_config};
+use super::{Cli, load_config, usage};
+use crate::cluster::Role;
 use crate::pipeline::{self, Runtime};
 use clap::Args;
 use std::io::Write;
@@ -8,14 +9,19 @@ use std::sync::Arc;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  hark run --once                 # collect once, print a summary, exit\n  hark run --serve 127.0.0.1:8080 # the daemon, with the dashboard"
+    after_help = "Examples:\n  hark run --once                 # collect once, print a summary, exit\n  hark run --serve 127.0.0.1:8080 # the daemon, with the dashboard\n\nIn a cluster ([cluster] in hark.toml, see docs/scaling.md):\n  hark run --role collector --serve 0.0.0.0:9101   # /healthz and /metrics only\n  hark run --role enricher\n  hark run --role indexer --serve 0.0.0.0:8080     # the index, alerts, UI and API"
 )]
 pub struct RunArgs {
+    /// Which part of the pipeline this process runs: `all` (every stage, no NATS), or one
+    /// stage of a cluster (needs `[cluster]`): `collector`, `enricher` or `indexer`.
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: Role,
     /// Poll every source once, index everything collected, evaluate alerts, and exit.
     #[arg(long)]
     pub once: bool,
     /// Also serve the web UI and API (as `hark serve`) on ADDR, sharing this process's
-    /// index and state store (alert history included).
+    /// index and state store (alert history included). A collector or enricher serves
+    /// only `/healthz` and `/metrics`.
     #[arg(long, value_name = "ADDR", conflicts_with = "once")]
     pub serve: Option<String>,
     /// How `--once` prints its summary: `table` (a line per source in plain words and a
@@ -32,6 +38,26 @@ pub enum SummaryFormat {
 
 pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
     let cfg = load_config(cli, true)?;
+    if a.role != Role::All {
+        if a.once {
+            return Err(usage(
+                "--once runs every stage in this process: use it without --role",
+            ));
+        }
+        if cfg.cluster.is_none() {
+            return Err(usage(format!(
+                "--role {} needs a [cluster] section with nats_url in {}",
+                a.role.as_str(),
+                cfg.path
+                    .as_deref()
+                    .unwrap_or(cli.config.as_path())
+                    .display()
+            )));
+        }
+    }
+    if matches!(a.role, Role::Collector | Role::Enricher) {
+        return run_worker(cfg, a);
+    }
     if cfg.sources.is_empty() {
         tracing::warn!("no [[sources]] in the config: nothing to collect");
     }
@@ -91,7 +117,12 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
                 rx.clone(),
             )))
         };
-        let mut summary = pipeline::run_with_edits(&rt, a.once, rx, on_commit, edits).await?;
+        let mut summary = if a.role == Role::Indexer {
+            let worker = Arc::new(crate::cluster::workers::Worker::new(Role::Indexer));
+            crate::cluster::indexer::run(rt.clone(), worker, rx, on_commit, edits).await?
+        } else {
+            pipeline::run_with_edits(&rt, a.once, rx, on_commit, edits).await?
+        };
         if let Some(task) = alerts {
             let _ = task.await;
         }
@@ -144,6 +175,38 @@ pub fn run(cli: &Cli, a: &RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--role collector|enricher`: one stage of a cluster, with `/healthz` and `/metrics` on
+/// `--serve ADDR`.
+fn run_worker(cfg: crate::config::Config, a: &RunArgs) -> anyhow::Result<()> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    tokio.block_on(async {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::shutdown::forward_signals(tx));
+        let metrics: Arc<crate::metrics::Metrics> = Arc::default();
+        if let Some(addr) = &a.serve {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            eprintln!(
+                "hark: serving /healthz and /metrics on http://{}/",
+                listener.local_addr()?
+            );
+            tokio::spawn(crate::cluster::health::serve(
+                listener,
+                metrics.clone(),
+                rx.clone(),
+            ));
+        }
+        let worker = Arc::new(crate::cluster::workers::Worker::new(a.role));
+        match a.role {
+            Role::Collector => crate::cluster::collector::run(cfg, worker, rx, metrics).await,
+            _ => crate::cluster::enricher::run(cfg, worker, rx, metrics).await,
+        }
+    })
 }
 
 /// Whether every configured source failed: each polled source had as many errors as

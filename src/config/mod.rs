@@ -152,6 +152,9 @@ struct MainFile {
     /// `[[reports]]`: scheduled reports (see [`crate::report::schedule`]).
     #[serde(default)]
     reports: Vec<Spanned<crate::report::schedule::ReportScheduleFile>>,
+    /// `[cluster]`: NATS JetStream, for `hark run --role` (see [`crate::cluster`]).
+    #[serde(default)]
+    cluster: Option<Spanned<crate::cluster::ClusterConfig>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,6 +256,8 @@ pub struct Config {
     pub queries: Vec<QueryConfig>,
     pub alerts: Vec<AlertRule>,
     pub reports: Vec<crate::report::schedule::ReportSchedule>,
+    /// `[cluster]`, when hark runs as several processes.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Config {
@@ -481,9 +486,20 @@ impl Config {
                 "[[reports]] are e-mailed: they need an [smtp] section",
             ));
         }
+        let cluster = match main.cluster {
+            Some(c) => {
+                let at = Some(c.span().start);
+                let c = c.into_inner();
+                c.check()
+                    .map_err(|e| file.error_at(at, format!("[cluster]: {e}")))?;
+                Some(c)
+            }
+            None => None,
+        };
         Ok(Config {
             path: None,
             root,
+            cluster,
             storage: main.storage,
             http,
             sentiment: main.sentiment,

@@ -397,6 +397,16 @@ pub struct Runtime {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
+/// The enrich stage for `config`: its queries, the sources' assigned queries and the
+/// sentiment models (exclusion words, kept in the state store, are added by the caller).
+pub fn build_enricher(config: &Config) -> anyhow::Result<Enricher> {
+    let sentiment = Arc::new(
+        crate::sentiment::load_router(&config.sentiment.model, &config.sentiment, &config.root)
+            .map_err(anyhow::Error::msg)?,
+    );
+    Ok(Enricher::new(&config.queries, sentiment).with_assigned_queries(&config.sources))
+}
+
 impl Runtime {
     pub fn open(config: Config) -> anyhow::Result<Runtime> {
         use anyhow::Context;
@@ -405,19 +415,11 @@ impl Runtime {
             .with_context(|| format!("cannot create data dir {}", data.display()))?;
         let index = Arc::new(MentionIndex::open_or_create(&data.join("index"))?);
         let state = Arc::new(StateStore::open(&data.join("state.redb"))?);
-        let sentiment = Arc::new(
-            crate::sentiment::load_router(&config.sentiment.model, &config.sentiment, &config.root)
-                .map_err(anyhow::Error::msg)?,
-        );
         let exclusions = state.exclusions().unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read the accepted exclusion words: none applied");
             Default::default()
         });
-        let enricher = Arc::new(
-            Enricher::new(&config.queries, sentiment)
-                .with_assigned_queries(&config.sources)
-                .with_exclusions(exclusions),
-        );
+        let enricher = Arc::new(build_enricher(&config)?.with_exclusions(exclusions));
         let policy = crate::http::OutboundPolicy::from_config(&config);
         let fetcher = Fetcher::new(&config.http, policy).context("cannot build the HTTP client")?;
         Ok(Runtime {
@@ -431,14 +433,107 @@ impl Runtime {
     }
 }
 
+/// What the enrich stage counted.
 #[derive(Debug, Default)]
-struct EnrichCounts {
-    collected: u64,
-    skipped_unchanged: u64,
-    unmatched: u64,
+pub struct EnrichCounts {
+    pub collected: u64,
+    pub skipped_unchanged: u64,
+    pub unmatched: u64,
     /// Erased on request, or older than the retention period: not stored again.
-    skipped_erased: u64,
-    skipped_expired: u64,
+    pub skipped_erased: u64,
+    pub skipped_expired: u64,
+}
+
+/// Drops from `mentions` what must not be written: items older than the retention period,
+/// items erased on request, earlier copies superseded later in the same batch, and items
+/// already stored with the same content (per source). Returns the `Seen` updates to apply
+/// once the rest is committed. The single process runs it before enrichment; the cluster's
+/// indexer runs it on enriched batches (it alone has the state store).
+pub fn filter_stored(
+    enricher: &Enricher,
+    state: &StateStore,
+    retention: Option<Duration>,
+    source: &str,
+    mentions: &mut Vec<Mention>,
+    counts: &mut EnrichCounts,
+) -> Result<Vec<StateUpdate>, crate::state::StateError> {
+    // What the deployment must not keep: mentions erased on request (`hark delete`), and
+    // mentions older than `[storage].retention`.
+    if let Some(keep) = retention.and_then(|r| chrono::Duration::from_std(r).ok()) {
+        let horizon = chrono::Utc::now()
+            .checked_sub_signed(keep)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let before = mentions.len();
+        mentions.retain(|m| m.published_at >= horizon);
+        counts.skipped_expired += (before - mentions.len()) as u64;
+    }
+    let ids: Vec<&str> = mentions.iter().map(|m| m.id.as_str()).collect();
+    let erased = state.erased_many(&ids)?;
+    if erased.iter().any(|e| *e) {
+        let mut flags = erased.into_iter();
+        let before = mentions.len();
+        mentions.retain(|_| !flags.next().unwrap_or(false));
+        let n = before - mentions.len();
+        counts.skipped_erased += n as u64;
+        tracing::info!(
+            source,
+            erased = n,
+            "mentions erased on request were collected again: not stored"
+        );
+    }
+    // The last copy of an item in a batch supersedes earlier ones (a search hit's blurb, then
+    // the full post its follow-up fetched): otherwise an unchanged full copy would be dropped
+    // as already stored while the earlier, truncated copy replaced it.
+    let mut last: HashMap<(String, String), usize> = HashMap::new();
+    for (i, m) in mentions.iter().enumerate() {
+        last.insert((m.source.clone(), m.id.clone()), i);
+    }
+    if last.len() < mentions.len() {
+        let before = mentions.len();
+        let mut i = 0;
+        mentions.retain(|m| {
+            let keep = last.get(&(m.source.clone(), m.id.clone())) == Some(&i);
+            i += 1;
+            keep
+        });
+        tracing::debug!(
+            source,
+            superseded = before - mentions.len(),
+            "earlier copies of items superseded within a batch"
+        );
+    }
+    let fps: Vec<u64> = mentions.iter().map(|m| enricher.fingerprint(m)).collect();
+    // Seen per source: another source's copy of a stored item must still reach the sink,
+    // to be recorded as a duplicate.
+    let seen_keys: Vec<String> = mentions
+        .iter()
+        .map(|m| format!("{}\u{1f}{}", m.source, m.id))
+        .collect();
+    let keys: Vec<(&str, u64)> = seen_keys
+        .iter()
+        .zip(&fps)
+        .map(|(k, f)| (k.as_str(), *f))
+        .collect();
+    let seen = state.seen_many(&keys)?;
+    let mut checkpoint = Vec::new();
+    let mut flags = seen.into_iter();
+    let mut i = 0;
+    mentions.retain(|_| {
+        let seen = flags.next().unwrap_or(false);
+        let keep = if seen {
+            counts.skipped_unchanged += 1;
+            false
+        } else {
+            checkpoint.push(StateUpdate::Seen {
+                id: seen_keys[i].clone(),
+                fingerprint: fps[i],
+            });
+            true
+        };
+        i += 1;
+        keep
+    });
+    Ok(checkpoint)
 }
 
 /// Drops items already indexed with the same content, enriches the rest (in parallel).
@@ -452,83 +547,15 @@ fn enrich_batch(
 ) -> anyhow::Result<Enriched> {
     counts.collected += batch.mentions.len() as u64;
     let mut batch = batch;
-    // What the deployment must not keep: mentions erased on request (`hark delete`), and
-    // mentions older than `[storage].retention`.
-    if let Some(keep) = retention.and_then(|r| chrono::Duration::from_std(r).ok()) {
-        let horizon = chrono::Utc::now()
-            .checked_sub_signed(keep)
-            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        let before = batch.mentions.len();
-        batch.mentions.retain(|m| m.published_at >= horizon);
-        counts.skipped_expired += (before - batch.mentions.len()) as u64;
-    }
-    let ids: Vec<&str> = batch.mentions.iter().map(|m| m.id.as_str()).collect();
-    let erased = state.erased_many(&ids)?;
-    if erased.iter().any(|e| *e) {
-        let mut flags = erased.into_iter();
-        let before = batch.mentions.len();
-        batch.mentions.retain(|_| !flags.next().unwrap_or(false));
-        let n = before - batch.mentions.len();
-        counts.skipped_erased += n as u64;
-        tracing::info!(source = %batch.source, erased = n, "mentions erased on request were collected again: not stored");
-    }
-    // The last copy of an item in a batch supersedes earlier ones (a search hit's blurb, then
-    // the full post its follow-up fetched): otherwise an unchanged full copy would be dropped
-    // as already stored while the earlier, truncated copy replaced it.
-    let mut last: HashMap<(String, String), usize> = HashMap::new();
-    for (i, m) in batch.mentions.iter().enumerate() {
-        last.insert((m.source.clone(), m.id.clone()), i);
-    }
-    if last.len() < batch.mentions.len() {
-        let before = batch.mentions.len();
-        let mut i = 0;
-        batch.mentions.retain(|m| {
-            let keep = last.get(&(m.source.clone(), m.id.clone())) == Some(&i);
-            i += 1;
-            keep
-        });
-        tracing::debug!(source = %batch.source, superseded = before - batch.mentions.len(),
-            "earlier copies of items superseded within a batch");
-    }
-    let fps: Vec<u64> = batch
-        .mentions
-        .iter()
-        .map(|m| enricher.fingerprint(m))
-        .collect();
-    // Seen per source: another source's copy of a stored item must still reach the sink,
-    // to be recorded as a duplicate.
-    let seen_keys: Vec<String> = batch
-        .mentions
-        .iter()
-        .map(|m| format!("{}\u{1f}{}", m.source, m.id))
-        .collect();
-    let keys: Vec<(&str, u64)> = seen_keys
-        .iter()
-        .zip(&fps)
-        .map(|(k, f)| (k.as_str(), *f))
-        .collect();
-    let seen = state.seen_many(&keys)?;
-    let mut checkpoint = Vec::new();
-    let fresh: Vec<Mention> = batch
-        .mentions
-        .into_iter()
-        .zip(fps)
-        .zip(seen)
-        .zip(seen_keys.iter())
-        .filter_map(|(((m, fp), seen), key)| {
-            if seen {
-                counts.skipped_unchanged += 1;
-                None
-            } else {
-                checkpoint.push(StateUpdate::Seen {
-                    id: key.clone(),
-                    fingerprint: fp,
-                });
-                Some(m)
-            }
-        })
-        .collect();
-    let n = fresh.len();
+    let mut checkpoint = filter_stored(
+        enricher,
+        state,
+        retention,
+        &batch.source,
+        &mut batch.mentions,
+        counts,
+    )?;
+    let n = batch.mentions.len();
     let hint = batch.lang_hint.as_deref();
     // A reply whose post is already stored takes the post's queries (see `enrich_thread`).
     let stored_parent = |id: &str| match index.get(id) {
@@ -539,7 +566,7 @@ fn enrich_batch(
         }
     };
     let mentions: Vec<Mention> =
-        enricher.enrich_thread(fresh, hint, Unmatched::Drop, &stored_parent);
+        enricher.enrich_thread(batch.mentions, hint, Unmatched::Drop, &stored_parent);
     counts.unmatched += (n - mentions.len()) as u64;
     checkpoint.extend(batch.checkpoint);
     Ok(Enriched {
@@ -575,21 +602,9 @@ pub async fn run_with_edits(
 ) -> anyhow::Result<RunSummary> {
     let cap = rt.config.pipeline.channel_capacity.max(1);
     let (raw_tx, mut raw_rx) = mpsc::channel::<Batch>(cap);
-    let (enr_tx, mut enr_rx) = mpsc::channel::<Enriched>(cap);
-    if let Some(mut edits) = edits.filter(|_| !once) {
-        let tx = enr_tx.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    e = edits.recv() => match e {
-                        Some(b) => if tx.send(b).await.is_err() { break },
-                        None => break,
-                    },
-                    _ = stop.changed() => break,
-                }
-            }
-        });
+    let (enr_tx, enr_rx) = mpsc::channel::<Enriched>(cap);
+    if let Some(edits) = edits.filter(|_| !once) {
+        spawn_edits(edits, enr_tx.clone(), shutdown.clone());
     }
     let mut summary = RunSummary::default();
 
@@ -651,12 +666,91 @@ pub async fn run_with_edits(
     let index = rt.index.clone();
     let metrics = rt.metrics.clone();
     let retention = rt.config.storage.retention_period();
-    // Retention: mentions published before now − retention are deleted through the sink
-    // (at start, then hourly), in the same crash-safe commits as everything else.
-    let retention_task = retention.map(|keep| {
-        let tx = enr_tx.clone();
+    let retention_task = spawn_retention(rt, once, shutdown.clone(), enr_tx.clone());
+    let enrich_task = tokio::spawn(async move {
+        let mut counts = EnrichCounts::default();
+        while let Some(batch) = raw_rx.recv().await {
+            let enricher = enricher.clone();
+            let state = state.clone();
+            let index = index.clone();
+            let n = batch.mentions.len();
+            let started = std::time::Instant::now();
+            let (res, c) = tokio::task::spawn_blocking(move || {
+                let mut c = counts;
+                let r = enrich_batch(&enricher, &state, &index, retention, batch, &mut c);
+                (r, c)
+            })
+            .await?;
+            metrics.record_classified(n, started.elapsed());
+            counts = c;
+            match res {
+                Ok(e) => {
+                    if enr_tx.send(e).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "enrichment failed; batch will be collected again")
+                }
+            }
+        }
+        anyhow::Ok(counts)
+    });
+
+    let sink_task = spawn_sink(rt, shutdown.clone(), on_commit, enr_rx);
+
+    for t in source_tasks {
+        summary.sources.extend(t.await?);
+    }
+    let counts = enrich_task.await??;
+    if let Some(t) = retention_task {
+        summary.retention_deleted = t.await?;
+    }
+    let (indexed, commits, duplicates) = sink_task.await??;
+    summary.collected = counts.collected;
+    summary.skipped_items = summary.sources.iter().map(|s| s.skipped_items as u64).sum();
+    summary.skipped_unchanged = counts.skipped_unchanged;
+    summary.unmatched = counts.unmatched;
+    summary.skipped_erased = counts.skipped_erased;
+    summary.skipped_expired = counts.skipped_expired;
+    summary.indexed = indexed;
+    summary.commits = commits;
+    summary.duplicates = duplicates;
+    Ok(summary)
+}
+
+/// Forwards the server's edits into the sink's channel until `stop`.
+pub fn spawn_edits(
+    mut edits: mpsc::Receiver<Enriched>,
+    tx: mpsc::Sender<Enriched>,
+    mut stop: watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                e = edits.recv() => match e {
+                    Some(b) => if tx.send(b).await.is_err() { break },
+                    None => break,
+                },
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}
+
+/// Retention: mentions published before now − `[storage].retention` are deleted through
+/// the sink (at start, then hourly), in the same crash-safe commits as everything else.
+/// Yields the number deleted; `None` when no retention is set.
+pub fn spawn_retention(
+    rt: &Runtime,
+    once: bool,
+    shutdown: watch::Receiver<bool>,
+    enr_tx: mpsc::Sender<Enriched>,
+) -> Option<tokio::task::JoinHandle<u64>> {
+    rt.config.storage.retention_period().map(|keep| {
+        let tx = enr_tx;
         let index = rt.index.clone();
-        let mut stop = shutdown.clone();
+        let mut stop = shutdown;
         tokio::spawn(async move {
             let mut deleted = 0u64;
             loop {
@@ -697,44 +791,24 @@ pub async fn run_with_edits(
             }
             deleted
         })
-    });
-    let enrich_task = tokio::spawn(async move {
-        let mut counts = EnrichCounts::default();
-        while let Some(batch) = raw_rx.recv().await {
-            let enricher = enricher.clone();
-            let state = state.clone();
-            let index = index.clone();
-            let n = batch.mentions.len();
-            let started = std::time::Instant::now();
-            let (res, c) = tokio::task::spawn_blocking(move || {
-                let mut c = counts;
-                let r = enrich_batch(&enricher, &state, &index, retention, batch, &mut c);
-                (r, c)
-            })
-            .await?;
-            metrics.record_classified(n, started.elapsed());
-            counts = c;
-            match res {
-                Ok(e) => {
-                    if enr_tx.send(e).await.is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "enrichment failed; batch will be collected again")
-                }
-            }
-        }
-        anyhow::Ok(counts)
-    });
+    })
+}
 
-    // Sink: a blocking thread that owns the index writer.
+/// The sink: a blocking thread that owns the index writer, commits when its input runs dry
+/// or `commit_batch` operations are pending, and calls `on_commit` after each commit.
+/// Yields (indexed, commits, duplicates) once `enr_rx` closes.
+pub fn spawn_sink(
+    rt: &Runtime,
+    shutdown: watch::Receiver<bool>,
+    on_commit: Arc<dyn Fn(&MentionIndex) + Send + Sync>,
+    mut enr_rx: mpsc::Receiver<Enriched>,
+) -> tokio::task::JoinHandle<anyhow::Result<(u64, u64, u64)>> {
     let index = rt.index.clone();
     let state = rt.state.clone();
     let batch_limit = rt.config.pipeline.commit_batch.max(1);
-    let sink_stop = shutdown.clone();
+    let sink_stop = shutdown;
     let health = rt.metrics.clone();
-    let sink_task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, u64, u64)> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, u64, u64)> {
         let mut sink = IndexSink::new(index.clone(), Some(state), 1, 64)?;
         while let Some(b) = enr_rx.blocking_recv() {
             sink.write(b);
@@ -748,26 +822,7 @@ pub async fn run_with_edits(
         let counts = (sink.indexed, sink.commits, sink.duplicates);
         sink.finish()?;
         Ok(counts)
-    });
-
-    for t in source_tasks {
-        summary.sources.extend(t.await?);
-    }
-    let counts = enrich_task.await??;
-    if let Some(t) = retention_task {
-        summary.retention_deleted = t.await?;
-    }
-    let (indexed, commits, duplicates) = sink_task.await??;
-    summary.collected = counts.collected;
-    summary.skipped_items = summary.sources.iter().map(|s| s.skipped_items as u64).sum();
-    summary.skipped_unchanged = counts.skipped_unchanged;
-    summary.unmatched = counts.unmatched;
-    summary.skipped_erased = counts.skipped_erased;
-    summary.skipped_expired = counts.skipped_expired;
-    summary.indexed = indexed;
-    summary.commits = commits;
-    summary.duplicates = duplicates;
-    Ok(summary)
+    })
 }
 
 impl crate::alerts::runner::AlertContext for Runtime {
