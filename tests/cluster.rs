@@ -17,6 +17,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The tests here start many processes each; on a 2-core machine they run one at a time so
+/// that their timing assertions (take-over delays) measure hark, not the scheduler.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// `nats-server`, or None (the test then says SKIPPED; under CI it must be there).
 fn nats_server() -> Option<PathBuf> {
     for p in ["/usr/sbin/nats-server", "/usr/bin/nats-server"] {
@@ -166,7 +174,10 @@ fn spawn(dir: &Path, args: &[&str], log: &str) -> Proc {
     let child = Command::new(hark_bin())
         .current_dir(dir)
         .args(args)
-        .env("RUST_LOG", "info,tantivy=warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("HARK_TEST_LOG").unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -196,7 +207,12 @@ fn indexed_titles(dir: &Path) -> Option<Vec<String>> {
 }
 
 fn cluster_status(dir: &Path) -> serde_json::Value {
-    let o = hark(dir, &["cluster", "status", "--format", "json"], None);
+    // Right after a node is killed a status read can time out; a second try must work.
+    let mut o = hark(dir, &["cluster", "status", "--format", "json"], None);
+    if !o.status.success() {
+        std::thread::sleep(Duration::from_secs(1));
+        o = hark(dir, &["cluster", "status", "--format", "json"], None);
+    }
     assert!(o.status.success(), "{}", stderr(&o));
     serde_json::from_str(&stdout(&o)).unwrap()
 }
@@ -234,6 +250,7 @@ fn walk(p: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn cluster_collects_every_item_exactly_once_through_kill_9() {
+    let _serial = serial();
     let Some(bin) = nats_server() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
@@ -310,14 +327,11 @@ fn cluster_collects_every_item_exactly_once_through_kill_9() {
             .map(|w| w["role"].as_str().unwrap().to_string())
             .collect();
         let held = per.get(&pid_a).map_or(0, |s| s.len()) + per.get(&pid_b).map_or(0, |s| s.len());
-        if held == all.len() && per.contains_key(&pid_a) && per.contains_key(&pid_b) {
-            assert_eq!(
-                roles,
-                ["collector", "enricher", "indexer"]
-                    .map(String::from)
-                    .into(),
-                "{s}"
-            );
+        let every_role = roles
+            == ["collector", "enricher", "indexer"]
+                .map(String::from)
+                .into();
+        if held == all.len() && per.contains_key(&pid_a) && per.contains_key(&pid_b) && every_role {
             break per;
         }
         assert!(
@@ -388,13 +402,14 @@ fn cluster_collects_every_item_exactly_once_through_kill_9() {
     let s = cluster_status(&idx_dir);
     eprintln!("status after the run: {s}");
 
-    // Never two collectors at once: per feed, the User-Agents form at most one run each
-    // (A…A B…B), and the dead one never reappears after the kill.
+    // Never two collectors at once: while both lived, each feed changed hands at most once
+    // (the start-up rebalance: A…A B…B, never A B A), and after the kill only the survivor
+    // polled it.
     let log = server.log();
     for f in &all {
         let uas: Vec<&str> = log
             .iter()
-            .filter(|l| l.path == format!("/{f}.rss"))
+            .filter(|l| l.path == format!("/{f}.rss") && l.at < killed_at)
             .map(|l| l.headers.get("user-agent").map_or("", String::as_str))
             .collect();
         let mut runs: Vec<&str> = Vec::new();
@@ -485,4 +500,225 @@ fn cluster_status_says_when_no_server_answers() {
         "{}",
         stderr(&o)
     );
+}
+
+/// One JetStream server on 127.0.0.1.
+fn single_nats(bin: &Path, dir: &Path) -> (Proc, String) {
+    let port = free_port();
+    std::fs::create_dir_all(dir).unwrap();
+    let child = Command::new(bin)
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Proc(child), format!("nats://127.0.0.1:{port}"))
+}
+
+fn set_cluster_keys(dir: &Path, extra: &str) {
+    let path = dir.join("hark.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("replicas = 3\n", &format!("replicas = 1\n{extra}"));
+    std::fs::write(path, text).unwrap();
+}
+
+/// SIGTERM: a collector hands its sources over at once (not after the lease TTL) and exits
+/// 0; a second indexer refuses to start while the first holds the index.
+#[test]
+fn sigterm_hands_sources_over_and_one_indexer_only() {
+    let _serial = serial();
+    let Some(bin) = nats_server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (_nats, url) = single_nats(&bin, &root.join("js"));
+    let server = TestServer::start();
+    let feeds: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+    for f in &feeds {
+        let items = vec![(format!("{f}-0"), format!("acme {f}"))];
+        server.file(&format!("/{f}.rss"), rss(&items), "application/rss+xml");
+    }
+    let dirs: Vec<PathBuf> = ["A", "B", "I1", "I2"]
+        .iter()
+        .map(|n| {
+            let d = workdir(root, n, &url, &server, &feeds);
+            // A long TTL: a hand-over faster than it can only be the release.
+            set_cluster_keys(&d, "");
+            let t = std::fs::read_to_string(d.join("hark.toml"))
+                .unwrap()
+                .replace("lease_ttl = \"3s\"", "lease_ttl = \"20s\"");
+            std::fs::write(d.join("hark.toml"), t).unwrap();
+            d
+        })
+        .collect();
+    let mut a = spawn(&dirs[0], &["run", "--role", "collector"], "a.log");
+    let _b = spawn(&dirs[1], &["run", "--role", "collector"], "b.log");
+    let _i1 = spawn(&dirs[2], &["run", "--role", "indexer"], "i1.log");
+    let pid_a = a.0.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let held_by_a: BTreeSet<String> = loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let s = cluster_status(&dirs[2]);
+        let leases = s["leases"].as_array().unwrap();
+        let sources: Vec<&serde_json::Value> = leases
+            .iter()
+            .filter(|l| l["name"].as_str().unwrap().starts_with('f'))
+            .collect();
+        let mine: BTreeSet<String> = sources
+            .iter()
+            .filter(|l| {
+                l["worker"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("-{pid_a}-"))
+            })
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect();
+        if sources.len() == feeds.len() && !mine.is_empty() && mine.len() < feeds.len() {
+            break mine;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sources never shared: {s}\n{}",
+            logs(root)
+        );
+    };
+    // A second indexer: refused, naming the holder.
+    let o = hark(&dirs[3], &["run", "--role", "indexer"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another indexer (indexer-"),
+        "{}",
+        stderr(&o)
+    );
+
+    let stopped_at = Instant::now();
+    send_sigterm(pid_a);
+    let status = a.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "collector exit after SIGTERM: {status}\n{}",
+        logs(root)
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = cluster_status(&dirs[2]);
+        let all_b = s["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["name"].as_str().unwrap().starts_with('f'))
+            .filter(|l| {
+                !l["worker"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("-{pid_a}-"))
+            })
+            .count()
+            == feeds.len();
+        if all_b {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A's sources {held_by_a:?} were not taken over: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let took = stopped_at.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "hand-over took {took:?}: the leases (TTL 20 s) were not released on SIGTERM"
+    );
+}
+
+fn send_sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// A full stream refuses new messages and the collector waits (nothing is dropped); once
+/// the enricher and indexer run, everything arrives.
+#[test]
+fn a_full_stream_makes_publishers_wait_and_loses_nothing() {
+    let _serial = serial();
+    let Some(bin) = nats_server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (_nats, url) = single_nats(&bin, &root.join("js"));
+    let server = TestServer::start();
+    let items: Vec<(String, String)> = (0..400)
+        .map(|n| {
+            (
+                format!("big-{n}"),
+                format!("acme item {n}{}", " padding words".repeat(8)),
+            )
+        })
+        .collect();
+    server.file("/big.rss", rss(&items), "application/rss+xml");
+    let feeds = vec!["big".to_string()];
+    let dirs: Vec<PathBuf> = ["C", "E", "I"]
+        .iter()
+        .map(|n| {
+            let d = workdir(root, n, &url, &server, &feeds);
+            set_cluster_keys(
+                &d,
+                "max_stream_bytes = \"48KB\"\nmax_message_bytes = \"16KB\"\n",
+            );
+            d
+        })
+        .collect();
+    let _c = spawn(&dirs[0], &["run", "--role", "collector"], "c.log");
+    // With nobody consuming, the raw stream fills to its limit and the collector waits.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let s = cluster_status(&dirs[2]);
+        let raw = &s["streams"][0];
+        let waits = s["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["counters"]["publish_waits"].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        assert!(raw["bytes"].as_u64().unwrap() <= 48 * 1024, "{s}");
+        if waits > 0 && raw["messages"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the collector never waited: {s}\n{}",
+            logs(root)
+        );
+    }
+    let _e = spawn(&dirs[1], &["run", "--role", "enricher"], "e.log");
+    let _i = spawn(&dirs[2], &["run", "--role", "indexer"], "i.log");
+    let expected: BTreeSet<String> = items.iter().map(|(_, t)| t.clone()).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(t) = indexed_titles(&dirs[2]) {
+            let got: BTreeSet<String> = t.iter().cloned().collect();
+            if got == expected {
+                assert_eq!(t.len(), expected.len(), "a mention stored twice");
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything arrived: {}\n{}",
+            cluster_status(&dirs[2]),
+            logs(root)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }

@@ -88,8 +88,11 @@ pub async fn run(
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     };
-    // Our own stop: the shutdown, or the lease lost.
+    // Our own stop: the shutdown, or the lease taken by another indexer. While the lease
+    // cannot be renewed (NATS unreachable, a leader election), taking new messages pauses;
+    // a lease that merely expired meanwhile is taken again.
     let (stop_tx, stop) = watch::channel(false);
+    let (paused_tx, paused) = watch::channel(false);
     let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         let mut shutdown = shutdown.clone();
@@ -102,19 +105,37 @@ pub async fn run(
                     _ = tokio::time::sleep(ttl / 4) => {}
                     _ = shutdown.changed() => break,
                 }
-                match leases.renew(&mut lease).await {
-                    Ok(true) => continue,
-                    Err(e) if leases.trusted(&lease) => {
-                        tracing::warn!(error = %e, "indexer lease renewal failed: retrying");
-                        continue;
+                let renewed = match leases.renew(&mut lease).await {
+                    Ok(true) => Ok(true),
+                    // Gone: expired (we were cut off) or taken. Expired is ours again.
+                    Ok(false) => match leases.try_acquire(INDEXER_LEASE).await {
+                        Ok(Some(l)) => {
+                            tracing::warn!("the indexer lease had expired: taken again");
+                            lease = l;
+                            Ok(true)
+                        }
+                        Ok(None) => Ok(false),
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+                match renewed {
+                    Ok(true) => {
+                        let _ = paused_tx.send(false);
                     }
-                    _ => {
+                    Ok(false) => {
                         lost.store(true, std::sync::atomic::Ordering::SeqCst);
-                        health.set_index_fault("lost the indexer lease: another indexer may run");
-                        tracing::error!(
-                            "lost the indexer lease: stopping (another indexer may have started)"
-                        );
+                        health.set_index_fault("another indexer holds the index lease");
+                        tracing::error!("another indexer took the index lease: stopping");
                         break;
+                    }
+                    Err(e) => {
+                        if !leases.trusted(&lease) && !*paused_tx.borrow() {
+                            tracing::warn!(error = %e, "indexer lease not renewed in time: pausing until it is");
+                            let _ = paused_tx.send(true);
+                        } else {
+                            tracing::debug!(error = %e, "indexer lease renewal failed: retrying");
+                        }
                     }
                 }
             }
@@ -170,6 +191,21 @@ pub async fn run(
             }
         };
         loop {
+            if *paused.borrow() {
+                // Let the unacknowledged messages go back; take nothing until the lease holds.
+                drop(messages);
+                let mut p = paused.clone();
+                loop {
+                    if !*p.borrow() {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = p.changed() => {}
+                        _ = stop_rx.changed() => break 'outer,
+                    }
+                }
+                continue 'outer;
+            }
             let next = tokio::select! {
                 m = messages.next() => m,
                 _ = stop_rx.changed() => break 'outer,

@@ -122,8 +122,27 @@ impl Leases {
     }
 }
 
-/// Every entry of `kv` whose value reads as `T`.
+/// Every entry of `kv` whose value reads as `T`. Listing goes through a short-lived
+/// consumer, which can time out while the cluster re-elects a leader: tried three times.
 pub async fn entries<T: serde::de::DeserializeOwned>(
+    kv: &kv::Store,
+    what: &str,
+) -> Result<Vec<(String, T)>, ClusterError> {
+    let mut attempt = 0;
+    loop {
+        match entries_once(kv, what).await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt >= 2 => return Err(e),
+            Err(e) => {
+                tracing::debug!(error = %e, "listing failed: retrying");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn entries_once<T: serde::de::DeserializeOwned>(
     kv: &kv::Store,
     what: &str,
 ) -> Result<Vec<(String, T)>, ClusterError> {
@@ -132,13 +151,20 @@ pub async fn entries<T: serde::de::DeserializeOwned>(
         what: format!("cannot list the {what}"),
         source: e,
     };
-    let mut keys = match kv.keys().await {
-        Ok(k) => k,
-        Err(e) => return Err(err(boxed(e))),
-    };
+    // The keys from the stream's subject counts: one request, no consumer to set up (a
+    // key listing through a consumer times out while a node is down).
+    let prefix = format!("$KV.{}.", kv.name);
+    let mut subjects = kv
+        .stream
+        .info_with_subjects(format!("{prefix}>"))
+        .await
+        .map_err(|e| err(boxed(e)))?;
     let mut names = Vec::new();
-    while let Some(k) = keys.next().await {
-        names.push(k.map_err(|e| err(boxed(e)))?);
+    while let Some(item) = subjects.next().await {
+        let (subject, _) = item.map_err(|e| err(boxed(e)))?;
+        if let Some(k) = subject.strip_prefix(&prefix) {
+            names.push(k.to_string());
+        }
     }
     let mut out = Vec::new();
     for k in names {
