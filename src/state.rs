@@ -204,6 +204,24 @@ fn decode<T: serde::de::DeserializeOwned>(table: &str, bytes: &[u8]) -> Option<T
     }
 }
 
+/// Removes every key of `table` that starts with `prefix`.
+fn remove_prefixed<V: redb::Value + 'static>(
+    table: &mut redb::Table<&str, V>,
+    prefix: &str,
+) -> Result<(), redb::StorageError> {
+    use redb::ReadableTable;
+    let old: Vec<String> = table
+        .range(prefix..)?
+        .map_while(|e| e.ok())
+        .map(|(k, _)| k.value().to_string())
+        .take_while(|k| k.starts_with(prefix))
+        .collect();
+    for k in old {
+        table.remove(k.as_str())?;
+    }
+    Ok(())
+}
+
 fn key2(a: &str, b: &str) -> String {
     format!("{a}\u{1f}{b}")
 }
@@ -301,36 +319,17 @@ impl StateStore {
         source: &str,
         snapshot: &SourceSnapshot,
     ) -> Result<(), StateError> {
-        use redb::ReadableTable;
         let prefix = key2(source, "");
         let tx = self.db.begin_write().map_err(|e| self.err(e))?;
         {
             let mut ct = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
-            let old: Vec<String> = ct
-                .range(prefix.as_str()..)
-                .map_err(|e| self.err(e))?
-                .map_while(|e| e.ok())
-                .map(|(k, _)| k.value().to_string())
-                .take_while(|k| k.starts_with(&prefix))
-                .collect();
-            for k in old {
-                ct.remove(k.as_str()).map_err(|e| self.err(e))?;
-            }
+            remove_prefixed(&mut ct, &prefix).map_err(|e| self.err(e))?;
             for (k, v) in &snapshot.cursors {
                 ct.insert(key2(source, k).as_str(), v.as_str())
                     .map_err(|e| self.err(e))?;
             }
             let mut vt = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
-            let old: Vec<String> = vt
-                .range(prefix.as_str()..)
-                .map_err(|e| self.err(e))?
-                .map_while(|e| e.ok())
-                .map(|(k, _)| k.value().to_string())
-                .take_while(|k| k.starts_with(&prefix))
-                .collect();
-            for k in old {
-                vt.remove(k.as_str()).map_err(|e| self.err(e))?;
-            }
+            remove_prefixed(&mut vt, &prefix).map_err(|e| self.err(e))?;
             for (url, v) in &snapshot.validators {
                 let bytes = serde_json::to_vec(v).expect("validators serialise");
                 vt.insert(key2(source, url).as_str(), bytes.as_slice())

@@ -46,17 +46,8 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<()> {
-    let cluster = config
-        .cluster
-        .clone()
-        .context("--role collector needs a [cluster] section with nats_url in hark.toml")?;
-    let bus = Bus::connect(&cluster, &worker.id).await?;
-    metrics.set_worker(worker.clone());
-    tokio::spawn(super::health::watch_connection(
-        bus.client.clone(),
-        metrics.clone(),
-        shutdown.clone(),
-    ));
+    let bus = Bus::join(&config, &worker, &metrics, &shutdown).await?;
+    let cluster = bus.config.clone();
     let data = config.data_dir();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data dir {}", data.display()))?;

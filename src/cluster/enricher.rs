@@ -27,17 +27,8 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<()> {
-    let cluster = config
-        .cluster
-        .clone()
-        .context("--role enricher needs a [cluster] section with nats_url in hark.toml")?;
-    let bus = Bus::connect(&cluster, &worker.id).await?;
-    metrics.set_worker(worker.clone());
-    tokio::spawn(super::health::watch_connection(
-        bus.client.clone(),
-        metrics.clone(),
-        shutdown.clone(),
-    ));
+    let bus = Bus::join(&config, &worker, &metrics, &shutdown).await?;
+    let cluster = bus.config.clone();
     let enricher = Arc::new(crate::pipeline::build_enricher(&config)?);
     let consumer = work_queue(&bus, &bus.names.raw_stream, ENRICH_CONSUMER).await?;
     let heartbeat = tokio::spawn(worker.clone().heartbeat_loop(
@@ -48,22 +39,8 @@ pub async fn run(
     tracing::info!(worker = %worker.id, "enricher started");
     let mut stop = shutdown.clone();
     'outer: loop {
-        let mut messages = match consumer
-            .stream()
-            .max_messages_per_batch(cluster.max_in_flight)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await
-        {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot pull from the raw stream: retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = stop.changed() => break,
-                }
-            }
+        let Some(mut messages) = bus.pull(&consumer, &mut stop).await else {
+            break;
         };
         loop {
             let next = tokio::select! {

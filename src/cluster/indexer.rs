@@ -16,7 +16,6 @@ use super::workers::{Counters, Worker};
 use super::{Bus, INDEX_CONSUMER, wire::WireBatch};
 use crate::pipeline::{self, EnrichCounts, Enriched, RunSummary, Runtime};
 use crate::state::StateUpdate;
-use anyhow::Context;
 use async_nats::jetstream::AckKind;
 use futures::StreamExt;
 use std::collections::{BTreeSet, HashMap};
@@ -54,18 +53,8 @@ pub async fn run(
     on_commit: Arc<dyn Fn(&crate::index::MentionIndex) + Send + Sync>,
     edits: Option<mpsc::Receiver<Enriched>>,
 ) -> anyhow::Result<RunSummary> {
-    let cluster = rt
-        .config
-        .cluster
-        .clone()
-        .context("--role indexer needs a [cluster] section with nats_url in hark.toml")?;
-    let bus = Bus::connect(&cluster, &worker.id).await?;
-    rt.metrics.set_worker(worker.clone());
-    tokio::spawn(super::health::watch_connection(
-        bus.client.clone(),
-        rt.metrics.clone(),
-        shutdown.clone(),
-    ));
+    let bus = Bus::join(&rt.config, &worker, &rt.metrics, &shutdown).await?;
+    let cluster = bus.config.clone();
     let ttl = cluster.lease_ttl.0;
     let leases = Leases::new(bus.bucket(&bus.names.leases).await?, &worker.id, ttl);
     let mut lease = {
@@ -173,22 +162,8 @@ pub async fn run(
     let retention = rt.config.storage.retention_period();
     let mut stop_rx = stop.clone();
     'outer: loop {
-        let mut messages = match consumer
-            .stream()
-            .max_messages_per_batch(cluster.max_in_flight)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await
-        {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot pull from the enriched stream: retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = stop_rx.changed() => break,
-                }
-            }
+        let Some(mut messages) = bus.pull(&consumer, &mut stop_rx).await else {
+            break;
         };
         loop {
             if *paused.borrow() {

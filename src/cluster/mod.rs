@@ -216,6 +216,59 @@ impl Bus {
         Ok(bus)
     }
 
+    /// Connects as one role's process: the `[cluster]` of `config` (an error saying so when
+    /// absent), `worker`'s counters in `metrics` (for `/metrics`), and a watch on the
+    /// connection (for `/healthz`) until `stop`.
+    pub async fn join(
+        config: &crate::config::Config,
+        worker: &std::sync::Arc<workers::Worker>,
+        metrics: &std::sync::Arc<crate::metrics::Metrics>,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<Bus> {
+        let Some(cluster) = &config.cluster else {
+            anyhow::bail!(
+                "--role {} needs a [cluster] section with nats_url in hark.toml",
+                worker.role.as_str()
+            );
+        };
+        let bus = Bus::connect(cluster, &worker.id).await?;
+        metrics.set_worker(worker.clone());
+        tokio::spawn(health::watch_connection(
+            bus.client.clone(),
+            metrics.clone(),
+            stop.clone(),
+        ));
+        Ok(bus)
+    }
+
+    /// A pull on the work-queue `consumer`, at most `max_in_flight` messages held; retried
+    /// until it starts or `stop` turns true (None).
+    pub async fn pull(
+        &self,
+        consumer: &jetstream::consumer::PullConsumer,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<jetstream::consumer::pull::Stream> {
+        loop {
+            match consumer
+                .stream()
+                .max_messages_per_batch(self.config.max_in_flight)
+                .heartbeat(Duration::from_secs(5))
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await
+            {
+                Ok(m) => return Some(m),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot pull messages: retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return None,
+                    }
+                }
+            }
+        }
+    }
+
     /// Creates the streams and buckets hark uses, where they do not exist yet (several
     /// workers starting at once is fine: creating an identical stream is a no-op).
     async fn ensure(&self) -> Result<(), ClusterError> {
