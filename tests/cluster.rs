@@ -558,8 +558,16 @@ fn sigterm_hands_sources_over_and_one_indexer_only() {
         })
         .collect();
     let mut a = spawn(&dirs[0], &["run", "--role", "collector"], "a.log");
-    let _b = spawn(&dirs[1], &["run", "--role", "collector"], "b.log");
-    let _i1 = spawn(&dirs[2], &["run", "--role", "indexer"], "i1.log");
+    let b = hark_server(
+        &dirs[1],
+        &[],
+        &["run", "--role", "collector", "--serve", "127.0.0.1:0"],
+    );
+    let i1 = hark_server(
+        &dirs[2],
+        &[],
+        &["run", "--role", "indexer", "--serve", "127.0.0.1:0"],
+    );
     let pid_a = a.0.id();
     let deadline = Instant::now() + Duration::from_secs(60);
     let held_by_a: BTreeSet<String> = loop {
@@ -636,6 +644,40 @@ fn sigterm_hands_sources_over_and_one_indexer_only() {
         took < Duration::from_secs(10),
         "hand-over took {took:?}: the leases (TTL 20 s) were not released on SIGTERM"
     );
+    // Each role's /healthz and /metrics: the collector's own counters, the indexer's next
+    // to the index's.
+    let (code, body) = http_get(&format!("{}/healthz", b.base));
+    assert_eq!((code, body.as_str()), (200, "ok\n"));
+    let (_, metrics) = http_get(&format!("{}/metrics", b.base));
+    assert!(
+        metrics.contains("hark_cluster_healthy{role=\"collector\"} 1"),
+        "{metrics}"
+    );
+    let polls = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hark_cluster_polls_total{role=\"collector\"} "))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(polls > 0, "{metrics}");
+    let (code, _) = http_get(&format!("{}/healthz", i1.base));
+    assert_eq!(code, 200);
+    let (_, metrics) = http_get(&format!("{}/metrics", i1.base));
+    assert!(
+        metrics.contains("hark_cluster_acked_total{role=\"indexer\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hark_pipeline_healthy 1"), "{metrics}");
+}
+
+fn http_get(url: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new().get(url).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
 }
 
 fn send_sigterm(pid: u32) {
