@@ -7,7 +7,10 @@
 //! checked against what was sent.
 //!
 //! Usage: `cargo bench --bench cluster_bench [-- N [ENRICHERS,..]]` (N = 200000,
-//! enrichers 1,2,4). Needs `nats-server` (Debian package).
+//! enrichers 1,2,4). Needs `nats-server` (Debian package). For the transformer:
+//! `HARK_BIN=path/to/hark-built-with-bert HARK_BENCH_MODEL=bert HARK_BENCH_THREADS=1
+//! cargo bench --bench cluster_bench -- 2000` (`[sentiment] model` and `threads` of every
+//! process).
 
 use hark::cluster::{Bus, ClusterConfig, wire};
 use hark::mention::Mention;
@@ -44,10 +47,17 @@ fn texts() -> Vec<String> {
         .collect()
 }
 
+/// The hark binary to run: `HARK_BIN` (a `bert` build, say), else this build's.
+fn hark_bin() -> PathBuf {
+    std::env::var_os("HARK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hark")))
+}
+
 fn hark(dir: &Path, args: &[&str], log: &str) -> Proc {
     let log = std::fs::File::create(dir.join(log)).unwrap();
     Proc(
-        Command::new(env!("CARGO_BIN_EXE_hark"))
+        Command::new(hark_bin())
             .current_dir(dir)
             .args(args)
             .env("RUST_LOG", "warn")
@@ -77,8 +87,12 @@ fn run_once(n: usize, enrichers: usize, texts: &[String]) -> (f64, f64) {
     }
     let w = root.join("w");
     std::fs::create_dir_all(w.join("queries")).unwrap();
+    let model = std::env::var("HARK_BENCH_MODEL").unwrap_or_else(|_| "lexicon".into());
+    let threads = std::env::var("HARK_BENCH_THREADS")
+        .map(|t| format!("threads = {t}\n"))
+        .unwrap_or_default();
     let toml = format!(
-        "[cluster]\nnats_url = \"nats://127.0.0.1:{port}\"\nmax_in_flight = 16\n\n[[sources]]\nname = \"bench\"\nkind = \"feed\"\nenabled = false\nurls = [\"http://127.0.0.1:9/feed\"]\nqueries = [\"brand\"]\n"
+        "[sentiment]\nmodel = \"{model}\"\n{threads}\n[cluster]\nnats_url = \"nats://127.0.0.1:{port}\"\nmax_in_flight = 16\n\n[[sources]]\nname = \"bench\"\nkind = \"feed\"\nenabled = false\nurls = [\"http://127.0.0.1:9/feed\"]\nqueries = [\"brand\"]\n"
     );
     std::fs::write(w.join("hark.toml"), &toml).unwrap();
     std::fs::write(w.join("queries/brand.toml"), "match = 'brandname'\n").unwrap();
@@ -183,7 +197,7 @@ fn run_once(n: usize, enrichers: usize, texts: &[String]) -> (f64, f64) {
         (t0.elapsed().as_secs_f64(), publish_s)
     });
     drop(procs);
-    let o = Command::new(env!("CARGO_BIN_EXE_hark"))
+    let o = Command::new(hark_bin())
         .current_dir(&w)
         .args([
             "search", "--query", "brand", "--limit", "1", "--format", "json",
