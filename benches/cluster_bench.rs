@@ -228,7 +228,8 @@ fn main() {
         .unwrap_or_else(|| vec![1, 2, 4]);
     let texts = texts();
     println!(
-        "cluster ingest of {n} real tweets, 1 NATS server, 1 indexer, lexicon model, all on this machine"
+        "cluster ingest of {n} real tweets, 1 NATS server, 1 indexer, model {}, all on this machine",
+        std::env::var("HARK_BENCH_MODEL").unwrap_or_else(|_| "lexicon".into())
     );
     println!(
         "{:>9} {:>10} {:>14} {:>16}",
