@@ -484,6 +484,33 @@ fn a_role_without_a_cluster_section_is_a_usage_error() {
     assert!(stderr(&o).contains("leas_ttl"), "{}", stderr(&o));
 }
 
+/// Credentials that do not parse are refused without repeating them (they are a secret).
+#[test]
+fn bad_credentials_are_refused_without_being_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "hark.toml",
+        &format!(
+            "[cluster]\nnats_url = \"nats://127.0.0.1:{}\"\ncreds_env = \"HARK_TEST_CREDS\"\n",
+            free_port()
+        ),
+    );
+    let o = hark_env(
+        dir.path(),
+        &["cluster", "status"],
+        None,
+        &[("HARK_TEST_CREDS", "SEKRIT-seed-SUAM1234 not a creds file")],
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("HARK_TEST_CREDS"), "{err}");
+    assert!(
+        !err.contains("SEKRIT"),
+        "the credentials reached the error: {err}"
+    );
+}
+
 #[test]
 fn cluster_status_says_when_no_server_answers() {
     let dir = tempfile::tempdir().unwrap();

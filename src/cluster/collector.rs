@@ -284,7 +284,7 @@ async fn publish_loop(
             let limit = bus.client.server_info().max_payload;
             if limit > 0 && payload.len() > limit {
                 // One mention larger than the server accepts: say so, keep going.
-                Counters::add(&c.undecodable, 1);
+                Counters::add(&c.oversize, 1);
                 tracing::error!(source = %part.source, bytes = payload.len(), limit,
                     ids = ?part.mentions.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
                     "a mention is larger than the NATS server's max_payload: not published (raise max_payload)");

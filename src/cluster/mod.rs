@@ -185,8 +185,12 @@ impl Bus {
             } else {
                 value
             };
-            opts = opts.credentials(&creds).map_err(|e| {
-                ClusterError::Settings(format!("`creds_env`: not NATS credentials: {e}"))
+            // The parser's message may quote the credentials: not repeated here.
+            opts = opts.credentials(&creds).map_err(|_| {
+                ClusterError::Settings(format!(
+                    "`creds_env`: {} does not hold NATS credentials (a .creds file's path or contents)",
+                    var.as_str()
+                ))
             })?;
         }
         if let Some(ca) = &config.tls_ca {

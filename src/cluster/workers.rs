@@ -47,6 +47,8 @@ pub struct Counters {
     pub redelivered: AtomicU64,
     /// Messages that were not hark batches: terminated, never redelivered, logged.
     pub undecodable: AtomicU64,
+    /// Parts larger than the server's `max_payload` (one huge mention): not published, logged.
+    pub oversize: AtomicU64,
     /// Mentions that matched no query (enrichers).
     pub unmatched: AtomicU64,
     /// Leases lost while held (collectors).
@@ -69,6 +71,7 @@ impl Counters {
             ("acked", get(&self.acked)),
             ("redelivered", get(&self.redelivered)),
             ("undecodable", get(&self.undecodable)),
+            ("oversize", get(&self.oversize)),
             ("unmatched", get(&self.unmatched)),
             ("leases_lost", get(&self.leases_lost)),
         ]
