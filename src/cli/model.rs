@@ -420,6 +420,12 @@ fn train_e5(a: &TrainArgs) -> anyhow::Result<()> {
         } else {
             Heads::default()
         };
+        if !heads.languages.is_empty() && !heads.fit_this_encoder() {
+            // Heads of other languages trained on another encoder would be labelled as this
+            // one's: they are dropped, and said.
+            tracing::warn!(out = %a.out.display(), encoder = %heads.encoder, dropped = heads.languages.len(), "the heads file was trained on another encoder: its heads are dropped");
+            heads.languages.clear();
+        }
         heads.encoder = ENCODER_NAME.to_string();
         heads.languages.insert(lang.clone(), trained);
         heads

@@ -128,8 +128,17 @@ fn with_multilingual_encoder(router: router::Router, root: &Path) -> router::Rou
                 .join(rel)
         }
     };
-    let loaded = e5::Encoder::load(&found(e5::WEIGHTS))
-        .and_then(|enc| Ok((enc, e5::Heads::read(&found(e5::HEADS))?)));
+    let heads_path = found(e5::HEADS);
+    let loaded = e5::Encoder::load(&found(e5::WEIGHTS)).and_then(|enc| {
+        let heads = e5::Heads::read(&heads_path)?;
+        if !heads.fit_this_encoder() {
+            return Err(e5::E5Error::ForeignHeads {
+                path: heads_path.clone(),
+                found: heads.encoder,
+            });
+        }
+        Ok((enc, heads))
+    });
     match loaded {
         Ok((encoder, heads)) => {
             let classifiers =

