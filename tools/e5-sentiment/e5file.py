@@ -12,6 +12,7 @@ bytes. Only the standard library is needed to apply a patch; numpy only to make 
     python3 e5file.py apply BASE PATCH OUT
 """
 import hashlib
+import os
 import struct
 import sys
 
@@ -127,10 +128,8 @@ if __name__ == "__main__":
     patch = open(sys.argv[3], "rb").read()
     try:
         model = apply_patch(base, patch)
-    except ValueError as e:
+    except (ValueError, struct.error) as e:  # struct.error: a truncated file
         sys.exit(f"{sys.argv[3]}: {e}")
     with open(sys.argv[4] + ".tmp", "wb") as f:
         f.write(model)
-    import os
-
     os.replace(sys.argv[4] + ".tmp", sys.argv[4])

@@ -39,7 +39,7 @@ from e5file import deq_q4, quant_q4, read_dir, write_patch  # noqa: E402
 
 F = torch.nn.functional
 LABELS = {"negative": 0, "neutral": 1, "positive": 2}
-LINEARS = [("q", False), ("k", False), ("v", False), ("ao", False), ("fi", True), ("fo", False)]
+LINEARS = ["q", "k", "v", "ao", "fi", "fo"]
 
 
 def qdq(w):
@@ -74,8 +74,9 @@ class Encoder(torch.nn.Module):
         self.layers = torch.nn.ModuleList()
         for l in range(cfg["NL"]):
             ly = torch.nn.Module()
-            for n, wide in LINEARS:
-                shape = (FF, H) if wide else ((H, FF) if n == "fo" else (H, H))
+            shapes = {"fi": (FF, H), "fo": (H, FF)}  # (out, in); the others are (H, H)
+            for n in LINEARS:
+                shape = shapes.get(n, (H, H))
                 lin = torch.nn.Linear(shape[1], shape[0])
                 lin.weight.data = get(f"l{l}.{n}.w", shape)
                 lin.bias.data = get(f"l{l}.{n}.b", (shape[0],))
@@ -145,12 +146,16 @@ class Tokenizer:
 
 
 def read_tsv(path, limit=None):
-    rows = []
+    rows, skipped = [], 0
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             label, sep, text = line.rstrip("\n").partition("\t")
             if sep and label in LABELS:
                 rows.append((LABELS[label], text))
+            elif line.strip():
+                skipped += 1
+    if skipped:
+        print(f"{path}: {skipped} lines skipped (not label<TAB>text with a known label)", file=sys.stderr)
     if limit and len(rows) > limit:
         random.Random(7).shuffle(rows)
         rows = rows[:limit]
@@ -273,7 +278,7 @@ def main():
     records = []
     for l in range(lo, NL):
         ly = enc.layers[l]
-        for n, _ in LINEARS:
+        for n in LINEARS:
             lin = getattr(ly, n)
             records.append((f"l{l}.{n}.w", quant_q4(lin.weight.detach().numpy())))
             records.append((f"l{l}.{n}.b", lin.bias.detach().numpy().astype("<f4").tobytes()))
